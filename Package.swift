@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// teardown: a packet-level TCP teardown tracer. See README.md and DESIGN notes in the repo.
+import PackageDescription
+
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "teardown",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "teardown", targets: ["teardown"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libpcap, found with pkg-config (Debian: libpcap-dev).
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap",
+                       providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]),
+        // Link layer -> IPv4/IPv6 -> TCP, from raw bytes. Pure: no I/O, no Foundation.
+        .target(name: "TeardownWire", swiftSettings: v5),
+        // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
+        .target(name: "TeardownModel", dependencies: ["TeardownWire"], swiftSettings: v5),
+        // Timeline text, JSON Lines, summaries: pure functions of Model output.
+        .target(name: "TeardownRender", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
+        // The only module that touches libpcap.
+        .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownWire"], swiftSettings: v5),
+        .executableTarget(name: "teardown", dependencies: [
+            "TeardownWire", "TeardownModel", "TeardownRender", "TeardownCapture",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+
+        .testTarget(name: "TeardownWireTests", dependencies: ["TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownRenderTests", dependencies: ["TeardownRender", "TeardownModel", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownCLITests", dependencies: ["teardown"], swiftSettings: v5),
+    ]
+)

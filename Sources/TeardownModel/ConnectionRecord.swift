@@ -1,0 +1,306 @@
+import TeardownWire
+
+/// The two roles in a connection: the originator (SYN sender, or the heuristic's pick
+/// when the start was not captured) and the responder. Raw values are the JSON keys.
+public enum Side: String, Sendable, Hashable, CaseIterable {
+    case orig, resp
+    @inlinable public var other: Side { self == .orig ? .resp : .orig }
+}
+
+/// RFC 9293 §3.3.2 connection states, spelled as the RFC spells them.
+public enum TCPState: String, Sendable, Hashable, CaseIterable {
+    case closed = "CLOSED"
+    case listen = "LISTEN"
+    case synSent = "SYN-SENT"
+    case synReceived = "SYN-RECEIVED"
+    case established = "ESTABLISHED"
+    case finWait1 = "FIN-WAIT-1"
+    case finWait2 = "FIN-WAIT-2"
+    case closing = "CLOSING"
+    case timeWait = "TIME-WAIT"
+    case closeWait = "CLOSE-WAIT"
+    case lastAck = "LAST-ACK"
+}
+
+/// How a connection ended. Raw values are the JSON `teardown` strings (without the
+/// `midstream-` prefix, which `Teardown.name` adds).
+public enum TeardownKind: String, Sendable, Hashable, CaseIterable {
+    /// FIN both ways, both acknowledged.
+    case graceful
+    /// One side sent FIN; the other never closed before the capture ended.
+    case halfClosed = "half-closed"
+    /// The FINs crossed: each side sent FIN before it had seen the other's.
+    case simultaneousClose = "simultaneous-close"
+    /// The originator sent an RST while the connection was open (or half-open).
+    case abortByOriginator = "abort-by-originator"
+    /// The responder sent an RST while the connection was open (or half-open).
+    case abortByResponder = "abort-by-responder"
+    /// A bare RST answering a segment sent to a closed or orphaned socket, after a FIN.
+    case resetAfterClose = "reset-after-close"
+    /// The responder answered the SYN with an RST.
+    case refused
+    /// SYN(s) and nothing back.
+    case unanswered
+    /// No ending was seen before the capture ended.
+    case open
+}
+
+/// The classification plus whether the start was missing from the capture.
+public struct Teardown: Sendable, Hashable, CustomStringConvertible {
+    public var kind: TeardownKind
+    public var midstream: Bool
+    public init(kind: TeardownKind, midstream: Bool) { self.kind = kind; self.midstream = midstream }
+    /// `graceful`, `midstream-abort-by-responder`, ...
+    public var name: String { midstream ? "midstream-" + kind.rawValue : kind.rawValue }
+    public var description: String { name }
+}
+
+/// Which side started the ending: sent the first FIN, or the RST. `both` for a simultaneous close.
+public enum ClosedBy: String, Sendable, Hashable {
+    case orig, resp, both
+}
+
+/// Zeek's `conn_state` values (Zeek `base/protocols/conn/main.zeek`).
+public enum ZeekConnState: String, Sendable, Hashable, CaseIterable {
+    case S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH
+}
+
+/// The shape of an RST segment.
+public enum RSTShape: String, Sendable, Hashable {
+    /// `R.`: RST with ACK. Linux sends this when the application aborts
+    /// (SO_LINGER {1,0}, close() with unread data) on a synchronized connection.
+    case withACK = "R."
+    /// `R`: bare RST. Linux sends this when a segment arrives for a socket that no longer exists.
+    case bare = "R"
+}
+
+/// How the receiver would judge an RST's sequence number (RFC 5961 §3.2, as Linux does).
+public enum RSTValidity: String, Sendable, Hashable {
+    /// seq == RCV.NXT: the connection is reset.
+    case exact
+    /// In the window but not exact: Linux answers with a challenge ACK and keeps the connection.
+    case inWindow = "in-window"
+    /// Outside the window: silently dropped.
+    case outOfWindow = "out-of-window"
+    /// The receiver's RCV.NXT was not known (e.g. nothing seen from the other side).
+    case unknown
+}
+
+/// The RST that ended a connection.
+public struct RSTInfo: Sendable, Hashable {
+    public var from: Side
+    public var shape: RSTShape
+    public var validity: RSTValidity
+    /// Packet number (1-based, within its file) of the RST.
+    public var packetNumber: Int
+    public var time: Timestamp
+    /// Bytes of the other side's data the resetter had acknowledged (relative ack of the RST),
+    /// nil for a bare RST.
+    public var acknowledged: UInt64?
+    public init(from: Side, shape: RSTShape, validity: RSTValidity, packetNumber: Int, time: Timestamp, acknowledged: UInt64?) {
+        self.from = from; self.shape = shape; self.validity = validity
+        self.packetNumber = packetNumber; self.time = time; self.acknowledged = acknowledged
+    }
+}
+
+/// The byte ledger for one sending direction.
+///
+/// Packet rows come from the wire. Application rows (`written` ... `unread`) need the
+/// driver's socket-call events and are nil without them. They must add up:
+/// `lost = written - readByPeer = neverSent + unacked + unread`.
+public struct DirectionLedger: Sendable, Hashable {
+    /// Payload bytes of unique sequence space put on the wire.
+    public var sent: UInt64 = 0
+    /// Payload bytes sent again (sequence space already sent).
+    public var retransmitted: UInt64 = 0
+    /// Payload bytes the peer acknowledged.
+    public var acked: UInt64 = 0
+    /// Payload bytes sent but unacknowledged when the connection was reset (nil without an RST).
+    public var inFlightAtRST: UInt64?
+    /// Payload bytes this side put on the wire after the RST (nil without an RST).
+    public var sentAfterRST: UInt64?
+
+    public var written: UInt64?
+    public var readByPeer: UInt64?
+    public var lost: UInt64?
+    public var neverSent: UInt64?
+    public var unacked: UInt64?
+    public var unread: UInt64?
+
+    public init() {}
+}
+
+/// What one side did over the connection's life.
+public struct SideSummary: Sendable, Hashable {
+    public var endpoint: Endpoint
+    /// Segments sent by this side.
+    public var packets: Int = 0
+    /// Sum of TCP payload lengths this side sent, retransmissions included.
+    public var payloadBytes: UInt64 = 0
+    /// Segments carrying SYN / FIN / RST (counted per segment, as Wireshark's filters count).
+    public var syn: Int = 0
+    public var fin: Int = 0
+    public var rst: Int = 0
+    /// This side's inferred RFC 9293 state after the last packet.
+    public var state: TCPState
+    /// Initial sequence number (from its SYN, or its first segment when joined mid-stream).
+    public var initialSequence: SequenceNumber
+    public var bytes = DirectionLedger()
+
+    public init(endpoint: Endpoint, state: TCPState, initialSequence: SequenceNumber) {
+        self.endpoint = endpoint; self.state = state; self.initialSequence = initialSequence
+    }
+}
+
+/// A change in one side's inferred state, caused by a packet.
+public struct StateTransition: Sendable, Hashable {
+    public var side: Side
+    public var from: TCPState
+    public var to: TCPState
+    public init(side: Side, from: TCPState, to: TCPState) { self.side = side; self.from = from; self.to = to }
+}
+
+/// One packet row of a timeline.
+public struct PacketEvent: Sendable, Hashable {
+    public var time: Timestamp
+    /// 1-based packet number within its file (as Wireshark and tcpdump number them).
+    public var number: Int
+    public var from: Side
+    public var flags: TCPFlags
+    /// Sequence number relative to the sender's ISN.
+    public var relativeSequence: UInt32
+    /// Acknowledgment number relative to the receiver's ISN; nil when the ACK bit is clear.
+    public var relativeAcknowledgment: UInt32?
+    public var payloadLength: Int
+    /// Raw (unscaled) window.
+    public var window: UInt16
+    /// States of both sides after this packet.
+    public var origState: TCPState
+    public var respState: TCPState
+    public var transitions: [StateTransition]
+    /// Plain-language notes about this packet ("retransmission", "RST: data arrived for a closed socket").
+    public var notes: [String]
+    public var isRetransmission: Bool
+    public var isTruncated: Bool
+    /// For RST segments: how the receiver would judge it.
+    public var rstValidity: RSTValidity?
+
+    public init(time: Timestamp, number: Int, from: Side, flags: TCPFlags, relativeSequence: UInt32,
+                relativeAcknowledgment: UInt32?, payloadLength: Int, window: UInt16,
+                origState: TCPState, respState: TCPState, transitions: [StateTransition] = [],
+                notes: [String] = [], isRetransmission: Bool = false, isTruncated: Bool = false,
+                rstValidity: RSTValidity? = nil) {
+        self.time = time; self.number = number; self.from = from; self.flags = flags
+        self.relativeSequence = relativeSequence; self.relativeAcknowledgment = relativeAcknowledgment
+        self.payloadLength = payloadLength; self.window = window
+        self.origState = origState; self.respState = respState; self.transitions = transitions
+        self.notes = notes; self.isRetransmission = isRetransmission; self.isTruncated = isTruncated
+        self.rstValidity = rstValidity
+    }
+}
+
+/// Several plain data/ACK packets folded into one timeline row.
+public struct FoldEvent: Sendable, Hashable {
+    public var firstTime: Timestamp
+    public var lastTime: Timestamp
+    public var firstNumber: Int
+    public var lastNumber: Int
+    /// Segments folded, per sending side.
+    public var origSegments: Int
+    public var respSegments: Int
+    /// Payload bytes folded, per sending side.
+    public var origBytes: UInt64
+    public var respBytes: UInt64
+    public init(firstTime: Timestamp, lastTime: Timestamp, firstNumber: Int, lastNumber: Int,
+                origSegments: Int, respSegments: Int, origBytes: UInt64, respBytes: UInt64) {
+        self.firstTime = firstTime; self.lastTime = lastTime; self.firstNumber = firstNumber
+        self.lastNumber = lastNumber; self.origSegments = origSegments; self.respSegments = respSegments
+        self.origBytes = origBytes; self.respBytes = respBytes
+    }
+    public var segments: Int { origSegments + respSegments }
+    public var bytes: UInt64 { origBytes + respBytes }
+}
+
+/// A socket call made by the bundled driver, placed on the side that made it.
+public struct CallEvent: Sendable, Hashable {
+    public var time: Timestamp
+    public var side: Side
+    public var pid: Int32
+    public var fd: Int32
+    /// The call with its arguments: `close()`, `setsockopt(SO_LINGER, {on, 0 s})`, `write(30000)`.
+    public var call: String
+    /// Return value (bytes for read/write).
+    public var result: Int64
+    /// errno name (`ECONNRESET`, `EPIPE`) when the call failed.
+    public var errno: String?
+    /// Wall time the call took, in nanoseconds.
+    public var durationNanoseconds: Int64?
+    public init(time: Timestamp, side: Side, pid: Int32, fd: Int32, call: String, result: Int64,
+                errno: String? = nil, durationNanoseconds: Int64? = nil) {
+        self.time = time; self.side = side; self.pid = pid; self.fd = fd; self.call = call
+        self.result = result; self.errno = errno; self.durationNanoseconds = durationNanoseconds
+    }
+}
+
+/// A plain-language note not tied to one packet ("the client's FIN-WAIT-2 timed out").
+public struct NoteEvent: Sendable, Hashable {
+    public var time: Timestamp
+    public var side: Side?
+    public var text: String
+    public init(time: Timestamp, side: Side?, text: String) { self.time = time; self.side = side; self.text = text }
+}
+
+/// One row of a connection's timeline.
+public enum TimelineEvent: Sendable, Hashable {
+    case packet(PacketEvent)
+    case fold(FoldEvent)
+    case call(CallEvent)
+    case note(NoteEvent)
+
+    public var time: Timestamp {
+        switch self {
+        case .packet(let p): return p.time
+        case .fold(let f): return f.firstTime
+        case .call(let c): return c.time
+        case .note(let n): return n.time
+        }
+    }
+}
+
+/// Everything known about one connection once it has ended (or the input has).
+public struct ConnectionRecord: Sendable, Hashable {
+    /// 1-based index of the connection within its input, in order of first packet.
+    public var index: Int
+    public var orig: SideSummary
+    public var resp: SideSummary
+    public var teardown: Teardown
+    public var closedBy: ClosedBy?
+    /// The side that received the first FIN went on sending data afterwards (shutdown(SHUT_WR) pattern).
+    public var halfClose: Bool
+    /// The RST that ended the connection, if one did.
+    public var rst: RSTInfo?
+    public var connState: ZeekConnState
+    public var history: String
+    public var start: Timestamp
+    public var end: Timestamp
+    public var midstream: Bool
+    public var firstPacketNumber: Int
+    public var lastPacketNumber: Int
+    /// Timeline rows in time order; empty when events were not recorded.
+    public var events: [TimelineEvent]
+    /// Connection-level notes in plain words, most important first.
+    public var notes: [String]
+
+    public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Teardown, closedBy: ClosedBy?,
+                halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,
+                start: Timestamp, end: Timestamp, midstream: Bool, firstPacketNumber: Int,
+                lastPacketNumber: Int, events: [TimelineEvent], notes: [String]) {
+        self.index = index; self.orig = orig; self.resp = resp; self.teardown = teardown
+        self.closedBy = closedBy; self.halfClose = halfClose; self.rst = rst
+        self.connState = connState; self.history = history; self.start = start; self.end = end
+        self.midstream = midstream; self.firstPacketNumber = firstPacketNumber
+        self.lastPacketNumber = lastPacketNumber; self.events = events; self.notes = notes
+    }
+
+    public func side(_ s: Side) -> SideSummary { s == .orig ? orig : resp }
+}

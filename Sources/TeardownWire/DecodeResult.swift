@@ -1,0 +1,35 @@
+/// Which header a decode problem was found in.
+public enum ProtocolLayer: String, Sendable, Hashable {
+    case link, ipv4 = "IPv4", ipv6 = "IPv6", tcp = "TCP"
+}
+
+/// Why a packet could not be decoded into a TCP segment.
+///
+/// `truncated` (the bytes ran out before a header ended) and `malformed` (fields
+/// contradict each other) are different errors, as in tcpdump ("[|tcp]" vs "invalid").
+public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable { case truncated, malformed }
+    public var kind: Kind
+    public var layer: ProtocolLayer
+    /// A short static reason, e.g. "header length 3 words is below the minimum of 5".
+    public var reason: String
+
+    public init(_ kind: Kind, _ layer: ProtocolLayer, _ reason: String) {
+        self.kind = kind; self.layer = layer; self.reason = reason
+    }
+    public var description: String { "\(kind.rawValue) \(layer.rawValue) header: \(reason)" }
+}
+
+/// What a packet turned out to be.
+public enum DecodeResult: Sendable, Hashable {
+    /// A TCP segment (possibly with a snaplen-truncated payload; see `TCPSegment.isTruncated`).
+    case tcp(TCPSegment)
+    /// Well-formed, but not TCP: an EtherType or IP protocol that is not ours. Counted and skipped.
+    case notTCP
+    /// A non-first IPv4/IPv6 fragment: it carries no TCP header. Counted and skipped.
+    case fragment
+    /// The link type is not one the decoder understands.
+    case unsupportedLinkType(LinkType)
+    /// The packet's headers were cut short or contradicted themselves.
+    case invalid(DecodeError)
+}

@@ -1,0 +1,121 @@
+/// An IPv4 or IPv6 address held inline (no heap), comparable and hashable.
+///
+/// IPv4 lives in the low 32 bits of `low` with `high == 0`; `isIPv6` tells the two apart so
+/// `::a.b.c.d` and `a.b.c.d` are different keys.
+public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+    public var isIPv6: Bool
+
+    @inlinable public init(ipv4 value: UInt32) { high = 0; low = UInt64(value); isIPv6 = false }
+    @inlinable public init(ipv6High: UInt64, low: UInt64) { high = ipv6High; self.low = low; isIPv6 = true }
+
+    /// Parses dotted-quad IPv4 or RFC 4291 text IPv6 (with `::` and embedded IPv4). Nil when invalid.
+    public init?(_ text: String) {
+        if text.contains(":") {
+            guard let (h, l) = IPAddress.parseIPv6(Substring(text)) else { return nil }
+            self.init(ipv6High: h, low: l)
+        } else {
+            guard let v = IPAddress.parseIPv4(Substring(text)) else { return nil }
+            self.init(ipv4: v)
+        }
+    }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        if a.isIPv6 != b.isIPv6 { return !a.isIPv6 }
+        return (a.high, a.low) < (b.high, b.low)
+    }
+
+    /// Dotted quad, or RFC 5952 canonical IPv6 text (longest zero run as `::`, lower-case hex).
+    public var description: String {
+        if !isIPv6 {
+            let v = UInt32(truncatingIfNeeded: low)
+            return "\(v >> 24).\((v >> 16) & 0xff).\((v >> 8) & 0xff).\(v & 0xff)"
+        }
+        var groups = [UInt16](repeating: 0, count: 8)
+        for i in 0..<4 {
+            groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
+            groups[i + 4] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))
+        }
+        // Longest run of two or more zero groups (first one on ties), per RFC 5952 §4.2.
+        var bestStart = -1, bestLen = 0, i = 0
+        while i < 8 {
+            if groups[i] == 0 {
+                var j = i
+                while j < 8 && groups[j] == 0 { j += 1 }
+                if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
+                i = j
+            } else { i += 1 }
+        }
+        var out = ""
+        var k = 0
+        while k < 8 {
+            if k == bestStart {
+                out += "::"
+                k += bestLen
+                continue
+            }
+            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
+            out += String(groups[k], radix: 16)
+            k += 1
+        }
+        return out
+    }
+
+    static func parseIPv4(_ s: Substring) -> UInt32? {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var v: UInt32 = 0
+        for p in parts {
+            guard !p.isEmpty, p.count <= 3, let b = UInt8(p) else { return nil }
+            v = v << 8 | UInt32(b)
+        }
+        return v
+    }
+
+    static func parseIPv6(_ s: Substring) -> (UInt64, UInt64)? {
+        var head: [UInt16] = [], tail: [UInt16] = []
+        // Split on "::" by hand: this module does not import Foundation.
+        var halves: [String] = []
+        var current = ""
+        var prev: Character? = nil
+        for ch in s {
+            if ch == ":" && prev == ":" {
+                current.removeLast()
+                halves.append(current); current = ""; prev = nil
+                continue
+            }
+            current.append(ch); prev = ch
+        }
+        halves.append(current)
+        guard halves.count <= 2 else { return nil }
+        func groups(_ part: String, allowV4: Bool) -> [UInt16]? {
+            if part.isEmpty { return [] }
+            var out: [UInt16] = []
+            let items = part.split(separator: ":", omittingEmptySubsequences: false)
+            for (n, item) in items.enumerated() {
+                if allowV4 && n == items.count - 1 && item.contains(".") {
+                    guard let v4 = parseIPv4(item) else { return nil }
+                    out.append(UInt16(v4 >> 16)); out.append(UInt16(v4 & 0xffff))
+                } else {
+                    guard !item.isEmpty, item.count <= 4, let g = UInt16(item, radix: 16) else { return nil }
+                    out.append(g)
+                }
+            }
+            return out
+        }
+        if halves.count == 2 {
+            guard let h = groups(halves[0], allowV4: false), let t = groups(halves[1], allowV4: true),
+                  h.count + t.count <= 7 else { return nil }
+            head = h; tail = t
+        } else {
+            guard let h = groups(halves[0], allowV4: true), h.count == 8 else { return nil }
+            head = h
+        }
+        let all = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for i in 0..<4 { hi = hi << 16 | UInt64(all[i]) }
+        for i in 4..<8 { lo = lo << 16 | UInt64(all[i]) }
+        return (hi, lo)
+    }
+}

@@ -1,0 +1,52 @@
+/// A pcap link-layer header type (LINKTYPE_* / DLT_* values, tcpdump.org/linktypes.html).
+/// An open set: any value is representable; `name` says what it is.
+public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: Int32
+    @inlinable public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// BSD loopback: 4-byte address family in the capturing host's byte order.
+    public static let null = LinkType(rawValue: 0)
+    public static let ethernet = LinkType(rawValue: 1)
+    /// DLT_RAW as some platforms number it (12 on most BSDs, 14 on OpenBSD); LINKTYPE_RAW is 101.
+    public static let rawBSD12 = LinkType(rawValue: 12)
+    public static let rawBSD14 = LinkType(rawValue: 14)
+    public static let raw = LinkType(rawValue: 101)
+    /// OpenBSD loopback: 4-byte address family in network byte order.
+    public static let loop = LinkType(rawValue: 108)
+    public static let linuxSLL = LinkType(rawValue: 113)
+    public static let ipv4 = LinkType(rawValue: 228)
+    public static let ipv6 = LinkType(rawValue: 229)
+    public static let linuxSLL2 = LinkType(rawValue: 276)
+
+    /// Whether the decoder understands this link type.
+    public var isSupported: Bool {
+        switch rawValue {
+        case 0, 1, 12, 14, 101, 108, 113, 228, 229, 276: return true
+        default: return false
+        }
+    }
+
+    /// The LINKTYPE_ name, or `LINKTYPE <n>` for values this table does not know.
+    public var description: String {
+        switch rawValue {
+        case 0: return "NULL"
+        case 1: return "ETHERNET"
+        case 12, 14, 101: return "RAW"
+        case 108: return "LOOP"
+        case 113: return "LINUX_SLL"
+        case 228: return "IPV4"
+        case 229: return "IPV6"
+        case 276: return "LINUX_SLL2"
+        case 6: return "IEEE802_5"
+        case 9: return "PPP"
+        case 105: return "IEEE802_11"
+        case 127: return "IEEE802_11_RADIOTAP"
+        case 147...162: return "USER\(rawValue - 147)"
+        case 192: return "PPI"
+        case 220: return "USB_LINUX_MMAPPED"
+        case 249: return "USBPCAP"
+        case 253: return "NETLINK"
+        default: return "LINKTYPE \(rawValue)"
+        }
+    }
+}

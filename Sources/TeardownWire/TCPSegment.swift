@@ -1,0 +1,45 @@
+/// One decoded TCP segment: everything the connection model needs, held inline.
+///
+/// `payloadLength` comes from the IP header's length fields, not from the captured
+/// length, so a segment cut by snaplen still accounts for all of its sequence space;
+/// `isTruncated` says the capture held fewer bytes than the packet had.
+public struct TCPSegment: Hashable, Sendable {
+    public var source: Endpoint
+    public var destination: Endpoint
+    public var sequenceNumber: SequenceNumber
+    public var acknowledgmentNumber: SequenceNumber
+    public var flags: TCPFlags
+    /// The raw window field (unscaled).
+    public var window: UInt16
+    public var options: TCPOptions
+    /// Payload bytes according to the IP length (IPv4 total length / IPv6 payload length).
+    public var payloadLength: Int
+    /// True when the captured bytes ended before the end of the IP packet (snaplen).
+    public var isTruncated: Bool
+    /// 4 or 6.
+    public var ipVersion: UInt8
+    /// IPv4 TTL or IPv6 hop limit.
+    public var hopLimit: UInt8
+
+    @inlinable public init(source: Endpoint, destination: Endpoint, sequenceNumber: SequenceNumber,
+                           acknowledgmentNumber: SequenceNumber, flags: TCPFlags, window: UInt16,
+                           options: TCPOptions = TCPOptions(), payloadLength: Int, isTruncated: Bool = false,
+                           ipVersion: UInt8 = 4, hopLimit: UInt8 = 64) {
+        self.source = source
+        self.destination = destination
+        self.sequenceNumber = sequenceNumber
+        self.acknowledgmentNumber = acknowledgmentNumber
+        self.flags = flags
+        self.window = window
+        self.options = options
+        self.payloadLength = payloadLength
+        self.isTruncated = isTruncated
+        self.ipVersion = ipVersion
+        self.hopLimit = hopLimit
+    }
+
+    /// Sequence space the segment occupies: payload plus one for SYN and one for FIN (RFC 9293 §3.4).
+    @inlinable public var sequenceLength: UInt32 {
+        UInt32(truncatingIfNeeded: payloadLength) &+ (flags.contains(.syn) ? 1 : 0) &+ (flags.contains(.fin) ? 1 : 0)
+    }
+}

@@ -1,0 +1,1 @@
+print("teardown: not built yet")

@@ -1,0 +1,2 @@
+import Testing
+@Test func placeholder_TeardownModelTests() { #expect(1 + 1 == 2) }
