@@ -1,0 +1,151 @@
+import CPcap
+import TeardownWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One packet as libpcap hands it over. `bytes` is valid only inside the callback that receives it.
+public struct CapturedPacket {
+    public var time: Timestamp
+    /// Bytes captured (may be fewer than `originalLength` when cut by snaplen).
+    public var bytes: UnsafeRawBufferPointer
+    /// The packet's length on the wire.
+    public var originalLength: Int
+    /// 1-based packet number within this source.
+    public var number: Int
+}
+
+/// How a read loop ended.
+public enum ReadOutcome: Equatable, Sendable {
+    /// End of file.
+    case endOfInput
+    /// `stop()` was called (signal handler, `| head`, ...).
+    case stopped
+    /// The callback asked to stop.
+    case stoppedByCallback
+}
+
+/// A libpcap handle reading a capture file or a live interface.
+///
+/// The only type in the project that owns a `pcap_t`. Offline captures are opened with
+/// nanosecond timestamp precision (pcap(3PCAP) `pcap_open_offline_with_tstamp_precision`), so
+/// microsecond and nanosecond files both arrive as nanoseconds.
+public final class PacketSource {
+    let handle: OpaquePointer
+    /// The file path, `-`, or the interface name; used in messages.
+    public let name: String
+    public let isLive: Bool
+    public private(set) var packetCount = 0
+    /// Nanosecond precision is in effect (always for files; for live, when the device supports it).
+    public let nanosecondPrecision: Bool
+
+    init(handle: OpaquePointer, name: String, isLive: Bool, nanosecondPrecision: Bool) {
+        self.handle = handle; self.name = name; self.isLive = isLive
+        self.nanosecondPrecision = nanosecondPrecision
+    }
+
+    deinit { pcap_close(handle) }
+
+    /// Opens a pcap or pcapng file; `-` reads standard input (pcap(3PCAP) `pcap_open_offline`).
+    public static func openFile(_ path: String, filter: String? = nil) throws -> PacketSource {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        if path != "-" {
+            var st = stat()
+            if stat(path, &st) != 0 {
+                throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                throw CaptureError(.open, source: path, message: "is a directory, not a capture file")
+            }
+            if access(path, R_OK) != 0 {
+                throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
+            }
+        }
+        guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            let msg = errbuf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw CaptureError(.open, source: path, message: PacketSource.explainOpenError(msg))
+        }
+        let source = PacketSource(handle: h, name: path, isLive: false, nanosecondPrecision: true)
+        if let filter, !filter.isEmpty { try source.setFilter(filter) }
+        return source
+    }
+
+    /// Turns libpcap's open errors into words a user can act on.
+    static func explainOpenError(_ msg: String) -> String {
+        if msg.contains("unknown file format") {
+            return "not a pcap or pcapng capture (\(msg))"
+        }
+        if msg.contains("truncated dump file") || msg.contains("truncated pcapng") {
+            return "file ends inside its header (\(msg))"
+        }
+        return msg
+    }
+
+    /// The link-layer header type of the packets (pcap_datalink).
+    public var linkType: LinkType { LinkType(rawValue: pcap_datalink(handle)) }
+
+    /// The snapshot length the file or device was captured with.
+    public var snapshotLength: Int { Int(pcap_snapshot(handle)) }
+
+    /// Compiles and installs a BPF filter (pcap-filter(7)).
+    public func setFilter(_ expression: String) throws {
+        var program = bpf_program()
+        let netmask: bpf_u_int32 = 0xffff_ffff  // PCAP_NETMASK_UNKNOWN
+        if pcap_compile(handle, &program, expression, 1, netmask) != 0 {
+            throw CaptureError(.filter, source: name,
+                               message: "bad filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        defer { pcap_freecode(&program) }
+        if pcap_setfilter(handle, &program) != 0 {
+            throw CaptureError(.filter, source: name,
+                               message: "cannot install filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Reads packets until the input ends, `stop()` is called, or `body` returns false.
+    ///
+    /// A read error (a record cut short, a corrupt block) is thrown after every packet before
+    /// it was delivered, naming the packet number it happened at.
+    @discardableResult
+    public func read(_ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
+        var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
+        var data: UnsafePointer<UInt8>? = nil
+        let scale: Int64 = nanosecondPrecision ? 1 : 1000
+        while true {
+            let rc = pcap_next_ex(handle, &header, &data)
+            switch rc {
+            case 1:
+                guard let h = header, let d = data else { continue }
+                packetCount += 1
+                let hdr = h.pointee
+                let t = Timestamp(seconds: Int64(hdr.ts.tv_sec), nanoseconds: Int64(hdr.ts.tv_usec) &* scale)
+                let packet = CapturedPacket(time: t, bytes: UnsafeRawBufferPointer(start: d, count: Int(hdr.caplen)),
+                                            originalLength: Int(hdr.len), number: packetCount)
+                if try !body(packet) { return .stoppedByCallback }
+            case 0:
+                continue  // live timeout with no packet
+            case PCAP_ERROR_BREAK:
+                return isLive ? .stopped : (stopRequested ? .stopped : .endOfInput)
+            default:
+                let msg = String(cString: pcap_geterr(handle))
+                throw CaptureError(.read, source: name, packetNumber: packetCount + 1,
+                                   message: PacketSource.explainReadError(msg))
+            }
+        }
+    }
+
+    static func explainReadError(_ msg: String) -> String {
+        if msg.contains("truncated dump file") || msg.contains("truncated pcapng") {
+            return "file ends in the middle of a packet record (\(msg))"
+        }
+        return msg
+    }
+
+    private var stopRequested = false
+
+    /// Makes `read` return after the packet being processed (pcap_breakloop). Safe from a signal handler.
+    public func stop() {
+        stopRequested = true
+        pcap_breakloop(handle)
+    }
+}

@@ -1,0 +1,391 @@
+import TeardownWire
+
+/// One connection's observer-side state machine.
+///
+/// ## Inference rules
+/// An endpoint's RFC 9293 state changes only on evidence:
+/// 1. segments it sends (its SYN, SYN-ACK, FIN), and what those segments acknowledge
+///    (acknowledging the peer's FIN proves it received it);
+/// 2. receipt of an acknowledgment of its own SYN or FIN (the peer sent it, so it was on its way);
+/// 3. FIFO delivery: a segment the peer sent *after* its FIN cannot arrive before that FIN, so
+///    when it is seen, the FIN has been received.
+/// Rule 3 is what makes crossing FINs come out right: both sides pass through CLOSING
+/// (RFC 9293 §3.6, Figure 13). A packet the capture shows but the receiver never got (loss) can
+/// make an inferred state run ahead; retransmissions are never taken as evidence of delivery.
+struct Connection {
+    let index: Int
+    var orig: SideTracker
+    var resp: SideTracker
+    var zeek = ZeekTCPState()
+
+    var start: Timestamp
+    var end: Timestamp
+    var firstPacketNumber: Int
+    var lastPacketNumber: Int
+
+    /// Which side sent the first FIN, and when.
+    var firstFIN: Side?
+    /// The FINs crossed: a FIN was sent that did not acknowledge the peer's FIN already sent.
+    var finsCrossed = false
+    /// Both FINs were sent and acknowledged, or the connection was reset: the ending is complete.
+    var isFinished = false
+    /// The RST that ended the connection (accepted by the receiver's rules).
+    var endingRST: RSTInfo?
+    /// An RST accepted after the connection had already closed gracefully (e.g. in TIME-WAIT).
+    var lateRST: RSTInfo?
+    /// RSTs that did not end the connection (in-window challenge, out of window).
+    var ignoredRSTs = 0
+    /// The responder refused the SYN.
+    var refused = false
+    /// Data sent by a side after its own FIN (a protocol violation worth flagging).
+    var dataAfterOwnFIN = false
+    /// The responder answered the SYN with SYN-ACK (the handshake got that far).
+    var respSentSYNACK = false
+    /// A SYN without ACK was seen from the originator.
+    var origSentSYN = false
+    var synRetransmissions = 0
+
+    var events: EventLog?
+
+    init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool) {
+        self.index = index
+        self.orig = SideTracker(endpoint: orig, state: .closed)
+        self.resp = SideTracker(endpoint: resp, state: .listen)
+        self.start = time
+        self.end = time
+        self.firstPacketNumber = packetNumber
+        self.lastPacketNumber = packetNumber
+        self.events = recordEvents ? EventLog() : nil
+    }
+
+    var midstream: Bool { !origSentSYN }
+
+    /// Whether a SYN arriving now starts a new connection on the same 4-tuple (RFC 9293 §3.10.7.4:
+    /// a SYN in TIME-WAIT may open a new incarnation).
+    func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
+        guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return false }
+        let s = side == .orig ? orig : resp
+        if s.sentSYN && seg.sequenceNumber == s.isn { return false }  // a retransmitted SYN
+        if isFinished || endingRST != nil { return true }
+        if orig.state == .timeWait || resp.state == .timeWait || orig.state == .closed && resp.state == .closed && !(orig.packets == 0) {
+            return true
+        }
+        // A different ISN from the originator while the handshake never completed: connect() retried.
+        if side == .orig && s.sentSYN && !respSentSYNACK { return true }
+        return false
+    }
+
+    // MARK: - Processing
+
+    /// Applies one segment. Returns true when this segment completed the connection's ending.
+    mutating func process(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int) -> Bool {
+        end = time
+        lastPacketNumber = packetNumber
+        let wasFinished = isFinished
+        var step = Step(side: side, recording: events != nil)
+
+        // Work on copies: `apply` also updates connection-wide fields of `self`.
+        var s = side == .orig ? orig : resp
+        var r = side == .orig ? resp : orig
+        apply(seg, sender: &s, receiver: &r, step: &step)
+        if side == .orig { orig = s; resp = r } else { resp = s; orig = r }
+        checkFinished()
+        zeek.observe(fromOriginator: side == .orig, flags: seg.flags, sequence: seg.sequenceNumber,
+                     acknowledgment: seg.acknowledgmentNumber, payloadLength: seg.payloadLength, window: seg.window)
+
+        if events != nil {
+            let s = side == .orig ? orig : resp
+            let r = side == .orig ? resp : orig
+            let relAck: UInt32? = seg.flags.contains(.ack) && r.hasBase ? seg.acknowledgmentNumber.relative(to: r.isn) : nil
+            let p = PacketEvent(time: time, number: packetNumber, from: side, flags: seg.flags,
+                                relativeSequence: s.hasBase ? seg.sequenceNumber.relative(to: s.isn) : 0,
+                                relativeAcknowledgment: relAck, payloadLength: seg.payloadLength,
+                                window: seg.window, origState: orig.state, respState: resp.state,
+                                transitions: step.transitions, notes: step.notes,
+                                isRetransmission: step.retransmission, isTruncated: seg.isTruncated,
+                                rstValidity: step.rstValidity)
+            let plain = step.transitions.isEmpty && step.notes.isEmpty && !step.retransmission
+                && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
+            events!.append(.packet(p), plain: plain)
+        }
+        return isFinished && !wasFinished
+    }
+
+    /// Per-packet scratch: what changed, for the timeline row.
+    struct Step {
+        let side: Side
+        let recording: Bool
+        var transitions: [StateTransition] = []
+        var notes: [String] = []
+        var retransmission = false
+        var rstValidity: RSTValidity?
+
+        mutating func note(_ text: @autoclosure () -> String) {
+            if recording { notes.append(text()) }
+        }
+    }
+
+    /// The one place where an endpoint's state changes.
+    private func move(_ t: inout SideTracker, _ who: Side, to new: TCPState, _ step: inout Step) {
+        guard t.state != new else { return }
+        if step.recording { step.transitions.append(StateTransition(side: who, from: t.state, to: new)) }
+        t.state = new
+    }
+
+    private mutating func apply(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker, step: inout Step) {
+        let me = step.side, peer = step.side.other
+        let flags = seg.flags
+        let len = seg.payloadLength
+
+        // Counters, as Wireshark counts them: per segment carrying the flag.
+        s.packets += 1
+        s.payloadBytes &+= UInt64(len)
+        if flags.contains(.syn) { s.synCount += 1 }
+        if flags.contains(.fin) { s.finCount += 1 }
+        if flags.contains(.rst) { s.rstCount += 1 }
+        s.window = seg.window
+        if seg.isTruncated { step.note("captured bytes cut short by the snapshot length") }
+
+        // Sequence base.
+        if flags.contains(.syn) {
+            if !s.sentSYN {
+                s.setBase(isn: seg.sequenceNumber, fromSYN: true)
+                s.announcedWindowScale = seg.options.windowScale
+                if me == .orig && !flags.contains(.ack) { origSentSYN = true }
+            } else if seg.sequenceNumber == s.isn {
+                step.retransmission = true
+                if me == .orig { synRetransmissions += 1 }
+                step.note(flags.contains(.ack) ? "SYN-ACK retransmitted" : "SYN retransmitted")
+            }
+        } else if !s.hasBase {
+            // Joined mid-stream: pretend the ISN was just before the first byte seen.
+            s.setBase(isn: SequenceNumber(seg.sequenceNumber.rawValue &- 1), fromSYN: false)
+        }
+        if flags.contains(.ack) && !r.hasBase {
+            r.setBase(isn: SequenceNumber(seg.acknowledgmentNumber.rawValue &- 1), fromSYN: false)
+        }
+
+        // Rule 3 (FIFO): a segment sent after S's FIN means R has received that FIN.
+        let payloadStart = seg.sequenceNumber + (flags.contains(.syn) ? 1 : 0)
+        if s.sentFIN && !r.receivedPeerFIN && payloadStart > s.finSeq {
+            receiveFIN(receiver: &r, peer, finSender: s, step: &step)
+        }
+
+        // Payload accounting: new sequence space vs. retransmission. An RST occupies no
+        // sequence space (RFC 9293 §3.10.7: it is judged, not queued), so it is left out here.
+        let isRST = flags.contains(.rst)
+        if len > 0 && !isRST {
+            let segEnd = payloadStart + UInt32(truncatingIfNeeded: len)
+            if segEnd > s.dataEnd {
+                let from = payloadStart > s.dataEnd ? payloadStart : s.dataEnd
+                let fresh = UInt64(max(0, Int64(segEnd.distance(from: from))))
+                s.sent &+= fresh
+                s.retransmitted &+= UInt64(len) &- min(UInt64(len), fresh)
+                if fresh < UInt64(len) { step.retransmission = true; step.note("partly retransmitted") }
+                s.dataEnd = segEnd
+                if s.receivedPeerFIN { s.bytesAfterPeerFIN &+= fresh }
+            } else {
+                s.retransmitted &+= UInt64(len)
+                step.retransmission = true
+                step.note("retransmission")
+            }
+            if s.sentFIN && payloadStart > s.finSeq {
+                dataAfterOwnFIN = true
+                step.note("data after this side's own FIN")
+            }
+            if endingRST != nil { s.sentAfterRST = (s.sentAfterRST ?? 0) &+ UInt64(len) }
+        }
+        let seqEnd = seg.sequenceNumber + seg.sequenceLength
+        if !isRST && seqEnd > s.sndNxt { s.sndNxt = seqEnd }
+
+        if flags.contains(.ack) && (!s.hasAcked || seg.acknowledgmentNumber > s.highestAck) {
+            s.hasAcked = true
+            s.highestAck = seg.acknowledgmentNumber
+        }
+
+        if flags.contains(.rst) {
+            handleRST(seg, sender: &s, receiver: &r, step: &step)
+            return
+        }
+
+        // RFC 9293 §3.10.7.2 (LISTEN): a SYN is answered with SYN-ACK -> SYN-RECEIVED.
+        if flags.contains(.syn) && flags.contains(.ack) {
+            if me == .resp { respSentSYNACK = true }
+            if s.state == .listen || s.state == .closed { move(&s, me, to: .synReceived, &step) }
+        } else if flags.contains(.syn) {
+            // RFC 9293 §3.10.1 (OPEN call, active): CLOSED -> SYN-SENT.
+            if s.state == .closed || s.state == .listen { move(&s, me, to: .synSent, &step) }
+        } else if s.state == .closed && s.packets == 1 || s.state == .listen && s.packets == 1 {
+            // Joined mid-stream: the first segment of a side proves it was synchronized.
+            move(&s, me, to: .established, &step)
+            if r.state == .closed || r.state == .listen { move(&r, peer, to: .established, &step) }
+        }
+
+        // What this segment acknowledges.
+        if flags.contains(.ack) {
+            let ack = seg.acknowledgmentNumber
+            // Rule 1: acknowledging R's FIN proves S received it.
+            if r.isFINCovered(by: ack) && !s.receivedPeerFIN {
+                receiveFIN(receiver: &s, me, finSender: r, step: &step)
+            }
+            // Rule 2: R receives the acknowledgment of its SYN ...
+            if r.sentSYN && ack.distance(from: r.isn) >= 1 {
+                // §3.10.7.3 SYN-SENT: an acceptable SYN-ACK -> ESTABLISHED.
+                if r.state == .synSent && flags.contains(.syn) { move(&r, peer, to: .established, &step) }
+                // §3.10.7.4 SYN-RECEIVED: an acceptable ACK -> ESTABLISHED.
+                if r.state == .synReceived && !flags.contains(.syn) { move(&r, peer, to: .established, &step) }
+            }
+            // ... and of its FIN (§3.10.7.4, the ACK-processing steps of each closing state).
+            if r.isFINCovered(by: ack) && !r.finAcked {
+                r.finAcked = true
+                switch r.state {
+                case .finWait1: move(&r, peer, to: .finWait2, &step)
+                case .closing: move(&r, peer, to: .timeWait, &step)
+                case .lastAck: move(&r, peer, to: .closed, &step)
+                case .closed, .listen, .synSent, .synReceived, .established, .finWait2, .timeWait, .closeWait:
+                    break
+                }
+            }
+            // The originator's side of the handshake completes on the SYN-ACK; a midstream
+            // SYN-SENT guess completes on any ACK of its SYN.
+            if s.state == .synSent && r.sentSYN && s.sentSYN && ack.distance(from: r.isn) >= 1 && !flags.contains(.syn) {
+                move(&s, me, to: .established, &step)
+            }
+        }
+
+        // Half-close: data from a side that had already received the peer's FIN.
+        if len > 0 && s.receivedPeerFIN && !step.retransmission && s.bytesAfterPeerFIN > 0 {
+            step.note("data after the peer's FIN (half-close)")
+        }
+
+        // S's own FIN (RFC 9293 §3.10.4, CLOSE call).
+        if flags.contains(.fin) {
+            let finSeq = payloadStart + UInt32(truncatingIfNeeded: len)
+            if s.sentFIN {
+                if finSeq == s.finSeq {
+                    step.retransmission = true
+                    step.note("FIN retransmitted")
+                } else {
+                    step.note("a second FIN at a different sequence number")
+                }
+            } else {
+                s.sentFIN = true
+                s.finSeq = finSeq
+                s.finCoveredPeerFIN = flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)
+                if firstFIN == nil {
+                    firstFIN = me
+                } else if r.sentFIN && !s.finCoveredPeerFIN {
+                    finsCrossed = true
+                    step.note("the FINs crossed: simultaneous close")
+                }
+                if len > 0 { step.note("FIN carries the last \(len) bytes") }
+                switch s.state {
+                case .established, .synReceived: move(&s, me, to: .finWait1, &step)
+                case .closeWait: move(&s, me, to: .lastAck, &step)
+                case .synSent, .listen, .closed, .finWait1, .finWait2, .closing, .timeWait, .lastAck:
+                    break
+                }
+            }
+        }
+    }
+
+    /// `x` receives its peer's FIN (RFC 9293 §3.10.7.4, eighth step: check the FIN bit).
+    private func receiveFIN(receiver x: inout SideTracker, _ who: Side, finSender p: SideTracker, step: inout Step) {
+        x.receivedPeerFIN = true
+        switch x.state {
+        case .synReceived, .established:
+            move(&x, who, to: .closeWait, &step)
+        case .finWait1:
+            // Our FIN acknowledged by the time theirs arrived -> TIME-WAIT, else CLOSING.
+            move(&x, who, to: (x.finAcked || p.finCoveredPeerFIN) ? .timeWait : .closing, &step)
+        case .finWait2:
+            move(&x, who, to: .timeWait, &step)
+        case .closed, .listen, .synSent, .closing, .timeWait, .closeWait, .lastAck:
+            break
+        }
+    }
+
+    private mutating func checkFinished() {
+        guard !isFinished else { return }
+        if orig.sentFIN && resp.sentFIN && orig.finAcked && resp.finAcked { isFinished = true }
+    }
+
+    // MARK: - RST
+
+    /// Judges an RST as the receiver would (RFC 9293 §3.10.7.3 for SYN-SENT; RFC 5961 §3.2 otherwise).
+    private func judgeRST(_ seg: TCPSegment, sender s: SideTracker, receiver r: SideTracker) -> RSTValidity {
+        if r.state == .synSent {
+            // SYN-SENT: acceptable only if its ACK acknowledges our SYN.
+            return seg.flags.contains(.ack) && seg.acknowledgmentNumber == r.isn + 1 ? .exact : .outOfWindow
+        }
+        guard s.hasBase else { return .unknown }
+        let seq = seg.sequenceNumber
+        // RCV.NXT of the receiver: everything the sender sent (assumed delivered), or what the
+        // receiver last acknowledged, whichever matches.
+        if seq == s.sndNxt || (r.hasAcked && seq == r.highestAck) { return .exact }
+        guard r.hasAcked else { return .unknown }
+        let scale = (r.announcedWindowScale != nil && s.announcedWindowScale != nil) ? min(14, Int(r.announcedWindowScale!)) : 0
+        let wnd = Int64(r.window) << Int64(scale)
+        let d = Int64(seq.distance(from: r.highestAck))
+        if d > 0 && d < max(wnd, 1) { return .inWindow }
+        return .outOfWindow
+    }
+
+    private mutating func handleRST(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker, step: inout Step) {
+        let me = step.side, peer = step.side.other
+        let shape: RSTShape = seg.flags.contains(.ack) ? .withACK : .bare
+        if seg.flags.contains(.fin) { step.note("FIN and RST in one segment: treated as an RST") }
+        if let prior = endingRST {
+            step.note(prior.from == me ? "another RST after the connection was reset" : "RST answering a segment after the reset")
+            step.rstValidity = .exact
+            return
+        }
+        let validity = judgeRST(seg, sender: s, receiver: r)
+        step.rstValidity = validity
+        switch validity {
+        case .inWindow:
+            ignoredRSTs += 1
+            step.note("RST in the window but not at RCV.NXT: Linux answers with a challenge ACK and keeps the connection (RFC 5961 §3.2)")
+            return
+        case .outOfWindow:
+            ignoredRSTs += 1
+            step.note("RST outside the receive window: ignored (RFC 5961 §3.2)")
+            return
+        case .exact, .unknown:
+            break
+        }
+        let acknowledged: UInt64? = shape == .withACK ? r.payloadCovered(by: seg.acknowledgmentNumber) : nil
+        let info = RSTInfo(from: me, shape: shape, validity: validity, packetNumber: lastPacketNumber,
+                           time: end, acknowledged: acknowledged)
+        let closedCleanly = s.sentFIN && r.sentFIN && isFinished
+        if closedCleanly {
+            lateRST = info
+            if r.state == .timeWait {
+                step.note("RST in TIME-WAIT: Linux drops the TIME-WAIT socket at once (net.ipv4.tcp_rfc1337=0)")
+            } else {
+                step.note("RST after the connection had closed")
+            }
+            move(&r, peer, to: .closed, &step)
+            move(&s, me, to: .closed, &step)
+            return
+        }
+
+        // The RST ends the connection: record what was in flight each way.
+        if r.state == .synSent && me == .resp && !respSentSYNACK {
+            refused = true
+            step.note("connection refused: RST answered the SYN")
+        } else if shape == .withACK {
+            step.note("RST with ACK: the \(me == .orig ? "client" : "server") aborted")
+        } else {
+            step.note("RST without ACK: data arrived for a socket that no longer exists")
+        }
+        s.inFlightAtRST = s.sent &- min(s.sent, r.hasAcked ? s.payloadCovered(by: r.highestAck) : 0)
+        r.inFlightAtRST = r.sent &- min(r.sent, s.hasAcked ? r.payloadCovered(by: s.highestAck) : 0)
+        s.sentAfterRST = 0
+        r.sentAfterRST = 0
+        endingRST = info
+        isFinished = true
+        move(&s, me, to: .closed, &step)
+        move(&r, peer, to: .closed, &step)
+    }
+}

@@ -1,0 +1,87 @@
+import TeardownWire
+
+/// A connection's timeline rows, kept bounded as they stream in.
+///
+/// Packets that change nothing (no SYN/FIN/RST, no state change, no note) are "plain".
+/// In each run of plain packets the first `headKeep` and the last `tailKeep` are kept as
+/// rows and the middle is folded into one `FoldEvent`, so a 10,000-segment transfer costs
+/// a handful of rows. Memory per connection is O(significant rows), capped by `maxRows`.
+struct EventLog {
+    static let headKeep = 2
+    static let tailKeep = 2
+    /// Beyond this many rows, further rows are counted, not kept.
+    static let maxRows = 5_000
+
+    private(set) var rows: [TimelineEvent] = []
+    private var headShown = 0
+    private var tail: [PacketEvent] = []
+    private var fold: FoldEvent?
+    private var firstFolded: PacketEvent?
+    private(set) var droppedRows = 0
+
+    mutating func append(_ event: TimelineEvent, plain: Bool) {
+        guard plain, case .packet(let p) = event else {
+            flushRun()
+            push(event)
+            return
+        }
+        if headShown < EventLog.headKeep {
+            headShown += 1
+            push(event)
+            return
+        }
+        tail.append(p)
+        if tail.count > EventLog.tailKeep {
+            absorb(tail.removeFirst())
+        }
+    }
+
+    /// Adds a row that is not part of the packet stream (a socket call, a note) in time order.
+    mutating func insertByTime(_ event: TimelineEvent) {
+        flushRun()
+        var i = rows.count
+        while i > 0 && rows[i - 1].time > event.time { i -= 1 }
+        rows.insert(event, at: i)
+    }
+
+    private mutating func absorb(_ p: PacketEvent) {
+        let bytes = UInt64(max(0, p.payloadLength))
+        if var f = fold {
+            f.lastTime = p.time
+            f.lastNumber = p.number
+            if p.from == .orig { f.origSegments += 1; f.origBytes += bytes } else { f.respSegments += 1; f.respBytes += bytes }
+            fold = f
+        } else {
+            firstFolded = p
+            fold = FoldEvent(firstTime: p.time, lastTime: p.time, firstNumber: p.number, lastNumber: p.number,
+                             origSegments: p.from == .orig ? 1 : 0, respSegments: p.from == .resp ? 1 : 0,
+                             origBytes: p.from == .orig ? bytes : 0, respBytes: p.from == .resp ? bytes : 0)
+        }
+    }
+
+    /// Ends the current run of plain packets: its fold (if any) and its tail become rows.
+    mutating func flushRun() {
+        if let f = fold {
+            if f.segments == 1, let only = firstFolded {
+                push(.packet(only))
+            } else {
+                push(.fold(f))
+            }
+        }
+        for p in tail { push(.packet(p)) }
+        tail.removeAll(keepingCapacity: true)
+        fold = nil
+        firstFolded = nil
+        headShown = 0
+    }
+
+    private mutating func push(_ e: TimelineEvent) {
+        if rows.count >= EventLog.maxRows { droppedRows += 1; return }
+        rows.append(e)
+    }
+
+    mutating func finish() -> [TimelineEvent] {
+        flushRun()
+        return rows
+    }
+}

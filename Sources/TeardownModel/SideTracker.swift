@@ -1,0 +1,88 @@
+import TeardownWire
+
+/// What one endpoint has sent and acknowledged, as seen from the capture point.
+///
+/// The state is *inferred*: an observer never sees an endpoint's TCB, only the segments it
+/// sends and the acknowledgments it receives. See `Connection` for the inference rules.
+struct SideTracker {
+    var endpoint: Endpoint
+    var state: TCPState
+
+    // Counters (what SideSummary reports).
+    var packets = 0
+    var payloadBytes: UInt64 = 0
+    var synCount = 0
+    var finCount = 0
+    var rstCount = 0
+
+    // Sequence space.
+    /// The sequence base is known (from a SYN, or guessed from the first segment or the peer's ACK).
+    var hasBase = false
+    /// ISN: the SYN's sequence number, or (joined mid-stream) one before the first byte seen, so
+    /// that relative numbers read the same way in both cases.
+    var isn = SequenceNumber(0)
+    /// Whether this side's SYN was seen (the base is exact, not guessed).
+    var sentSYN = false
+    /// Sequence number of the first payload byte (ISN + 1).
+    var dataStart = SequenceNumber(0)
+    /// One past the highest payload byte sent.
+    var dataEnd = SequenceNumber(0)
+    /// One past the highest sequence number sent, SYN and FIN included (SND.NXT as last seen).
+    var sndNxt = SequenceNumber(0)
+
+    // Acknowledgments this side has sent (its RCV.NXT as far as we know).
+    var hasAcked = false
+    var highestAck = SequenceNumber(0)
+    /// Last advertised window, raw, and the scale this side announced in its SYN (RFC 7323 §2.2).
+    var window: UInt16 = 0
+    var announcedWindowScale: UInt8?
+
+    // Closing.
+    var sentFIN = false
+    /// Sequence number the FIN occupies.
+    var finSeq = SequenceNumber(0)
+    /// The segment carrying this side's first FIN also acknowledged the peer's FIN.
+    var finCoveredPeerFIN = false
+    /// The peer acknowledged this side's FIN.
+    var finAcked = false
+    /// This side has (by inference) received the peer's FIN.
+    var receivedPeerFIN = false
+    /// Payload bytes sent after this side had received the peer's FIN (half-close data).
+    var bytesAfterPeerFIN: UInt64 = 0
+
+    // Ledger.
+    var sent: UInt64 = 0
+    var retransmitted: UInt64 = 0
+    var inFlightAtRST: UInt64?
+    var sentAfterRST: UInt64?
+
+    init(endpoint: Endpoint, state: TCPState) {
+        self.endpoint = endpoint
+        self.state = state
+    }
+
+    /// Sets the sequence base from a SYN (exact) or a guess (mid-stream: `firstByte` is the first payload byte).
+    mutating func setBase(isn: SequenceNumber, fromSYN: Bool) {
+        hasBase = true
+        sentSYN = fromSYN
+        self.isn = isn
+        dataStart = isn + 1
+        dataEnd = isn + 1
+        sndNxt = isn + 1
+    }
+
+    /// Whether `ack` (sent by the peer) covers this side's FIN.
+    func isFINCovered(by ack: SequenceNumber) -> Bool {
+        sentFIN && ack > finSeq
+    }
+
+    /// Payload bytes of this side that an acknowledgment number covers, clamped to what was sent.
+    func payloadCovered(by ack: SequenceNumber) -> UInt64 {
+        guard hasBase else { return 0 }
+        let d = ack.distance(from: dataStart)
+        if d <= 0 { return 0 }
+        var n = UInt64(d)
+        if isFINCovered(by: ack) { n -= 1 }
+        return min(n, sent)
+    }
+}
