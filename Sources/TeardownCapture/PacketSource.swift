@@ -13,6 +13,10 @@ public struct CapturedPacket {
     public var originalLength: Int
     /// 1-based packet number within this source.
     public var number: Int
+
+    public init(time: Timestamp, bytes: UnsafeRawBufferPointer, originalLength: Int, number: Int) {
+        self.time = time; self.bytes = bytes; self.originalLength = originalLength; self.number = number
+    }
 }
 
 /// How a read loop ended.
