@@ -16,7 +16,11 @@ struct Connection {
     let index: Int
     var orig: SideTracker
     var resp: SideTracker
-    var zeek = ZeekTCPState()
+    var zeek: ZeekTCPState
+    /// Zeek swapped the roles after creation (a SYN from the responder after a SYN-ACK from the
+    /// originator, history `^`): from then on Zeek's originator is our responder. Our own roles
+    /// stay as first chosen, so timelines stay readable; Zeek's fields follow Zeek's roles.
+    var zeekRolesSwapped = false
 
     var start: Timestamp
     var end: Timestamp
@@ -47,8 +51,10 @@ struct Connection {
 
     var events: EventLog?
 
-    init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool) {
+    init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool,
+         rolesFlipped: Bool = false) {
         self.index = index
+        self.zeek = ZeekTCPState(rolesFlippedAtCreation: rolesFlipped)
         self.orig = SideTracker(endpoint: orig, state: .closed)
         self.resp = SideTracker(endpoint: resp, state: .listen)
         self.start = time
@@ -90,8 +96,12 @@ struct Connection {
         apply(seg, sender: &s, receiver: &r, step: &step)
         if side == .orig { orig = s; resp = r } else { resp = s; orig = r }
         checkFinished()
-        zeek.observe(fromOriginator: side == .orig, flags: seg.flags, sequence: seg.sequenceNumber,
-                     acknowledgment: seg.acknowledgmentNumber, payloadLength: seg.payloadLength, window: seg.window)
+        if zeek.observe(fromOriginator: (side == .orig) != zeekRolesSwapped, flags: seg.flags,
+                        sequence: seg.sequenceNumber, acknowledgment: seg.acknowledgmentNumber,
+                        payloadLength: seg.payloadLength, window: seg.window,
+                        payloadCaptured: !seg.isTruncated) {
+            zeekRolesSwapped.toggle()
+        }
 
         if events != nil {
             let s = side == .orig ? orig : resp

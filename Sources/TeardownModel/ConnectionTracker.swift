@@ -75,7 +75,7 @@ public struct ConnectionTracker {
         let orig = flip ? seg.destination : seg.source
         let resp = flip ? seg.source : seg.destination
         var c = Connection(index: nextIndex, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
-                           recordEvents: configuration.recordEvents)
+                           recordEvents: configuration.recordEvents, rolesFlipped: flip)
         nextIndex += 1
         let done = c.process(seg, from: flip ? .resp : .orig, time: time, packetNumber: packetNumber)
         table[key] = c

@@ -32,6 +32,7 @@ import TeardownWire
         #expect(r.orig.packets == 6 && r.resp.packets == 5)
         #expect(r.midstream == false)
         #expect(r.notes.contains("the client is left in TIME-WAIT"))
+        #expect(r.connState == .SF && r.history == "ShADadFf")
     }
 
     @Test func serverClosesFirst_finAckCombined_serverEndsInTimeWait() throws {
@@ -92,6 +93,7 @@ import TeardownWire
         s.s("", 1, 2)
         let r = try #require(s.only())
         #expect(r.teardown.kind == .halfClosed)
+        #expect(r.connState == .S2)
         #expect(r.closedBy == .orig)
         #expect(r.orig.state == .finWait2)
         #expect(r.resp.state == .closeWait)
@@ -107,6 +109,7 @@ import TeardownWire
         let r = try #require(s.only())
         #expect(r.teardown.kind == .abortByOriginator)
         #expect(r.closedBy == .orig)
+        #expect(r.connState == .RSTO)
         let rst = try #require(r.rst)
         #expect(rst.from == .orig && rst.shape == .withACK && rst.validity == .exact)
         #expect(r.orig.bytes.inFlightAtRST == 1000)
@@ -123,6 +126,7 @@ import TeardownWire
         s.s("R", 1, 1001)
         let r = try #require(s.only())
         #expect(r.teardown.kind == .abortByResponder)
+        #expect(r.connState == .RSTR)
         #expect(r.closedBy == .resp)
         #expect(r.rst?.acknowledged == 1000)   // the server had acknowledged all it dropped
         #expect(r.orig.bytes.inFlightAtRST == 0)
@@ -134,6 +138,7 @@ import TeardownWire
         s.s("R", 0, 1)
         let r = try #require(s.only())
         #expect(r.teardown.name == "refused")
+        #expect(r.connState == .REJ)
         #expect(r.closedBy == .resp)
         #expect(r.rst?.validity == .exact)
         #expect(r.orig.state == .closed)
@@ -156,6 +161,7 @@ import TeardownWire
         s.c("S", 0)
         let r = try #require(s.only())
         #expect(r.teardown.name == "unanswered")
+        #expect(r.connState == .S0)
         #expect(r.closedBy == nil)
         #expect(r.orig.syn == 3)
         #expect(r.notes.contains("SYN sent 3 times, never answered"))
@@ -277,6 +283,7 @@ import TeardownWire
         s.c("", 601, 801)
         let r = try #require(s.only())
         #expect(r.teardown.name == "midstream-graceful")
+        #expect(r.connState == .SF)   // Zeek: PARTIAL endpoints that send FIN become CLOSED; both CLOSED -> SF
         #expect(r.midstream)
         #expect(r.closedBy == .orig)
         #expect(r.orig.bytes.sent == 100 && r.orig.bytes.acked == 100)
