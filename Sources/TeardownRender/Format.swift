@@ -1,0 +1,145 @@
+import TeardownWire
+
+/// Number and time formatting shared by the renderers, without Foundation.
+///
+/// Everything here is exact integer arithmetic: no `Double` ever touches a timestamp, so
+/// the nanoseconds a capture recorded are the nanoseconds printed.
+enum Format {
+    /// `1234567` → `1,234,567`.
+    static func grouped(_ value: UInt64) -> String {
+        let digits = String(value)
+        let count = digits.utf8.count
+        if count <= 3 { return digits }
+        var out = ""
+        out.reserveCapacity(count + count / 3)
+        let lead = count % 3
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (i - lead) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return out
+    }
+
+    /// Signed variant: `-1234` → `-1,234`.
+    static func grouped(_ value: Int64) -> String {
+        value < 0 ? "-" + grouped(value.magnitude) : grouped(value.magnitude)
+    }
+
+    static func grouped(_ value: Int) -> String { grouped(Int64(value)) }
+
+    /// `a - b` in nanoseconds, clamped instead of trapping on absurd timestamps.
+    static func difference(_ a: Timestamp, _ b: Timestamp) -> Int64 {
+        let (d, overflow) = a.nanoseconds.subtractingReportingOverflow(b.nanoseconds)
+        if overflow { return a.nanoseconds < b.nanoseconds ? Int64.min + 1 : Int64.max }
+        return d
+    }
+
+    /// Seconds with exactly `decimals` fraction digits (0...9), rounded half away from zero.
+    /// `seconds(nanoseconds: 1_500_000, decimals: 6)` → `0.001500`.
+    static func seconds(nanoseconds: Int64, decimals: Int) -> String {
+        let decimals = min(max(decimals, 0), 9)
+        var unit: UInt64 = 1
+        for _ in 0..<(9 - decimals) { unit *= 10 }
+        let magnitude = nanoseconds.magnitude
+        // magnitude <= 2^63, so adding at most 5e8 cannot overflow a UInt64.
+        let scaled = (magnitude + unit / 2) / unit
+        var perSecond: UInt64 = 1
+        for _ in 0..<decimals { perSecond *= 10 }
+        var out = (nanoseconds < 0 && scaled != 0) ? "-" : ""
+        out += String(scaled / perSecond)
+        if decimals > 0 {
+            out += "."
+            out += zeroPadded(scaled % perSecond, width: decimals)
+        }
+        return out
+    }
+
+    /// `n` in decimal, left-padded with zeros to `width`.
+    static func zeroPadded(_ n: UInt64, width: Int) -> String {
+        let s = String(n)
+        let missing = width - s.utf8.count
+        return missing > 0 ? String(repeating: "0", count: missing) + s : s
+    }
+
+    /// A call's duration in the unit that reads best: `850 ns`, `12 µs`, `1.234 ms`, `2.000000 s`.
+    static func duration(nanoseconds ns: Int64) -> String {
+        let m = ns.magnitude
+        let sign = ns < 0 ? "-" : ""
+        if m < 1_000 { return sign + String(m) + " ns" }
+        if m < 1_000_000 { return sign + String((m + 500) / 1_000) + " µs" }
+        if m < 1_000_000_000 {
+            let micros = (m + 500) / 1_000
+            return sign + String(micros / 1_000) + "." + zeroPadded(micros % 1_000, width: 3) + " ms"
+        }
+        return seconds(nanoseconds: ns, decimals: 6) + " s"
+    }
+
+    /// UTC calendar time, `2024-05-01 12:00:00.123456 UTC`, from nanoseconds since the epoch
+    /// (sub-microsecond digits are dropped, not rounded, so the second never rolls over).
+    /// Civil-from-days after H. Hinnant, "chrono-Compatible Low-Level Date Algorithms".
+    static func utc(_ t: Timestamp) -> String {
+        let ns = t.nanoseconds
+        var secs = ns / 1_000_000_000
+        var sub = ns % 1_000_000_000
+        if sub < 0 { sub += 1_000_000_000; secs -= 1 }
+        var days = secs / 86_400
+        var sod = secs % 86_400
+        if sod < 0 { sod += 86_400; days -= 1 }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ v: Int64) -> String { zeroPadded(UInt64(v), width: 2) }
+        return "\(year)-\(two(month))-\(two(day)) \(two(sod / 3600)):\(two(sod % 3600 / 60)):\(two(sod % 60))."
+            + zeroPadded(UInt64(sub) / 1_000, width: 6) + " UTC"
+    }
+}
+
+extension String {
+    /// Columns this text takes on a terminal, counting one per Unicode scalar. Every glyph the
+    /// renderers draw (box drawing, arrows, `µ`, `…`) is single-width.
+    var displayWidth: Int { unicodeScalars.count }
+
+    /// Free text (file labels, notes, call strings) made safe for a terminal: C0 controls,
+    /// DEL and C1 controls become U+FFFD, so a hostile file name cannot inject escape
+    /// sequences and the no-colour output never holds an escape byte (ECMA-48 §5).
+    var terminalSafe: String {
+        if !unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) { return self }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            let v = scalar.value
+            out.append(v < 0x20 || (0x7F...0x9F).contains(v) ? "\u{FFFD}" : scalar)
+        }
+        return String(out)
+    }
+
+    /// Pads with spaces on the right to `width` columns (never truncates).
+    func padded(to width: Int) -> String {
+        let missing = width - displayWidth
+        return missing > 0 ? self + String(repeating: " ", count: missing) : self
+    }
+
+    /// Pads with spaces on the left to `width` columns (never truncates).
+    func leftPadded(to width: Int) -> String {
+        let missing = width - displayWidth
+        return missing > 0 ? String(repeating: " ", count: missing) + self : self
+    }
+}
+
+/// ANSI SGR styling (ECMA-48 §8.3.117) that is a no-op when colour is off.
+struct Painter {
+    let enabled: Bool
+    static let red = "31", green = "32", yellow = "33", cyan = "36"
+    static let bold = "1", dim = "2", italic = "3"
+
+    /// Wraps `text` in `ESC [ codes m … ESC [ 0 m` when enabled; returns it untouched otherwise.
+    func paint(_ text: String, _ codes: String?) -> String {
+        guard enabled, let codes, !text.isEmpty else { return text }
+        return "\u{1B}[" + codes + "m" + text + "\u{1B}[0m"
+    }
+}

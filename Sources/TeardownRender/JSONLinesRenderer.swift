@@ -1,0 +1,155 @@
+import TeardownModel
+import TeardownWire
+
+/// JSON Lines output (https://jsonlines.org): one object per connection, keys in a fixed
+/// order, snake_case, as listed in DESIGN.md ("Render"). Optional values are `null`, never
+/// left out, so every line has the same shape; only `file` (no source) and `events`
+/// (`includeEvents == false`) are omitted.
+///
+/// Times (`start`, `end`, event times) are seconds since the epoch with a 9-digit fraction and
+/// `duration` is seconds with a 9-digit fraction, all printed exactly from nanosecond integers.
+public enum JSONLinesRenderer {
+    /// Bumped whenever a key is renamed, removed or changes meaning. Adding keys does not bump it.
+    public static let schemaVersion = 1
+
+    /// One connection as one line of JSON, without a trailing newline.
+    public static func render(_ record: ConnectionRecord, source: String?, includeEvents: Bool) -> String {
+        var w = JSONWriter(capacity: 900 + (includeEvents ? record.events.count * 260 : 0))
+        w.beginObject()
+        w.key("schema_version"); w.int(schemaVersion)
+        if let source { w.key("file"); w.string(source) }
+        w.key("index"); w.int(record.index)
+        w.key("orig"); side(record.orig, into: &w)
+        w.key("resp"); side(record.resp, into: &w)
+        w.key("teardown"); w.string(record.teardown.name)
+        w.key("conn_state"); w.string(record.connState.rawValue)
+        w.key("history"); w.string(record.history)
+        w.key("closed_by"); w.string(record.closedBy?.rawValue)
+        w.key("half_close"); w.bool(record.halfClose)
+        w.key("rst")
+        if let rst = record.rst {
+            w.beginObject()
+            w.key("from"); w.string(rst.from.rawValue)
+            w.key("shape"); w.string(rst.shape.rawValue)
+            w.key("validity"); w.string(rst.validity.rawValue)
+            w.key("packet"); w.int(rst.packetNumber)
+            w.key("acked"); w.int(rst.acknowledged)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.key("bytes")
+        w.beginObject()
+        w.key("orig"); ledger(record.orig.bytes, into: &w)
+        w.key("resp"); ledger(record.resp.bytes, into: &w)
+        w.endObject()
+        w.key("start"); w.seconds(nanoseconds: record.start.nanoseconds)
+        w.key("end"); w.seconds(nanoseconds: record.end.nanoseconds)
+        w.key("duration"); w.seconds(nanoseconds: Format.difference(record.end, record.start))
+        w.key("midstream"); w.bool(record.midstream)
+        w.key("first_packet"); w.int(record.firstPacketNumber)
+        w.key("last_packet"); w.int(record.lastPacketNumber)
+        w.key("notes"); strings(record.notes, into: &w)
+        if includeEvents {
+            w.key("events")
+            w.beginArray()
+            for event in record.events { self.event(event, into: &w) }
+            w.endArray()
+        }
+        w.endObject()
+        return w.string
+    }
+
+    static func side(_ s: SideSummary, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("addr"); w.string(s.endpoint.address.description)
+        w.key("port"); w.int(s.endpoint.port)
+        w.key("packets"); w.int(s.packets)
+        w.key("payload_bytes"); w.int(s.payloadBytes)
+        w.key("syn"); w.int(s.syn)
+        w.key("fin"); w.int(s.fin)
+        w.key("rst"); w.int(s.rst)
+        w.key("state"); w.string(s.state.rawValue)
+        w.endObject()
+    }
+
+    static func ledger(_ l: DirectionLedger, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("sent"); w.int(l.sent)
+        w.key("retransmitted"); w.int(l.retransmitted)
+        w.key("acked"); w.int(l.acked)
+        w.key("in_flight_at_rst"); w.int(l.inFlightAtRST)
+        w.key("sent_after_rst"); w.int(l.sentAfterRST)
+        w.key("written"); w.int(l.written)
+        w.key("read_by_peer"); w.int(l.readByPeer)
+        w.key("lost"); w.int(l.lost)
+        w.key("never_sent"); w.int(l.neverSent)
+        w.key("unacked"); w.int(l.unacked)
+        w.key("unread"); w.int(l.unread)
+        w.endObject()
+    }
+
+    static func strings(_ list: [String], into w: inout JSONWriter) {
+        w.beginArray()
+        for s in list { w.string(s) }
+        w.endArray()
+    }
+
+    static func event(_ event: TimelineEvent, into w: inout JSONWriter) {
+        w.beginObject()
+        switch event {
+        case .packet(let p):
+            w.key("type"); w.string("packet")
+            w.key("time"); w.seconds(nanoseconds: p.time.nanoseconds)
+            w.key("number"); w.int(p.number)
+            w.key("from"); w.string(p.from.rawValue)
+            w.key("flags"); w.string(p.flags.tcpdumpString)
+            w.key("seq"); w.int(p.relativeSequence)
+            w.key("ack"); w.int(p.relativeAcknowledgment)
+            w.key("len"); w.int(p.payloadLength)
+            w.key("win"); w.int(p.window)
+            w.key("orig_state"); w.string(p.origState.rawValue)
+            w.key("resp_state"); w.string(p.respState.rawValue)
+            w.key("transitions")
+            w.beginArray()
+            for t in p.transitions {
+                w.beginObject()
+                w.key("side"); w.string(t.side.rawValue)
+                w.key("from"); w.string(t.from.rawValue)
+                w.key("to"); w.string(t.to.rawValue)
+                w.endObject()
+            }
+            w.endArray()
+            w.key("notes"); strings(p.notes, into: &w)
+            w.key("retransmission"); w.bool(p.isRetransmission)
+            w.key("truncated"); w.bool(p.isTruncated)
+            w.key("rst_validity"); w.string(p.rstValidity?.rawValue)
+        case .fold(let f):
+            w.key("type"); w.string("fold")
+            w.key("first_time"); w.seconds(nanoseconds: f.firstTime.nanoseconds)
+            w.key("last_time"); w.seconds(nanoseconds: f.lastTime.nanoseconds)
+            w.key("first_number"); w.int(f.firstNumber)
+            w.key("last_number"); w.int(f.lastNumber)
+            w.key("orig_segments"); w.int(f.origSegments)
+            w.key("resp_segments"); w.int(f.respSegments)
+            w.key("orig_bytes"); w.int(f.origBytes)
+            w.key("resp_bytes"); w.int(f.respBytes)
+        case .call(let c):
+            w.key("type"); w.string("call")
+            w.key("time"); w.seconds(nanoseconds: c.time.nanoseconds)
+            w.key("side"); w.string(c.side.rawValue)
+            w.key("pid"); w.int(c.pid)
+            w.key("fd"); w.int(c.fd)
+            w.key("call"); w.string(c.call)
+            w.key("result"); w.int(c.result)
+            w.key("errno"); w.string(c.errno)
+            w.key("duration_ns"); w.int(c.durationNanoseconds)
+        case .note(let n):
+            w.key("type"); w.string("note")
+            w.key("time"); w.seconds(nanoseconds: n.time.nanoseconds)
+            w.key("side"); w.string(n.side?.rawValue)
+            w.key("text"); w.string(n.text)
+        }
+        w.endObject()
+    }
+}
