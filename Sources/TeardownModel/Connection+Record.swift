@@ -74,6 +74,8 @@ extension Connection {
             notes: recordNotes ? notes(kind: kind, closedBy: closedBy, orig: o, resp: r) : [])
     }
 
+    private func side(_ s: Side) -> SideTracker { s == .orig ? orig : resp }
+
     private static func name(_ side: Side) -> String { side == .orig ? "client" : "server" }
 
     /// Connection-level notes in plain words, most important first.
@@ -120,7 +122,7 @@ extension Connection {
                     out.append("the \(n(side)) put \(Format.thousands(a)) bytes on the wire after the RST")
                 }
             }
-            if let a = rst.acknowledged, rst.shape == .withACK {
+            if let a = rst.acknowledged, rst.shape == .withACK, side(rst.from.other).sent > 0 {
                 out.append("the \(n(rst.from)) had acknowledged \(Format.thousands(a)) bytes of the \(n(rst.from.other))'s data when it reset")
             }
         } else if endingRST == nil {

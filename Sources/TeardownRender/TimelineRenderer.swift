@@ -192,12 +192,8 @@ struct Timeline {
              + ladder + " "
              + stateCell(p.respState, changed: changed.contains(.resp), rightAligned: false))
 
-        var notes = p.notes
-        if p.isRetransmission && !notes.contains(where: { $0.lowercased().hasPrefix("retransmi") }) {
-            notes.insert("retransmission", at: 0)
-        }
-        if p.isTruncated { notes.append("truncated by the capture's snaplen: headers only") }
-        for note in notes { ladderText("↳ " + note.terminalSafe, style: Painter.dim) }
+        // The model writes every packet note (retransmission, snaplen cut, RST judgement): one source.
+        for note in p.notes { ladderText("↳ " + note.terminalSafe, style: Painter.dim) }
     }
 
     /// A line of text inside the ladder, between the lifelines when it fits.

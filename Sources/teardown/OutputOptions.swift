@@ -1,0 +1,51 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How results are printed; shared by every subcommand that prints connections.
+struct OutputOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case timeline, json
+    }
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection) or json (JSON Lines).")
+    var format: Format = .timeline
+
+    @Flag(name: .long, help: "One line per connection plus a final tally by teardown kind.")
+    var summary = false
+
+    @Flag(name: .long, help: "JSON: leave out the per-packet `events` array.")
+    var noEvents = false
+
+    @Option(name: .long, help: "Colour: auto (only on a terminal, and not when NO_COLOR is set), always, never.")
+    var color: ColorChoice = .auto
+
+    @Flag(name: .long, help: "Same as --color never.")
+    var noColor = false
+
+    func validate() throws {
+        if summary && format == .json {
+            throw ValidationError("--summary and --format json are alternatives; choose one.")
+        }
+        if noEvents && format != .json {
+            throw ValidationError("--no-events applies to --format json only.")
+        }
+    }
+
+    /// Whether to emit ANSI colour: never with --no-color or NO_COLOR (no-color.org), always with
+    /// --color always, else only when stdout is a terminal that is not `dumb`.
+    var useColor: Bool {
+        if noColor || color == .never { return false }
+        if color == .always { return true }
+        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
+        if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
+        return isatty(STDOUT_FILENO) == 1
+    }
+
+    /// Whether the model must keep timeline rows.
+    var needsEvents: Bool { !summary && !(format == .json && noEvents) }
+}

@@ -1,1 +1,0 @@
-print("teardown: not built yet")
