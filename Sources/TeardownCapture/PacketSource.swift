@@ -110,8 +110,10 @@ public final class PacketSource {
     ///
     /// A read error (a record cut short, a corrupt block) is thrown after every packet before
     /// it was delivered, naming the packet number it happened at.
+    /// - Parameter idle: called when a live read times out with no packet (every
+    ///   `LiveOptions.timeoutMilliseconds`), so callers can act on wall-clock time.
     @discardableResult
-    public func read(_ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
+    public func read(idle: () -> Void = {}, _ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
         let scale: Int64 = nanosecondPrecision ? 1 : 1000
@@ -127,7 +129,8 @@ public final class PacketSource {
                                             originalLength: Int(hdr.len), number: packetCount)
                 if try !body(packet) { return .stoppedByCallback }
             case 0:
-                continue  // live timeout with no packet
+                if stopRequested { return .stopped }
+                idle()  // live timeout with no packet
             case PCAP_ERROR_BREAK:
                 return isLive ? .stopped : (stopRequested ? .stopped : .endOfInput)
             default:
