@@ -178,21 +178,22 @@ static void transfer(lane_t *L, int dir, int bytes, int64_t first_dt) {
 
 static int request_size(void) {
     int r = (int)between(0, 99);
-    if (r < 80) return (int)between(40, 900);
-    if (r < 95) return (int)between(900, 1448);
+    if (r < 85) return (int)between(40, 600);
+    if (r < 95) return (int)between(600, 1448);
     return (int)between(1449, 6000);
 }
 
 static int response_size(void) {
     int r = (int)between(0, 99);
     if (r < 66) return (int)between(60, 1448);
-    if (r < 93) return (int)between(1449, 6000);
-    return (int)between(6000, 30000);
+    if (r < 95) return (int)between(1449, 4500);
+    return (int)between(6000, 24000);
 }
 
 /* One request/response exchange, ending with everything acknowledged. */
 static void exchange(lane_t *L, int64_t think) {
     transfer(L, O, request_size(), think);
+    if (chance(25)) send_(L, R, F_ACK, 0, 40000);   /* slow server: delayed ACK of the request first */
     transfer(L, R, response_size(), L->srv);
     send_(L, O, F_ACK, 0, L->rtt);
 }
@@ -266,7 +267,7 @@ static void build(lane_t *L, enum kind k) {
 
     handshake(L);
     int r = (int)between(0, 99);
-    int nex = r < 62 ? 1 : r < 92 ? (int)between(2, 3) : (int)between(4, 8);
+    int nex = r < 52 ? 1 : r < 90 ? (int)between(2, 3) : (int)between(4, 8);
     if (k == ABORT_O || k == ABORT_R || k == HALFDATA_O || k == HALFDATA_R) nex--;
     for (int i = 0; i < nex; i++) exchange(L, i == 0 ? L->rtt : think_time());
 
