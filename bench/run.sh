@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# bench/run.sh: teardown's replay benchmark. See bench/README.md.
+#
+# Generates (or reuses) a synthetic capture, then on that same file measures, several runs each,
+# median reported: the bare libpcap loop (the floor), `teardown replay --summary`,
+# `teardown replay --format json --no-events`, and, where installed, `tshark -q -z conv,tcp` and
+# `tcptrace -n`. Then checks teardown's classification against the generator's truth and checks
+# that peak memory follows the connections open at once, not the capture's length.
+set -uo pipefail
+
+usage() {
+    cat <<'EOF'
+usage: bench/run.sh [options]
+
+  --preset small|large   capture size (default small: ~190k packets; large: ~4.9M packets,
+                         309,000 connections, 10,000 open at once, ~2.7 GB)
+  --runs N               timed runs per tool, median reported (default 3)
+  --seed S               generator seed (default 1)
+  --capture FILE         use this capture instead of generating one (truth check needs
+                         FILE.truth.tsv; the memory-scaling check is skipped)
+  --no-build             do not run `swift build -c release` first
+  --no-teardown          measure only the floor and the peers (baseline numbers)
+  --no-peers             skip tshark and tcptrace
+  --no-scaling           skip the memory-scaling check (it generates a capture twice as long)
+
+environment: TEARDOWN (default .build/release/teardown), CC (default cc)
+output: a report on stdout, also saved as bench-out/results-DATE.md; tool outputs in bench-out/logs/
+EOF
+}
+
+PRESET=small RUNS=3 SEED=1 CAPTURE="" BUILD=1 WITH_TEARDOWN=1 PEERS=1 SCALING=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --preset) PRESET=${2:?}; shift 2 ;;
+        --runs) RUNS=${2:?}; shift 2 ;;
+        --seed) SEED=${2:?}; shift 2 ;;
+        --capture) CAPTURE=${2:?}; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        --no-teardown) WITH_TEARDOWN=0; shift ;;
+        --no-peers) PEERS=0; shift ;;
+        --no-scaling) SCALING=0; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run.sh: unknown option: $1" >&2; usage >&2; exit 2 ;;
+    esac
+done
+case $PRESET in small|large) ;; *) echo "run.sh: --preset must be small or large" >&2; exit 2 ;; esac
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --runs must be a positive integer" >&2; exit 2; }
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+OUT=bench-out
+LOGS=$OUT/logs
+mkdir -p "$OUT/bin" "$LOGS"
+TEARDOWN=${TEARDOWN:-.build/release/teardown}
+CC=${CC:-cc}
+REPORT=$OUT/results-$(date -u +%Y%m%d-%H%M%S).md
+exec > >(tee "$REPORT") 2>&1
+
+say() { printf '%s\n' "$*"; }
+die() { say "run.sh: $*"; exit 1; }
+
+# ---------- prerequisites ----------
+
+if [ ! -x /usr/bin/time ]; then
+    say "installing GNU time (/usr/bin/time is missing)"
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null || die "apt-get install time failed"
+    else sudo apt-get install -y -qq time >/dev/null || die "install GNU time: sudo apt-get install time"; fi
+fi
+command -v python3 >/dev/null || die "python3 is needed to generate captures and check the truth"
+
+# ---------- helpers ----------
+
+median() {   # median of the arguments
+    printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+}
+
+# capture_for N K: path of the cached capture for N connections, K concurrency; generated if
+# missing or older than the generator.
+capture_for() {
+    local path
+    path=$(python3 bench/gen_capture.py --connections "$1" --concurrency "$2" --seed "$SEED" --print-path) || return 1
+    if [ -s "$path" ] && [ -s "$path.truth.tsv" ] && [ "$path" -nt bench/gen_capture.c ]; then
+        say "capture: $path (cached)" >&2
+    else
+        say "generating $path ($1 connections, $2 open at once, seed $SEED) ..." >&2
+        local t0=$EPOCHREALTIME
+        python3 bench/gen_capture.py --connections "$1" --concurrency "$2" --seed "$SEED" --out "$path" >&2 \
+            || { rm -f "$path" "$path.truth.tsv"; return 1; }
+        say "generated in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}') s" >&2
+    fi
+    printf '%s\n' "$path"
+}
+
+declare -A WALL RSS STATUS
+TOOLS=()
+
+# measure NAME CMD...: run CMD $RUNS times; median wall seconds and median peak RSS (KB).
+# Wall time is taken from bash's microsecond clock around /usr/bin/time (whose %e has only
+# 10 ms resolution); peak RSS is /usr/bin/time's %M. stdout goes to bench-out/logs/NAME.out.
+measure() {
+    local name=$1; shift
+    local walls=() rsss=() i rc t0 t1
+    TOOLS+=("$name")
+    for ((i = 1; i <= RUNS; i++)); do
+        t0=$EPOCHREALTIME
+        /usr/bin/time -f '%e %M' -o "$LOGS/$name.time" "$@" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
+        rc=$?
+        t1=$EPOCHREALTIME
+        if [ $rc -ne 0 ]; then
+            STATUS[$name]="failed (exit $rc)"
+            say "  $name: exit status $rc; last lines of its stderr:"
+            tail -n 5 "$LOGS/$name.err" | sed 's/^/    /'
+            return 1
+        fi
+        walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')")
+        rsss+=("$(tail -n 1 "$LOGS/$name.time" | awk '{print $2}')")
+        say "  $name run $i: ${walls[-1]} s, $(awk -v k="${rsss[-1]}" 'BEGIN {printf "%.1f", k / 1024}') MB"
+    done
+    WALL[$name]=$(median "${walls[@]}")
+    RSS[$name]=$(median "${rsss[@]}")
+    STATUS[$name]=ok
+}
+
+# ---------- capture ----------
+
+if [ -n "$CAPTURE" ]; then
+    [ -s "$CAPTURE" ] || die "no such capture: $CAPTURE"
+    CAP=$CAPTURE
+    SCALING=0
+else
+    read -r N K < <(python3 -c "
+import sys; sys.path.insert(0, 'bench'); import gen_capture as g
+p = g.PRESETS['$PRESET']; print(p['connections'], p['concurrency'])")
+    CAP=$(capture_for "$N" "$K") || die "capture generation failed"
+fi
+CAP=${CAP#"$ROOT/"}
+
+# ---------- builds ----------
+
+"$CC" -O2 -Wall -o "$OUT/bin/floor" bench/floor.c -lpcap || die "cannot build bench/floor.c (is libpcap-dev installed?)"
+
+HAVE_TEARDOWN=0
+if [ "$WITH_TEARDOWN" = 1 ]; then
+    if [ "$BUILD" = 1 ]; then
+        if command -v swift >/dev/null; then
+            say "building teardown (swift build -c release) ..."
+            swift build -c release --product teardown >"$LOGS/swift-build.log" 2>&1 \
+                || { say "swift build failed; last lines:"; tail -n 15 "$LOGS/swift-build.log" | sed 's/^/    /'; }
+        else
+            say "swift not on PATH; not building teardown"
+        fi
+    fi
+    if [ ! -x "$TEARDOWN" ]; then
+        say "SKIPPING teardown: $TEARDOWN does not exist (build it with 'swift build -c release' or set TEARDOWN=path)"
+    elif ! "$TEARDOWN" replay --help >/dev/null 2>&1; then
+        say "SKIPPING teardown: '$TEARDOWN replay' is not available in this build"
+    else
+        HAVE_TEARDOWN=1
+    fi
+fi
+
+# ---------- header ----------
+
+PCAPVER=$("$OUT/bin/floor" "$CAP" 2>&1 >/dev/null | head -n 1)   # also warms the page cache
+read -r PACKETS BYTES < <("$OUT/bin/floor" "$CAP" 2>/dev/null | sed -E 's/packets=([0-9]+) bytes=([0-9]+).*/\1 \2/')
+[ -n "${PACKETS:-}" ] && [ "$PACKETS" -gt 0 ] || die "the floor could not read $CAP"
+CONNS=$(( $(wc -l <"$CAP.truth.tsv" 2>/dev/null || echo 1) - 1 ))
+say ""
+say "# teardown replay benchmark"
+say ""
+say "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+say "- machine: $(uname -srm); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); $(nproc) cores;" \
+    "$(awk '/MemTotal/ {printf "%.1f GB", $2 / 1048576}' /proc/meminfo) RAM; load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "- $PCAPVER; teardown: $([ $HAVE_TEARDOWN = 1 ] && echo "$TEARDOWN" || echo 'not measured')"
+say "- capture: $CAP: $PACKETS packets, $(awk -v b="$(stat -c %s "$CAP")" 'BEGIN {printf "%.2f GB", b / 1e9}')," \
+    "$([ "$CONNS" -gt 0 ] && echo "$CONNS connections" || echo 'no truth file')$([ -n "${K:-}" ] && echo ", at most $K open at once")"
+say "- runs per tool: $RUNS (median); the file is in the page cache for every run"
+say ""
+
+# ---------- timed runs ----------
+
+say "timing:"
+measure floor "$OUT/bin/floor" "$CAP"
+if [ $HAVE_TEARDOWN = 1 ]; then
+    measure summary "$TEARDOWN" replay "$CAP" --summary
+    measure json "$TEARDOWN" replay "$CAP" --format json --no-events
+fi
+if [ "$PEERS" = 1 ]; then
+    if command -v tshark >/dev/null; then measure tshark tshark -q -z conv,tcp -r "$CAP"
+    else say "  tshark not installed: skipped"; fi
+    if command -v tcptrace >/dev/null; then measure tcptrace tcptrace -n "$CAP"
+    else say "  tcptrace not installed: skipped"; fi
+fi
+
+declare -A LABEL=(
+    [floor]="floor: libpcap pcap_next_ex loop"
+    [summary]="teardown replay --summary"
+    [json]="teardown replay --format json --no-events"
+    [tshark]="tshark -q -z conv,tcp"
+    [tcptrace]="tcptrace -n"
+)
+pps() { awk -v p="$PACKETS" -v s="${WALL[$1]}" 'BEGIN {printf "%.0f", p / s}'; }
+mb() { awk -v k="${RSS[$1]}" 'BEGIN {printf "%.1f", k / 1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "-"}'; }
+
+say ""
+say "| tool | median wall s | packets/s | peak RSS MB |"
+say "| --- | ---: | ---: | ---: |"
+for t in "${TOOLS[@]}"; do
+    if [ "${STATUS[$t]}" = ok ]; then
+        say "| ${LABEL[$t]} | ${WALL[$t]} | $(pps "$t" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') | $(mb "$t") |"
+    else
+        say "| ${LABEL[$t]} | ${STATUS[$t]} | | |"
+    fi
+done
+
+if [ $HAVE_TEARDOWN = 1 ]; then
+    say ""
+    say "ratios: teardown's packets/s divided by the other tool's (speed; >1 = teardown faster),"
+    say "and teardown's peak RSS divided by the other tool's (memory; <1 = teardown smaller):"
+    say ""
+    header="| teardown mode |"; rule="| --- |"
+    for t in floor tshark tcptrace; do
+        [ "${STATUS[$t]:-}" = ok ] || continue
+        header+=" speed vs $t | memory vs $t |"; rule+=" ---: | ---: |"
+    done
+    say "$header"; say "$rule"
+    for m in summary json; do
+        [ "${STATUS[$m]:-}" = ok ] || continue
+        row="| ${LABEL[$m]} |"
+        for t in floor tshark tcptrace; do
+            [ "${STATUS[$t]:-}" = ok ] || continue
+            row+=" $(ratio "$(pps "$m")" "$(pps "$t")") | $(ratio "${RSS[$m]}" "${RSS[$t]}") |"
+        done
+        say "$row"
+    done
+    say ""
+    if [ "${STATUS[summary]:-}" = ok ]; then
+        say "target: --summary at >= 0.60 of the floor's packet rate: $(ratio "$(pps summary)" "$(pps floor)")"
+    fi
+    if [ "${STATUS[summary]:-}" = ok ] && [ "${STATUS[json]:-}" = ok ]; then
+        say "target: json time / summary time <= 1.5: $(ratio "${WALL[json]}" "${WALL[summary]}")"
+    fi
+fi
+
+# ---------- truth ----------
+
+if [ $HAVE_TEARDOWN = 1 ] && [ "${STATUS[json]:-}" = ok ]; then
+    say ""
+    say "classification vs the generator's truth (from the json run's output):"
+    if [ -s "$CAP.truth.tsv" ]; then
+        python3 bench/check_truth.py "$CAP.truth.tsv" "$LOGS/json.out" | sed 's/^/  /'
+    else
+        say "  no truth file $CAP.truth.tsv: skipped"
+    fi
+fi
+
+# ---------- memory scaling ----------
+
+if [ $HAVE_TEARDOWN = 1 ] && [ "$SCALING" = 1 ] && [ "${STATUS[summary]:-}" = ok ]; then
+    say ""
+    say "memory scaling: the same concurrency ($K open at once), twice the connections:"
+    CAP2=$(capture_for $((2 * N)) "$K") || die "capture generation failed"
+    CAP2=${CAP2#"$ROOT/"}
+    "$OUT/bin/floor" "$CAP2" >/dev/null 2>&1   # page cache
+    saved_runs=$RUNS; RUNS=1
+    if measure summary2x "$TEARDOWN" replay "$CAP2" --summary; then
+        say "  peak RSS: $N connections $(mb summary) MB; $((2 * N)) connections $(mb summary2x) MB;" \
+            "ratio $(ratio "${RSS[summary2x]}" "${RSS[summary]}") (target: below 1.10)"
+    fi
+    RUNS=$saved_runs
+fi
+
+say ""
+say "report saved as $REPORT"
