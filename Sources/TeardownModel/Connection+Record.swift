@@ -142,6 +142,7 @@ extension Connection {
         if ignoredRSTs > 0 {
             out.append("\(ignoredRSTs) RST\(ignoredRSTs == 1 ? " was" : "s were") not accepted (wrong sequence number, RFC 5961)")
         }
+        if let why = forgottenReason { out.append(why) }
         if dataAfterOwnFIN { out.append("a side sent data after its own FIN (protocol violation)") }
         if kind == .graceful || kind == .simultaneousClose {
             for side in [Side.orig, Side.resp] where (side == .orig ? orig : resp).state == .timeWait {

@@ -50,6 +50,8 @@ struct Connection {
     var synRetransmissions = 0
 
     var events: EventLog?
+    /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
+    var forgottenReason: String?
 
     init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool,
          rolesFlipped: Bool = false) {

@@ -14,10 +14,19 @@ public struct ConnectionTracker {
         /// How long (in packet time) a finished connection waits for stragglers (a last ACK,
         /// an RST in TIME-WAIT, data still in flight after an RST) before it is reported.
         public var linger: Int64
-        public init(recordEvents: Bool = true, recordNotes: Bool = true, lingerNanoseconds: Int64 = 2_000_000_000) {
+        /// A connection with no packet for this long (packet time) is reported and forgotten
+        /// (Zeek's tcp_inactivity_timeout is 5 minutes too).
+        public var idleTimeout: Int64
+        /// At most this many connections are held; beyond it the least recently active are
+        /// evicted (reported with a note), so SYN floods and scans cannot exhaust memory.
+        public var maxConnections: Int
+        public init(recordEvents: Bool = true, recordNotes: Bool = true, lingerNanoseconds: Int64 = 2_000_000_000,
+                    idleTimeoutNanoseconds: Int64 = 300_000_000_000, maxConnections: Int = 500_000) {
             self.recordEvents = recordEvents
             self.recordNotes = recordNotes
             self.linger = lingerNanoseconds
+            self.idleTimeout = idleTimeoutNanoseconds
+            self.maxConnections = max(1, maxConnections)
         }
     }
 
@@ -39,6 +48,14 @@ public struct ConnectionTracker {
     public private(set) var segmentsProcessed = 0
     /// The largest number of connections held at once.
     public private(set) var peakOpenConnections = 0
+    /// Connections reported because they were idle longer than `idleTimeout`.
+    public private(set) var idleExpired = 0
+    /// Connections evicted because the table was full.
+    public private(set) var evicted = 0
+    /// Packet time of the last idle sweep.
+    private var lastSweep: Int64?
+    /// Idle sweeps run at most this often (packet time).
+    private static let sweepInterval: Int64 = 1_000_000_000
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -51,13 +68,18 @@ public struct ConnectionTracker {
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
         segmentsProcessed += 1
         expire(before: time.nanoseconds, emit: emit)
+        if let last = lastSweep {
+            if time.nanoseconds &- last >= ConnectionTracker.sweepInterval { sweepIdle(now: time.nanoseconds, emit: emit) }
+        } else {
+            lastSweep = time.nanoseconds
+        }
         let key = FlowKey(seg.source, seg.destination)
         if let i = table.index(forKey: key) {
             let side: Side = table.values[i].orig.endpoint == seg.source ? .orig : .resp
             if table.values[i].isNewIncarnation(seg, from: side) {
                 let old = table.remove(at: i).value
                 emit(old.makeRecord(recordNotes: configuration.recordNotes))
-                start(seg, key: key, time: time, packetNumber: packetNumber)
+                start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
                 return
             }
             if table.values[i].process(seg, from: side, time: time, packetNumber: packetNumber) {
@@ -65,10 +87,10 @@ public struct ConnectionTracker {
             }
             return
         }
-        start(seg, key: key, time: time, packetNumber: packetNumber)
+        start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
     }
 
-    private mutating func start(_ seg: TCPSegment, key: FlowKey, time: Timestamp, packetNumber: Int) {
+    private mutating func start(_ seg: TCPSegment, key: FlowKey, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
         // The originator is the SYN sender; otherwise Zeek's port heuristic decides (see ZeekRoles).
         let flip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
                                         destinationPort: seg.destination.port)
@@ -81,6 +103,40 @@ public struct ConnectionTracker {
         table[key] = c
         if done { finished.append((key, c.index, time.nanoseconds)) }
         if table.count > peakOpenConnections { peakOpenConnections = table.count }
+        if table.count > configuration.maxConnections { evictLeastRecent(emit: emit) }
+    }
+
+    /// Reports connections idle for longer than `idleTimeout`, in order of first packet.
+    private mutating func sweepIdle(now: Int64, emit: (ConnectionRecord) -> Void) {
+        lastSweep = now
+        let cutoff = now &- configuration.idleTimeout
+        var stale: [Connection] = []
+        for c in table.values where c.end.nanoseconds < cutoff { stale.append(c) }
+        guard !stale.isEmpty else { return }
+        stale.sort { $0.index < $1.index }
+        for var c in stale {
+            table.removeValue(forKey: FlowKey(c.orig.endpoint, c.resp.endpoint))
+            c.forgottenReason = "no packet for \(configuration.idleTimeout / 1_000_000_000) s: reported as idle and forgotten"
+            idleExpired += 1
+            emit(c.makeRecord(recordNotes: configuration.recordNotes))
+        }
+    }
+
+    /// The table is over its cap: evicts the least recently active 1% (at least one), so the
+    /// sort is paid once per hundred insertions, not on every one.
+    private mutating func evictLeastRecent(emit: (ConnectionRecord) -> Void) {
+        let n = max(1, table.count / 100)
+        // Sort small tuples, not whole connections.
+        var ages: [(at: Int64, index: Int, key: FlowKey)] = []
+        ages.reserveCapacity(table.count)
+        for (key, c) in table { ages.append((c.end.nanoseconds, c.index, key)) }
+        ages.sort { ($0.at, $0.index) < ($1.at, $1.index) }
+        for victim in ages.prefix(n) {
+            guard var c = table.removeValue(forKey: victim.key) else { continue }
+            c.forgottenReason = "evicted: more than \(Format.thousands(configuration.maxConnections)) connections were open at once"
+            evicted += 1
+            emit(c.makeRecord(recordNotes: configuration.recordNotes))
+        }
     }
 
     /// Reports finished connections whose linger time ended before `now` (packet time).

@@ -369,3 +369,39 @@ import TeardownWire
         #expect(r[0].teardown.kind == .graceful)
     }
 }
+
+/// Memory bounds: idle connections are reported after the idle timeout (packet time), and the
+/// table never holds more than its cap.
+@Suite struct ResourceBoundTests {
+    @Test func unansweredSYN_isReportedAfterIdleTimeout() {
+        var s = Script()
+        s.c("S", 0)
+        s.client = Endpoint(address: IPAddress("10.0.0.7")!, port: 1234)
+        s.send(.orig, "S", seq: 0, after: 11_000_000_000)
+        var tracker = ConnectionTracker(configuration: .init(idleTimeoutNanoseconds: 10_000_000_000))
+        var out: [ConnectionRecord] = []
+        for (n, (seg, t)) in s.segments.enumerated() { tracker.process(seg, time: t, packetNumber: n + 1) { out.append($0) } }
+        #expect(out.count == 1)
+        #expect(out.first?.teardown.kind == .unanswered)
+        #expect(out.first?.notes.contains { $0.hasPrefix("no packet for 10 s") } == true)
+        #expect(tracker.openConnections == 1)
+        #expect(tracker.idleExpired == 1)
+    }
+
+    @Test func synFlood_tableStaysUnderCap_evictionsReported() {
+        var tracker = ConnectionTracker(configuration: .init(recordEvents: false, maxConnections: 500))
+        var reported = 0, maxOpen = 0
+        let server = Endpoint(address: IPAddress("10.0.0.2")!, port: 80)
+        for i in 0..<5_000 {
+            let client = Endpoint(address: IPAddress(ipv4: 0x0b00_0000 | UInt32(i)), port: UInt16(1024 + i % 60000))
+            let seg = TCPSegment(source: client, destination: server, sequenceNumber: SequenceNumber(UInt32(i)),
+                                 acknowledgmentNumber: SequenceNumber(0), flags: .syn, window: 1024, payloadLength: 0)
+            tracker.process(seg, time: Timestamp(nanoseconds: 1_000 + Int64(i)), packetNumber: i + 1) { _ in reported += 1 }
+            maxOpen = max(maxOpen, tracker.openConnections)
+        }
+        #expect(maxOpen == 500)
+        #expect(tracker.evicted == reported)
+        tracker.finish { _ in reported += 1 }
+        #expect(reported == 5_000)
+    }
+}
