@@ -91,7 +91,7 @@ extension Packet {
     /// a first fragment with MF set is decoded like any other packet (its payload length is
     /// the fragment's share).
     @inline(__always)
-    func decodeIPv4(at start: Int) -> DecodeResult {
+    func decodeIPv4(at start: Int, into segment: inout TCPSegment) -> Status {
         guard reader.has(IPv4Layout.minimumLength, at: start),
               let versionAndIHL = reader.u8(at: start &+ IPv4Layout.versionAndIHL),
               let totalLengthField = reader.u16(at: start &+ IPv4Layout.totalLength),
@@ -127,7 +127,7 @@ extension Packet {
         return decodeTCP(IPContext(
             source: IPAddress(ipv4: source), destination: IPAddress(ipv4: destination),
             ipVersion: IPVersion.v4, hopLimit: ttl,
-            segmentStart: start &+ headerLength, segmentLength: totalLength &- headerLength))
+            segmentStart: start &+ headerLength, segmentLength: totalLength &- headerLength), into: &segment)
     }
 
     /// IPv6 (RFC 8200) at `start`, walking the extension-header chain to TCP.
@@ -141,7 +141,7 @@ extension Packet {
     /// - A non-first fragment is `.fragment` when what follows its fragment header may lead
     ///   to TCP (TCP or another extension header), otherwise `.notTCP`.
     @inline(__always)
-    func decodeIPv6(at start: Int) -> DecodeResult {
+    func decodeIPv6(at start: Int, into segment: inout TCPSegment) -> Status {
         guard reader.has(IPv6Layout.length, at: start),
               let first = reader.u8(at: start &+ IPv6Layout.versionClassFlow),
               let payloadLengthField = reader.u16(at: start &+ IPv6Layout.payloadLength),
@@ -176,7 +176,7 @@ extension Packet {
                     source: IPAddress(ipv6High: sourceHigh, low: sourceLow),
                     destination: IPAddress(ipv6High: destinationHigh, low: destinationLow),
                     ipVersion: IPVersion.v6, hopLimit: hopLimit,
-                    segmentStart: offset, segmentLength: remaining))
+                    segmentStart: offset, segmentLength: remaining), into: &segment)
             case .fragment:
                 guard remaining >= IPv6ExtensionLayout.fragmentLength else {
                     return .malformed(.ipv6, "IPv6 extension header runs past the payload length")

@@ -91,43 +91,43 @@ enum IPVersion {
 extension Packet {
     /// Ethernet II, with any number of stacked VLAN tags (802.1Q, 802.1ad, legacy QinQ).
     @inline(__always)
-    func decodeEthernet() -> DecodeResult {
+    func decodeEthernet(into segment: inout TCPSegment) -> Status {
         guard let type = reader.u16(at: EthernetLayout.etherType) else {
             return .truncated(.link, "captured bytes end inside the 14-byte Ethernet header")
         }
-        return decodeEtherType(EtherType(rawValue: type), payloadAt: EthernetLayout.length)
+        return decodeEtherType(EtherType(rawValue: type), payloadAt: EthernetLayout.length, into: &segment)
     }
 
     /// LINUX_SLL: the protocol field is an EtherType for the address types that carry IP.
     @inline(__always)
-    func decodeLinuxSLL() -> DecodeResult {
+    func decodeLinuxSLL(into segment: inout TCPSegment) -> Status {
         guard reader.has(LinuxSLLLayout.length, at: 0), let type = reader.u16(at: LinuxSLLLayout.protocolType) else {
             return .truncated(.link, "captured bytes end inside the 16-byte Linux cooked (SLL) header")
         }
-        return decodeEtherType(EtherType(rawValue: type), payloadAt: LinuxSLLLayout.length)
+        return decodeEtherType(EtherType(rawValue: type), payloadAt: LinuxSLLLayout.length, into: &segment)
     }
 
     /// LINUX_SLL2: as SLL, with the protocol field first and a 20-byte header.
     @inline(__always)
-    func decodeLinuxSLL2() -> DecodeResult {
+    func decodeLinuxSLL2(into segment: inout TCPSegment) -> Status {
         guard reader.has(LinuxSLL2Layout.length, at: 0), let type = reader.u16(at: LinuxSLL2Layout.protocolType) else {
             return .truncated(.link, "captured bytes end inside the 20-byte Linux cooked (SLL2) header")
         }
-        return decodeEtherType(EtherType(rawValue: type), payloadAt: LinuxSLL2Layout.length)
+        return decodeEtherType(EtherType(rawValue: type), payloadAt: LinuxSLL2Layout.length, into: &segment)
     }
 
     /// NULL and LOOP: the family word in either byte order.
     @inline(__always)
-    func decodeLoopback() -> DecodeResult {
+    func decodeLoopback(into segment: inout TCPSegment) -> Status {
         guard let word = reader.u32(at: LoopbackLayout.family) else {
             return .truncated(.link, "captured bytes end inside the 4-byte loopback address family")
         }
         let family = word <= 0xFF ? word : word.byteSwapped
         switch family {
         case LoopbackFamily.inet:
-            return decodeIPv4(at: LoopbackLayout.length)
+            return decodeIPv4(at: LoopbackLayout.length, into: &segment)
         case LoopbackFamily.inet6Linux, LoopbackFamily.inet6BSD, LoopbackFamily.inet6FreeBSD, LoopbackFamily.inet6Darwin:
-            return decodeIPv6(at: LoopbackLayout.length)
+            return decodeIPv6(at: LoopbackLayout.length, into: &segment)
         default:
             return .notTCP
         }
@@ -135,13 +135,13 @@ extension Packet {
 
     /// RAW (101, and DLT_RAW 12/14): no link header; the IP version nibble says which IP.
     @inline(__always)
-    func decodeRawIP() -> DecodeResult {
+    func decodeRawIP(into segment: inout TCPSegment) -> Status {
         guard let first = reader.u8(at: 0) else {
             return .truncated(.link, "captured bytes end before the IP version field of a raw IP packet")
         }
         switch IPVersion.of(first) {
-        case IPVersion.v4: return decodeIPv4(at: 0)
-        case IPVersion.v6: return decodeIPv6(at: 0)
+        case IPVersion.v4: return decodeIPv4(at: 0, into: &segment)
+        case IPVersion.v6: return decodeIPv6(at: 0, into: &segment)
         default: return .malformed(.link, "raw IP packet has a version other than 4 or 6")
         }
     }
@@ -150,7 +150,7 @@ extension Packet {
     ///
     /// The loop ends: each tag advances `offset` by 4 and a read past the captured bytes fails.
     @inline(__always)
-    func decodeEtherType(_ first: EtherType, payloadAt start: Int) -> DecodeResult {
+    func decodeEtherType(_ first: EtherType, payloadAt start: Int, into segment: inout TCPSegment) -> Status {
         var type = first
         var offset = start
         while type.isVLANTag {
@@ -161,8 +161,8 @@ extension Packet {
             offset &+= VLANTagLayout.length
         }
         switch type {
-        case .ipv4: return decodeIPv4(at: offset)
-        case .ipv6: return decodeIPv6(at: offset)
+        case .ipv4: return decodeIPv4(at: offset, into: &segment)
+        case .ipv6: return decodeIPv6(at: offset, into: &segment)
         default:
             // 802.3 length fields (<= 1500, LLC/SNAP follows), ARP, MPLS, PPPoE, ...: not ours.
             return .notTCP

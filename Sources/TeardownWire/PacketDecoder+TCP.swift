@@ -34,7 +34,7 @@ extension Packet {
     /// The payload length is the IP's segment length minus the TCP header length, never the
     /// captured length; `isTruncated` says the capture holds less than the whole segment.
     @inline(__always)
-    func decodeTCP(_ ip: IPContext) -> DecodeResult {
+    func decodeTCP(_ ip: IPContext, into segment: inout TCPSegment) -> Status {
         let start = ip.segmentStart
         guard ip.segmentLength >= TCPLayout.minimumLength else {
             return .malformed(.tcp, "IP payload is shorter than the 20-byte minimum TCP header")
@@ -61,22 +61,25 @@ extension Packet {
         guard reader.has(headerLength, at: start) else {
             return .truncated(.tcp, "captured bytes end inside the TCP options")
         }
-        var options = TCPOptions()
+        // Written field by field into `segment`, so the 131-byte value is never copied here.
+        segment.options = TCPOptions()
         if headerLength > TCPLayout.minimumLength {
-            if let error = parseOptions(from: start &+ TCPLayout.minimumLength, to: start &+ headerLength, into: &options) {
+            if let error = parseOptions(from: start &+ TCPLayout.minimumLength, to: start &+ headerLength,
+                                        into: &segment.options) {
                 return .invalid(error)
             }
         }
-        let flags = TCPFlags(rawValue: UInt16(offsetByte & TCPLayout.aeBit) << 8 | UInt16(controlBits))
-        return .tcp(TCPSegment(
-            source: Endpoint(address: ip.source, port: sourcePort),
-            destination: Endpoint(address: ip.destination, port: destinationPort),
-            sequenceNumber: SequenceNumber(sequence),
-            acknowledgmentNumber: SequenceNumber(acknowledgment),
-            flags: flags, window: window, options: options,
-            payloadLength: ip.segmentLength &- headerLength,
-            isTruncated: reader.count &- start < ip.segmentLength,
-            ipVersion: ip.ipVersion, hopLimit: ip.hopLimit))
+        segment.source = Endpoint(address: ip.source, port: sourcePort)
+        segment.destination = Endpoint(address: ip.destination, port: destinationPort)
+        segment.sequenceNumber = SequenceNumber(sequence)
+        segment.acknowledgmentNumber = SequenceNumber(acknowledgment)
+        segment.flags = TCPFlags(rawValue: UInt16(offsetByte & TCPLayout.aeBit) << 8 | UInt16(controlBits))
+        segment.window = window
+        segment.payloadLength = ip.segmentLength &- headerLength
+        segment.isTruncated = reader.count &- start < ip.segmentLength
+        segment.ipVersion = ip.ipVersion
+        segment.hopLimit = ip.hopLimit
+        return .tcp
     }
 
     /// Parses the options in `[start, end)`, all of which were captured (RFC 9293 §3.2).

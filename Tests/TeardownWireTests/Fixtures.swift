@@ -1,0 +1,272 @@
+import Testing
+@testable import TeardownWire
+
+/// What a fixture must decode to. Written by hand from the fixture's spec, never from decoder output.
+enum Expected: Sendable, Equatable {
+    case tcp(TCPSegment)
+    case notTCP
+    case fragment
+    case unsupported
+    case invalid(DecodeError.Kind, ProtocolLayer)
+
+    func matches(_ r: DecodeResult) -> Bool {
+        switch (self, r) {
+        case let (.tcp(a), .tcp(b)): return a == b
+        case (.notTCP, .notTCP), (.fragment, .fragment), (.unsupported, .unsupportedLinkType): return true
+        case let (.invalid(k, l), .invalid(e)): return e.kind == k && e.layer == l
+        default: return false
+        }
+    }
+}
+
+/// How the IP packet is wrapped in a link layer.
+enum Link: Sendable {
+    case ethernet(tags: [UInt16])         // TPIDs, outermost first
+    case sll, sll2
+    case null(family: UInt32, bigEndian: Bool)
+    case loop(family: UInt32, bigEndian: Bool)
+    case raw(LinkType)                    // 101, 12 or 14: version nibble picks
+    case bare                             // LINKTYPE_IPV4 / LINKTYPE_IPV6
+
+    func wrap(_ ip: [UInt8], v6: Bool) -> (bytes: [UInt8], linkType: LinkType, linkEnd: Int) {
+        let type: UInt16 = v6 ? 0x86DD : 0x0800
+        switch self {
+        case .ethernet(let tpids):
+            let tags = tpids.enumerated().map { (tpid: $0.element, tci: UInt16(100 + $0.offset)) }
+            return (Build.ethernet(type: type, payload: ip, tags: tags), .ethernet, 14 + 4 * tpids.count)
+        case .sll: return (Build.sll(proto: type, payload: ip), .linuxSLL, 16)
+        case .sll2: return (Build.sll2(proto: type, payload: ip), .linuxSLL2, 20)
+        case .null(let f, let be): return (Build.loopback(family: f, bigEndian: be, payload: ip), .null, 4)
+        case .loop(let f, let be): return (Build.loopback(family: f, bigEndian: be, payload: ip), .loop, 4)
+        case .raw(let t): return (ip, t, 0)
+        case .bare: return (ip, v6 ? .ipv6 : .ipv4, 0)
+        }
+    }
+}
+
+/// A TCP header spec: the bytes to write and the segment the decoder must return.
+struct TCPSpec: Sendable {
+    var sport: UInt16 = 40000, dport: UInt16 = 12345
+    var seq: UInt32 = 1000, ack: UInt32 = 0
+    var flags: UInt16
+    var window: UInt16 = 502, urgent: UInt16 = 0
+    var options: [UInt8] = []
+    var expectedOptions = TCPOptions()
+    var payload = 0
+
+    var bytes: [UInt8] {
+        Build.tcp(sport: sport, dport: dport, seq: seq, ack: ack, flags: flags, window: window, urgent: urgent,
+                  options: options, payload: [UInt8](repeating: 0x5A, count: payload))
+    }
+    var headerLength: Int { 20 + options.count }
+
+    func segment(_ src: IPAddress, _ dst: IPAddress, v6: Bool, hopLimit: UInt8 = 64, truncated: Bool = false) -> TCPSegment {
+        TCPSegment(source: Endpoint(address: src, port: sport), destination: Endpoint(address: dst, port: dport),
+                   sequenceNumber: SequenceNumber(seq), acknowledgmentNumber: SequenceNumber(ack),
+                   flags: TCPFlags(rawValue: flags), window: window, options: expectedOptions,
+                   payloadLength: payload, isTruncated: truncated, ipVersion: v6 ? 6 : 4, hopLimit: hopLimit)
+    }
+}
+
+/// One crafted packet and what it must decode to.
+struct Fixture: Sendable, CustomTestStringConvertible {
+    var name: String
+    var linkType: LinkType
+    var bytes: [UInt8]
+    var expected: Expected
+    /// Offsets from the first byte: end of the link header, start and end of the TCP header,
+    /// end of the IP packet (anything after is link padding). Only meaningful for `.tcp`.
+    var linkEnd = 0, tcpStart = 0, tcpEnd = 0, ipEnd = 0
+    var ipLayer: ProtocolLayer = .ipv4
+    /// The IP length field is 0 and the length comes from the wire (TSO): skip wire-length checks.
+    var lengthFromWire = false
+
+    var testDescription: String { name }
+
+    /// The layer a capture cut at `k` bytes (inside the headers) must report as truncated.
+    func truncatedLayer(at k: Int) -> ProtocolLayer {
+        if k < linkEnd { return .link }
+        if k == 0 && (linkType == .raw || linkType == .rawBSD12 || linkType == .rawBSD14) { return .link }
+        if k < tcpStart { return ipLayer }
+        return .tcp
+    }
+
+    static func v4(_ name: String, _ link: Link, _ spec: TCPSpec, ipOptions: [UInt8] = [], ttl: UInt8 = 64,
+                   flagsAndOffset: UInt16 = 0x4000, totalLength: UInt16? = nil) -> Fixture {
+        let ip = Build.ipv4(src: Addr.v4a, dst: Addr.v4b, ttl: ttl, flagsAndOffset: flagsAndOffset,
+                            options: ipOptions, payload: spec.bytes, totalLength: totalLength)
+        let (bytes, type, linkEnd) = link.wrap(ip, v6: false)
+        let tcpStart = linkEnd + 20 + ipOptions.count
+        return Fixture(name: name, linkType: type, bytes: bytes,
+                       expected: .tcp(spec.segment(Addr.ip4a, Addr.ip4b, v6: false, hopLimit: ttl)),
+                       linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
+                       ipEnd: linkEnd + ip.count, ipLayer: .ipv4, lengthFromWire: totalLength == 0)
+    }
+
+    static func v6(_ name: String, _ link: Link, _ spec: TCPSpec, firstNext: UInt8 = 6, extensions: [UInt8] = [],
+                   hopLimit: UInt8 = 64) -> Fixture {
+        let ip = Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: firstNext, extensions: extensions,
+                            upper: spec.bytes, hopLimit: hopLimit)
+        let (bytes, type, linkEnd) = link.wrap(ip, v6: true)
+        let tcpStart = linkEnd + 40 + extensions.count
+        return Fixture(name: name, linkType: type, bytes: bytes,
+                       expected: .tcp(spec.segment(Addr.ip6a, Addr.ip6b, v6: true, hopLimit: hopLimit)),
+                       linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
+                       ipEnd: linkEnd + ip.count, ipLayer: .ipv6)
+    }
+
+    static func other(_ name: String, _ type: LinkType, _ bytes: [UInt8], _ expected: Expected) -> Fixture {
+        Fixture(name: name, linkType: type, bytes: bytes, expected: expected)
+    }
+}
+
+// MARK: - TCP specs
+
+enum Specs {
+    /// A Linux-style SYN: mss 1460, sackOK, TS, nop, wscale 7 (20 option bytes).
+    static var syn: TCPSpec {
+        var o = TCPOptions()
+        o.mss = 1460; o.sackPermitted = true; o.timestampValue = 123_456; o.timestampEcho = 0; o.windowScale = 7
+        return TCPSpec(seq: 0xFFFF_FFF0, ack: 0, flags: 0x002, window: 64240,
+                       options: Opt.mss(1460) + Opt.sackOK + Opt.ts(123_456, 0) + Opt.nop + Opt.wscale(7),
+                       expectedOptions: o)
+    }
+    static var synAck: TCPSpec {
+        var o = TCPOptions()
+        o.mss = 1440; o.sackPermitted = true; o.windowScale = 9
+        return TCPSpec(sport: 443, dport: 50000, seq: 7, ack: 0xFFFF_FFF1, flags: 0x012, window: 65535,
+                       options: Opt.mss(1440) + Opt.nop + Opt.nop + Opt.sackOK + Opt.nop + Opt.wscale(9),
+                       expectedOptions: o)
+    }
+    static var ack: TCPSpec { TCPSpec(seq: 5000, ack: 9000, flags: 0x010) }
+    static func data(_ n: Int) -> TCPSpec { TCPSpec(seq: 5000, ack: 9000, flags: 0x018, payload: n) }
+    static var finAck: TCPSpec { TCPSpec(seq: 123_456_789, ack: 987_654_321, flags: 0x011, window: 1024) }
+    static var rst: TCPSpec { TCPSpec(seq: 42, ack: 0, flags: 0x004, window: 0) }
+    static var rstAck: TCPSpec { TCPSpec(seq: 42, ack: 43, flags: 0x014, window: 0) }
+
+    /// NOP NOP TS + NOP NOP SACK with three blocks: 40 option bytes, the maximum.
+    static var sack3: TCPSpec {
+        var o = TCPOptions()
+        o.timestampValue = 0xDEAD_BEEF; o.timestampEcho = 0x0102_0304
+        o.appendSACK(SACKBlock(left: SequenceNumber(2000), right: SequenceNumber(3000)))
+        o.appendSACK(SACKBlock(left: SequenceNumber(4000), right: SequenceNumber(5000)))
+        o.appendSACK(SACKBlock(left: SequenceNumber(0xFFFF_FF00), right: SequenceNumber(0x100)))
+        return TCPSpec(seq: 1, ack: 1000, flags: 0x010,
+                       options: Opt.nop + Opt.nop + Opt.ts(0xDEAD_BEEF, 0x0102_0304)
+                                + Opt.nop + Opt.nop + Opt.sack([(2000, 3000), (4000, 5000), (0xFFFF_FF00, 0x100)]),
+                       expectedOptions: o)
+    }
+    /// SACK with four blocks, then NOP NOP and an unassigned kind (78) of length 4.
+    static var sack4: TCPSpec {
+        var o = TCPOptions()
+        for i: UInt32 in 0..<4 { o.appendSACK(SACKBlock(left: SequenceNumber(10_000 * (i + 1)), right: SequenceNumber(10_000 * (i + 1) + 500))) }
+        o.unknownCount = 1; o.firstUnknownKind = TCPOptionKind(rawValue: 78)
+        let blocks: [(UInt32, UInt32)] = [(10_000, 10_500), (20_000, 20_500), (30_000, 30_500), (40_000, 40_500)]
+        let unassigned: [UInt8] = [78, 4, 0x10, 0x01]
+        let options: [UInt8] = Opt.sack(blocks) + Opt.nop + Opt.nop + unassigned
+        return TCPSpec(seq: 1, ack: 1000, flags: 0x010, options: options, expectedOptions: o)
+    }
+    /// Unknown kinds (28 UTO, 34 TFO cookie), MSS, wscale, sackOK, then EOL and garbage padding
+    /// that EOL must hide.
+    static var unknownKinds: TCPSpec {
+        var o = TCPOptions()
+        o.mss = 536; o.windowScale = 14; o.sackPermitted = true
+        o.unknownCount = 2; o.firstUnknownKind = TCPOptionKind(rawValue: 28)
+        return TCPSpec(seq: 77, ack: 0, flags: 0x002, window: 29200,
+                       options: [28, 4, 0x80, 0x10] + Opt.mss(536) + Opt.wscale(14) + Opt.sackOK
+                                + [34, 10, 1, 2, 3, 4, 5, 6, 7, 8] + Opt.eol + [2, 0, 0xFF, 0xFF],
+                       expectedOptions: o)
+    }
+    /// SYN with ECE, CWR and AE (the AccECN setup SYN, RFC 9768 §3.1.1).
+    static var synAccECN: TCPSpec { TCPSpec(seq: 100, ack: 0, flags: 0x1C2, window: 64240) }
+    /// Every control bit, and an urgent pointer.
+    static var allFlags: TCPSpec { TCPSpec(seq: 2_147_483_648, ack: 4_294_967_295, flags: 0x1FF, window: 7, urgent: 3, payload: 4) }
+    /// URG PSH ACK FIN with ECE, as a data segment.
+    static var urgentFin: TCPSpec { TCPSpec(seq: 300, ack: 400, flags: 0x079, urgent: 1, payload: 10) }
+}
+
+// MARK: - The table
+
+enum Fixtures {
+    static let v6Families: [UInt32] = [10, 24, 28, 30]
+
+    static let tcp: [Fixture] = {
+        var f: [Fixture] = [
+            .v4("ethernet ipv4 SYN with options", .ethernet(tags: []), Specs.syn),
+            .v4("ethernet ipv4 pure ACK padded to 60 bytes", .ethernet(tags: []), Specs.ack),
+            .v4("ethernet ipv4 2-byte payload padded to 60 bytes", .ethernet(tags: []), Specs.data(2)),
+            .v6("ethernet 802.1Q ipv6 SYN-ACK", .ethernet(tags: [0x8100]), Specs.synAck),
+            .v4("ethernet QinQ 802.1ad+802.1Q ipv4 FIN-ACK", .ethernet(tags: [0x88A8, 0x8100]), Specs.finAck),
+            .v4("ethernet 0x9100+802.1Q ipv4 RST", .ethernet(tags: [0x9100, 0x8100]), Specs.rst),
+            .v6("ethernet three tags ipv6 data", .ethernet(tags: [0x88A8, 0x8100, 0x8100]), Specs.data(3)),
+            .v4("linux SLL ipv4 data", .sll, Specs.data(100)),
+            .v6("linux SLL ipv6 RST-ACK", .sll, Specs.rstAck),
+            .v6("linux SLL2 ipv6 ACK", .sll2, Specs.ack),
+            .v4("linux SLL2 ipv4 SYN", .sll2, Specs.syn),
+            .v4("NULL little-endian AF_INET", .null(family: 2, bigEndian: false), Specs.data(5)),
+            .v4("NULL big-endian AF_INET", .null(family: 2, bigEndian: true), Specs.finAck),
+            .v4("LOOP big-endian AF_INET", .loop(family: 2, bigEndian: true), Specs.ack),
+            .v6("LOOP little-endian AF_INET6 24", .loop(family: 24, bigEndian: false), Specs.ack),
+            .v4("RAW 101 ipv4", .raw(.raw), Specs.syn),
+            .v6("RAW 101 ipv6", .raw(.raw), Specs.synAck),
+            .v4("RAW 12 ipv4", .raw(.rawBSD12), Specs.data(1)),
+            .v6("RAW 14 ipv6", .raw(.rawBSD14), Specs.finAck),
+            .v4("IPV4 228", .bare, Specs.rstAck, ttl: 1),
+            .v6("IPV6 229", .bare, Specs.data(7), hopLimit: 255),
+            .v4("ipv4 with options (router alert, NOPs, EOL)", .ethernet(tags: []), Specs.data(8),
+                ipOptions: [0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00]),
+            .v4("ipv4 first fragment with MF set", .ethernet(tags: []), Specs.data(16), flagsAndOffset: 0x2000),
+            .v6("ipv6 hop-by-hop + routing + destination options", .ethernet(tags: []), Specs.data(9),
+                firstNext: 0, extensions: Build.ext(next: 43) + Build.ext(next: 60, units: 3, routing: true)
+                                          + Build.ext(next: 6)),
+            .v6("ipv6 first fragment (offset 0, MF)", .ethernet(tags: []), Specs.data(12),
+                firstNext: 44, extensions: Build.fragment(next: 6, offset: 0, more: true)),
+            .v6("ipv6 authentication header", .raw(.raw), Specs.ack,
+                firstNext: 51, extensions: Build.authentication(next: 6)),
+            .v6("ipv6 mobility + HIP + shim6 headers", .raw(.raw), Specs.ack,
+                firstNext: 135, extensions: Build.ext(next: 139) + Build.ext(next: 140, units: 2) + Build.ext(next: 6)),
+            .v4("TCP NOP NOP TS NOP NOP SACK x3 (40 option bytes)", .ethernet(tags: []), Specs.sack3),
+            .v6("TCP SACK x4 + unknown kind", .ethernet(tags: []), Specs.sack4),
+            .v4("TCP unknown kinds, MSS, wscale, sackOK, EOL", .ethernet(tags: []), Specs.unknownKinds),
+            .v4("TCP SYN with ECE CWR AE", .ethernet(tags: []), Specs.synAccECN),
+            .v6("TCP all nine flags and urgent pointer", .ethernet(tags: []), Specs.allFlags),
+            .v4("TCP URG PSH ACK FIN ECE", .ethernet(tags: []), Specs.urgentFin),
+        ]
+        for family in v6Families {
+            f.append(.v6("NULL little-endian AF_INET6 \(family)", .null(family: family, bigEndian: false), Specs.synAck))
+            f.append(.v6("NULL big-endian AF_INET6 \(family)", .null(family: family, bigEndian: true), Specs.ack))
+        }
+        // TSO / GSO super-packet: IPv4 total length 0, the length comes from the wire.
+        var tso = Fixture.v4("ipv4 total length 0 (TSO) takes the wire length", .ethernet(tags: []), Specs.data(1000),
+                             totalLength: 0)
+        tso.lengthFromWire = true
+        f.append(tso)
+        return f
+    }()
+
+    static let udp: [UInt8] = Build.be16(5353) + Build.be16(53) + Build.be16(12) + [0, 0, 1, 2, 3, 4]
+
+    static let nonTCP: [Fixture] = [
+        .other("ethernet ARP", .ethernet, Build.ethernet(type: 0x0806, payload: [UInt8](repeating: 1, count: 28)), .notTCP),
+        .other("ethernet 802.3 length field 38", .ethernet, Build.ethernet(type: 38, payload: [0xAA, 0xAA, 3] + [UInt8](repeating: 0, count: 35)), .notTCP),
+        .other("ethernet 802.3 length field 1500", .ethernet, Build.ethernet(type: 1500, payload: [0x42, 0x42, 3]), .notTCP),
+        .other("ethernet 802.1Q ARP", .ethernet, Build.ethernet(type: 0x0806, payload: [UInt8](repeating: 1, count: 28), tags: [(0x8100, 5)]), .notTCP),
+        .other("ipv4 UDP", .ethernet, Build.ethernet(type: 0x0800, payload: Build.ipv4(src: Addr.v4a, dst: Addr.v4b, proto: 17, payload: udp)), .notTCP),
+        .other("ipv6 UDP", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 17, upper: udp, lastNext: 17), .notTCP),
+        .other("ipv6 hop-by-hop then ICMPv6", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 0, extensions: Build.ext(next: 58), upper: [128, 0, 0, 0, 0, 1, 0, 1], lastNext: 58), .notTCP),
+        .other("ipv6 ESP", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 50, upper: [UInt8](repeating: 7, count: 40), lastNext: 50), .notTCP),
+        .other("ipv6 no next header", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 0, extensions: Build.ext(next: 59), upper: [], lastNext: 59), .notTCP),
+        .other("NULL unknown family 7", .null, Build.loopback(family: 7, bigEndian: false, payload: Build.ipv4(src: 1, dst: 2, payload: Specs.ack.bytes)), .notTCP),
+        .other("ipv4 non-first fragment", .ethernet, Build.ethernet(type: 0x0800, payload: Build.ipv4(src: Addr.v4a, dst: Addr.v4b, flagsAndOffset: 185, payload: [UInt8](repeating: 9, count: 40))), .fragment),
+        .other("ipv4 last fragment", .ethernet, Build.ethernet(type: 0x0800, payload: Build.ipv4(src: Addr.v4a, dst: Addr.v4b, flagsAndOffset: 0x2000 | 3, payload: [UInt8](repeating: 9, count: 8))), .fragment),
+        .other("ipv4 non-first UDP fragment", .raw, Build.ipv4(src: Addr.v4a, dst: Addr.v4b, proto: 17, flagsAndOffset: 185, payload: udp), .notTCP),
+        .other("ipv6 non-first fragment", .ethernet, Build.ethernet(type: 0x86DD, payload: Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 44, extensions: Build.fragment(next: 6, offset: 181, more: false), upper: [UInt8](repeating: 3, count: 24), lastNext: 99)), .fragment),
+        .other("ipv6 non-first fragment after hop-by-hop", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 0, extensions: Build.ext(next: 44) + Build.fragment(next: 6, offset: 1, more: true), upper: [UInt8](repeating: 3, count: 8), lastNext: 99), .fragment),
+        .other("ipv6 non-first UDP fragment", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 44, extensions: Build.fragment(next: 17, offset: 2, more: false), upper: udp, lastNext: 17), .notTCP),
+        .other("IEEE 802.11 is unsupported", LinkType(rawValue: 105), [UInt8](repeating: 0, count: 64), .unsupported),
+        .other("PPP is unsupported", LinkType(rawValue: 9), [0xFF, 0x03, 0x00, 0x21], .unsupported),
+        .other("negative link type is unsupported", LinkType(rawValue: -1), [], .unsupported),
+    ]
+
+    static var all: [Fixture] { tcp + nonTCP }
+}
