@@ -32,6 +32,10 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
             let v = UInt32(truncatingIfNeeded: low)
             return "\(v >> 24).\((v >> 16) & 0xff).\((v >> 8) & 0xff).\(v & 0xff)"
         }
+        // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted quad (RFC 5952 §5).
+        if high == 0 && low >> 32 == 0xffff {
+            return "::ffff:" + IPAddress(ipv4: UInt32(truncatingIfNeeded: low)).description
+        }
         var groups = [UInt16](repeating: 0, count: 8)
         for i in 0..<4 {
             groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
@@ -67,7 +71,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         guard parts.count == 4 else { return nil }
         var v: UInt32 = 0
         for p in parts {
-            guard !p.isEmpty, p.count <= 3, let b = UInt8(p) else { return nil }
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }), let b = UInt8(p) else { return nil }
             v = v << 8 | UInt32(b)
         }
         return v
@@ -98,7 +102,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                     guard let v4 = parseIPv4(item) else { return nil }
                     out.append(UInt16(v4 >> 16)); out.append(UInt16(v4 & 0xffff))
                 } else {
-                    guard !item.isEmpty, item.count <= 4, let g = UInt16(item, radix: 16) else { return nil }
+                    guard !item.isEmpty, item.count <= 4, item.allSatisfy({ $0.isHexDigit }), let g = UInt16(item, radix: 16) else { return nil }
                     out.append(g)
                 }
             }

@@ -13,19 +13,18 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
     public static let cwr = TCPFlags(rawValue: 0x080)
     public static let ae  = TCPFlags(rawValue: 0x100)
 
-    /// tcpdump's flag string without brackets: `S`, `S.`, `P.`, `F.`, `R.`, `R`, `.`, `FP.`, `SEW` ...
-    /// Order as tcpdump prints them: S F P R U W(CWR) E(ECE) then `.` for ACK.
+    /// tcpdump's flag string without brackets: `S`, `S.`, `P.`, `F.`, `R.`, `R`, `.`, `FP.`, `S.E` ...
+    /// In tcpdump's order (print-tcp.c `tcp_flag_values`): F S R P . U E W. AE is not printed, as in tcpdump.
     public var tcpdumpString: String {
         var s = ""
-        if contains(.syn) { s += "S" }
         if contains(.fin) { s += "F" }
-        if contains(.psh) { s += "P" }
+        if contains(.syn) { s += "S" }
         if contains(.rst) { s += "R" }
-        if contains(.urg) { s += "U" }
-        if contains(.cwr) { s += "W" }
-        if contains(.ece) { s += "E" }
-        if contains(.ae) { s += "e" }
+        if contains(.psh) { s += "P" }
         if contains(.ack) { s += "." }
+        if contains(.urg) { s += "U" }
+        if contains(.ece) { s += "E" }
+        if contains(.cwr) { s += "W" }
         return s.isEmpty ? "none" : s
     }
 }

@@ -1,0 +1,164 @@
+import TeardownWire
+
+/// A socket call as the bundled driver recorded it (one line of NAME.events.jsonl).
+public struct RecordedCall: Sendable, Hashable {
+    /// CLOCK_REALTIME when the call started, the clock of pcap timestamps.
+    public var time: Timestamp
+    public var durationNanoseconds: Int64
+    public var pid: Int32
+    public var fd: Int32
+    /// The socket's own address and its peer's, when known (a listening socket has no peer).
+    public var local: Endpoint?
+    public var remote: Endpoint?
+    /// Which program made the call: "client" or "server" (the driver's roles).
+    public var actor: String
+    /// The call with its arguments: `write(30000)`, `setsockopt(SO_LINGER, {on, 0 s})`.
+    public var call: String
+    public var result: Int64
+    public var errno: String?
+    /// For read/write-like calls, bytes moved (the positive result); 0 otherwise.
+    public var bytes: Int64
+    /// Whether `bytes` counts as data written by the application (write/send) or read (read/recv).
+    public var kind: Kind
+
+    public enum Kind: String, Sendable, Hashable {
+        case write, read, peek, other
+    }
+
+    public init(time: Timestamp, durationNanoseconds: Int64, pid: Int32, fd: Int32, local: Endpoint?, remote: Endpoint?,
+                actor: String, call: String, result: Int64, errno: String?, bytes: Int64, kind: Kind) {
+        self.time = time; self.durationNanoseconds = durationNanoseconds; self.pid = pid; self.fd = fd
+        self.local = local; self.remote = remote; self.actor = actor; self.call = call
+        self.result = result; self.errno = errno; self.bytes = bytes; self.kind = kind
+    }
+}
+
+/// Lines up driver calls with the connections they belong to.
+///
+/// A call belongs to a connection when its socket's (local, remote) pair is the connection's
+/// 4-tuple; it goes on the side whose endpoint is its local address, at its time, between the
+/// packets. Calls on a socket made before it had a peer (socket(), setsockopt before connect)
+/// are matched by (pid, fd) to the connection that socket later joined, provided it falls
+/// inside that socket's lifetime.
+public enum CallCorrelation {
+    /// Attaches `calls` to `records` and fills the application rows of the byte ledger.
+    public static func attach(_ calls: [RecordedCall], to records: [ConnectionRecord]) -> [ConnectionRecord] {
+        // Which connection each (pid, fd) was bound to, with the time span of that binding.
+        struct Binding { var pid: Int32; var fd: Int32; var record: Int; var side: Side; var first: Timestamp; var last: Timestamp }
+        var bindings: [Binding] = []
+        func recordIndex(local: Endpoint, remote: Endpoint) -> (Int, Side)? {
+            // Several records may share a 4-tuple (reuse); prefer the one whose span covers the call.
+            for (i, r) in records.enumerated() {
+                if r.orig.endpoint == local && r.resp.endpoint == remote { return (i, .orig) }
+                if r.resp.endpoint == local && r.orig.endpoint == remote { return (i, .resp) }
+            }
+            return nil
+        }
+        for c in calls {
+            guard let l = c.local, let r = c.remote, let (i, side) = recordIndex(local: l, remote: r) else { continue }
+            if let k = bindings.firstIndex(where: { $0.pid == c.pid && $0.fd == c.fd && $0.record == i }) {
+                if c.time > bindings[k].last { bindings[k].last = c.time }
+                if c.time < bindings[k].first { bindings[k].first = c.time }
+            } else {
+                bindings.append(Binding(pid: c.pid, fd: c.fd, record: i, side: side, first: c.time, last: c.time))
+            }
+        }
+        var out = records
+        var written: [[Int64]] = Array(repeating: [0, 0], count: records.count)
+        var read: [[Int64]] = Array(repeating: [0, 0], count: records.count)
+        var attached: [[TimelineEvent]] = Array(repeating: [], count: records.count)
+        for c in calls {
+            var target: (Int, Side)?
+            if let l = c.local, let r = c.remote { target = recordIndex(local: l, remote: r) }
+            if target == nil {
+                // Same (pid, fd), before the socket had a peer: the nearest later binding.
+                let later = bindings.filter { $0.pid == c.pid && $0.fd == c.fd && $0.last >= c.time }
+                if let b = later.min(by: { $0.first < $1.first }) { target = (b.record, b.side) }
+                else if let b = bindings.filter({ $0.pid == c.pid && $0.fd == c.fd }).max(by: { $0.last < $1.last }),
+                        c.call.hasPrefix("close") || c.call.hasPrefix("shutdown") || c.call.hasPrefix("read") || c.call.hasPrefix("write") {
+                    // After the peer was lost (close, a failing read): the latest binding of that fd.
+                    target = (b.record, b.side)
+                }
+            }
+            guard let (i, side) = target else { continue }
+            let s = side == .orig ? 0 : 1
+            switch c.kind {
+            case .write: written[i][s] += max(0, c.bytes)
+            case .read: read[i][s] += max(0, c.bytes)
+            case .peek, .other: break
+            }
+            attached[i].append(.call(CallEvent(time: c.time, side: side, pid: c.pid, fd: c.fd, call: c.call,
+                                               result: c.result, errno: c.errno, durationNanoseconds: c.durationNanoseconds)))
+        }
+        for i in out.indices where !attached[i].isEmpty {
+            out[i].events = merge(out[i].events, attached[i])
+            for side in [Side.orig, Side.resp] {
+                let s = side == .orig ? 0 : 1
+                var ledger = side == .orig ? out[i].orig.bytes : out[i].resp.bytes
+                fillApplicationRows(&ledger, written: written[i][s], readByPeer: read[i][1 - s])
+                if side == .orig { out[i].orig.bytes = ledger } else { out[i].resp.bytes = ledger }
+                if let problem = ledgerProblem(ledger) {
+                    out[i].notes.insert("LEDGER DOES NOT ADD UP (\(side == .orig ? "client" : "server") → \(side == .orig ? "server" : "client")): \(problem)", at: 0)
+                }
+            }
+            out[i].notes.append(contentsOf: applicationNotes(out[i]))
+        }
+        return out
+    }
+
+    /// written → sent → acked → read: lost = written − read = never sent + unacked + unread.
+    static func fillApplicationRows(_ l: inout DirectionLedger, written: Int64, readByPeer: Int64) {
+        let w = UInt64(max(0, written)), r = UInt64(max(0, readByPeer))
+        l.written = w
+        l.readByPeer = r
+        l.lost = w >= r ? w - r : 0
+        l.neverSent = w >= l.sent ? w - l.sent : 0
+        l.unacked = l.sent >= l.acked ? l.sent - l.acked : 0
+        l.unread = l.acked >= r ? l.acked - r : 0
+    }
+
+    /// Says what does not add up, or nil. Each row is checked against its neighbours, so a
+    /// mismatch (e.g. more read than acknowledged) is reported, never hidden.
+    public static func ledgerProblem(_ l: DirectionLedger) -> String? {
+        guard let w = l.written, let r = l.readByPeer, let lost = l.lost, let ns = l.neverSent,
+              let ua = l.unacked, let ur = l.unread else { return nil }
+        var problems: [String] = []
+        if r > w { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(w)) were written") }
+        if l.sent > w { problems.append("\(Format.thousands(l.sent)) bytes on the wire but only \(Format.thousands(w)) written") }
+        if r > l.acked { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(l.acked)) were acknowledged on the wire") }
+        if problems.isEmpty && ns + ua + ur != lost {
+            problems.append("never sent \(ns) + unacked \(ua) + unread \(ur) ≠ lost \(lost)")
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    static func applicationNotes(_ r: ConnectionRecord) -> [String] {
+        var out: [String] = []
+        for side in [Side.orig, Side.resp] {
+            let l = side == .orig ? r.orig.bytes : r.resp.bytes
+            let me = side == .orig ? "client" : "server", peer = side == .orig ? "server" : "client"
+            guard let lost = l.lost, lost > 0 else { continue }
+            var parts: [String] = []
+            if let n = l.neverSent, n > 0 { parts.append("\(Format.thousands(n)) never left the \(me)'s send queue") }
+            if let n = l.unacked, n > 0 { parts.append("\(Format.thousands(n)) were sent but never acknowledged") }
+            if let n = l.unread, n > 0 { parts.append("\(Format.thousands(n)) reached the \(peer) but were never read") }
+            out.append("\(Format.thousands(lost)) of \(Format.thousands(l.written ?? 0)) bytes the \(me) wrote were lost"
+                + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
+        }
+        return out
+    }
+
+    /// Merges call rows into packet rows by time (stable: a call at the same instant as a packet goes first).
+    static func merge(_ rows: [TimelineEvent], _ calls: [TimelineEvent]) -> [TimelineEvent] {
+        let sortedCalls = calls.sorted { $0.time < $1.time }
+        var out: [TimelineEvent] = []
+        out.reserveCapacity(rows.count + calls.count)
+        var j = 0
+        for row in rows {
+            while j < sortedCalls.count && sortedCalls[j].time <= row.time { out.append(sortedCalls[j]); j += 1 }
+            out.append(row)
+        }
+        out.append(contentsOf: sortedCalls[j...])
+        return out
+    }
+}
