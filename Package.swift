@@ -25,8 +25,11 @@ let package = Package(
         .target(name: "TeardownRender", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
         // The only module that touches libpcap.
         .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownWire"], swiftSettings: v5),
+        // The bundled experiments: real sockets in a private network namespace, every call recorded.
+        .target(name: "CTeardownSys"),
+        .target(name: "TeardownDriver", dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .executableTarget(name: "teardown", dependencies: [
-            "TeardownWire", "TeardownModel", "TeardownRender", "TeardownCapture",
+            "TeardownWire", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
@@ -34,6 +37,7 @@ let package = Package(
         .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownRenderTests", dependencies: ["TeardownRender", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCLITests", dependencies: ["teardown"], swiftSettings: v5),
     ]
 )

@@ -1,0 +1,5 @@
+#ifndef CTD_SYS_H
+#define CTD_SYS_H
+/// unshare(CLONE_NEWNET) (unshare(2)); Glibc's Swift overlay does not export it without _GNU_SOURCE.
+int ctd_unshare_net(void);
+#endif

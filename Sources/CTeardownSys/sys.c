@@ -1,0 +1,5 @@
+#define _GNU_SOURCE
+#include <sched.h>
+#include "ctd_sys.h"
+
+int ctd_unshare_net(void) { return unshare(CLONE_NEWNET); }

@@ -1,0 +1,4 @@
+extension Experiments {
+    /// Experiments 4-9.
+    static var groupA: [Experiment] { [] }
+}

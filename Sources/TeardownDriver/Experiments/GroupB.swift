@@ -1,0 +1,4 @@
+extension Experiments {
+    /// Experiments 10-15.
+    static var groupB: [Experiment] { [] }
+}
