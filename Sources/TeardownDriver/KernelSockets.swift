@@ -1,8 +1,8 @@
 import Foundation
 import TeardownWire
 
-/// TCP sockets as the kernel lists them in /proc/net/tcp and /proc/net/tcp6 (proc(5)), which
-/// show the calling thread's network namespace. Evidence straight from the kernel: a side that
+/// TCP sockets as the kernel lists them in /proc/thread-self/net/tcp and tcp6 (proc(5)), which
+/// show the calling thread's network namespace (/proc/net follows the main thread instead). Evidence straight from the kernel: a side that
 /// is in TIME-WAIT or FIN-WAIT-2 after its process closed the socket shows up only here.
 public struct KernelSocket: Sendable, Hashable, CustomStringConvertible {
     public var local: Endpoint
@@ -20,8 +20,8 @@ public enum KernelSockets {
                         "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV"]
 
     public static func snapshot() -> [KernelSocket] {
-        parse((try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? "", v6: false)
-            + parse((try? String(contentsOfFile: "/proc/net/tcp6", encoding: .utf8)) ?? "", v6: true)
+        parse((try? String(contentsOfFile: "/proc/thread-self/net/tcp", encoding: .utf8)) ?? "", v6: false)
+            + parse((try? String(contentsOfFile: "/proc/thread-self/net/tcp6", encoding: .utf8)) ?? "", v6: true)
     }
 
     /// Sockets whose local or remote port is `port`.

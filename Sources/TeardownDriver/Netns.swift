@@ -23,6 +23,19 @@ public enum Netns {
 
     public static var canCreate: Bool { geteuid() == 0 }
 
+    /// Runs `body` on this thread inside a new namespace, then returns the thread to the
+    /// namespace it was in (so a pooled thread, e.g. in tests, is not left behind in it).
+    public static func withNew<T>(_ body: () throws -> T) throws -> T {
+        let saved = open("/proc/thread-self/ns/net", O_RDONLY)
+        guard saved >= 0 else { throw Failure.unshare(errno) }
+        defer {
+            _ = ctd_setns_net(saved)
+            close(saved)
+        }
+        try enterNew()
+        return try body()
+    }
+
     /// Moves the calling thread into a new, empty network namespace with `lo` up.
     public static func enterNew() throws {
         if ctd_unshare_net() != 0 { throw Failure.unshare(errno) }

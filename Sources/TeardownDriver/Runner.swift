@@ -71,13 +71,18 @@ public enum Runner {
     /// Runs one experiment: a fresh network namespace (when root), capture on its loopback,
     /// the calls, then analysis and verdicts.
     public static func run(_ e: Experiment) throws -> ExperimentResult {
-        let t0 = monotonic()
-        var isolated = false
         if Netns.canCreate {
-            try Netns.enterNew()
-            isolated = true
-            for (k, v) in e.sysctls { try Netns.setSysctl(k, v) }
+            return try Netns.withNew {
+                for (k, v) in e.sysctls { try Netns.setSysctl(k, v) }
+                return try runHere(e, isolated: true)
+            }
         }
+        return try runHere(e, isolated: false)
+    }
+
+    /// Runs in whatever namespace this thread is in.
+    static func runHere(_ e: Experiment, isolated: Bool) throws -> ExperimentResult {
+        let t0 = monotonic()
         SigPipe.install()
         let capture = try CaptureSession(interface: "lo")
         let lab = Lab(basePort: isolated ? 5000 : UInt16(20000 + Int(getpid() % 20000)))
