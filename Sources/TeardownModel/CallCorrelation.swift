@@ -41,6 +41,9 @@ public struct RecordedCall: Sendable, Hashable {
 /// are matched by (pid, fd) to the connection that socket later joined, provided it falls
 /// inside that socket's lifetime.
 public enum CallCorrelation {
+    /// Calls that took at least this long (1 ms) are placed at the time they returned.
+    public static let blockedThreshold: Int64 = 1_000_000
+
     /// Attaches `calls` to `records` and fills the application rows of the byte ledger.
     public static func attach(_ calls: [RecordedCall], to records: [ConnectionRecord]) -> [ConnectionRecord] {
         // Which connection each (pid, fd) was bound to, with the time span of that binding.
@@ -87,7 +90,11 @@ public enum CallCorrelation {
             case .read: read[i][s] += max(0, c.bytes)
             case .peek, .other: break
             }
-            attached[i].append(.call(CallEvent(time: c.time, side: side, pid: c.pid, fd: c.fd, call: c.call,
+            // A call that blocked (read waiting for data or a FIN, close lingering) is shown where it
+            // returned, after the packets that released it, marked with "…"; others where they began.
+            let blocked = c.durationNanoseconds >= CallCorrelation.blockedThreshold
+            attached[i].append(.call(CallEvent(time: blocked ? Timestamp(nanoseconds: c.time.nanoseconds &+ c.durationNanoseconds) : c.time,
+                                               side: side, pid: c.pid, fd: c.fd, call: blocked ? "… " + c.call : c.call,
                                                result: c.result, errno: c.errno, durationNanoseconds: c.durationNanoseconds)))
         }
         for i in out.indices where !attached[i].isEmpty {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TeardownCapture
+import TeardownDriver
 import TeardownModel
 import TeardownRender
 import TeardownWire
@@ -145,9 +146,24 @@ enum ReplayPipeline {
         var tracker = ConnectionTracker(configuration: .init(recordEvents: printer.options.needsEvents,
                                                               recordNotes: !printer.options.summary))
         let label = path == "-" ? "<stdin>" : path
+        // A recording made by `teardown run --save` has its socket calls beside it: hold the
+        // records back so the calls can be lined up with them (recordings are small).
+        var calls: [RecordedCall]?
+        if let sidecar = CallLogFile.sidecar(for: path) {
+            do { calls = try CallLogFile.read(sidecar) } catch {
+                Diagnostics.warning("\(error); showing packets only")
+            }
+        }
+        var held: [ConnectionRecord] = []
         let emit: (ConnectionRecord) -> Void = { record in
             result.connections += 1
-            printer.print(record, source: label)
+            if calls != nil { held.append(record) } else { printer.print(record, source: label) }
+        }
+        defer {
+            if let calls {
+                held.sort { $0.index < $1.index }
+                for r in CallCorrelation.attach(calls, to: held) { printer.print(r, source: label) }
+            }
         }
         do {
             try source.read { packet in
