@@ -11,11 +11,12 @@ extension Connection {
             }
             return (rst.from == .orig ? .abortByOriginator : .abortByResponder, closedBy(rst.from))
         }
+        // Nothing ever came back: an unanswered attempt, whatever flags the probe carried (SYN+FIN).
+        if origSentSYN && resp.packets == 0 { return (.unanswered, nil) }
         if orig.sentFIN && resp.sentFIN {
             return finsCrossed ? (.simultaneousClose, .both) : (.graceful, closedBy(firstFIN))
         }
         if orig.sentFIN || resp.sentFIN { return (.halfClosed, closedBy(firstFIN)) }
-        if origSentSYN && resp.packets == 0 { return (.unanswered, nil) }
         return (.open, nil)
     }
 
@@ -100,7 +101,7 @@ extension Connection {
             if let rst = endingRST {
                 out.append("RST without ACK: data arrived at the \(n(rst.from)) for a socket that no longer exists")
             }
-            if let f = firstFIN { out.append("\(n(f)) had closed first") }
+            if let f = firstFIN { out.append("the \(n(f)) had closed first") }
         case .refused:
             out.append("connection refused: the server answered the SYN with RST (nothing listening)")
         case .unanswered:
@@ -141,6 +142,12 @@ extension Connection {
         }
         if ignoredRSTs > 0 {
             out.append("\(ignoredRSTs) RST\(ignoredRSTs == 1 ? " was" : "s were") not accepted (wrong sequence number, RFC 5961)")
+        }
+        for side in [Side.orig, Side.resp] {
+            let t = side == .orig ? orig : resp
+            if t.hasAdvertisedWindow && t.window == 0 {
+                out.append("the \(n(side))'s last advertised window was 0: its application was not reading")
+            }
         }
         if let why = forgottenReason { out.append(why) }
         if dataAfterOwnFIN { out.append("a side sent data after its own FIN (protocol violation)") }

@@ -155,7 +155,10 @@ struct Connection {
         if flags.contains(.syn) { s.synCount += 1 }
         if flags.contains(.fin) { s.finCount += 1 }
         if flags.contains(.rst) { s.rstCount += 1 }
-        s.window = seg.window
+        if !flags.contains(.rst) {
+            s.window = seg.window
+            s.hasAdvertisedWindow = true
+        }
         if seg.isTruncated { step.note("captured bytes cut short by the snapshot length") }
 
         // Sequence base.

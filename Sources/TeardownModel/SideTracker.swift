@@ -33,8 +33,10 @@ struct SideTracker {
     // Acknowledgments this side has sent (its RCV.NXT as far as we know).
     var hasAcked = false
     var highestAck = SequenceNumber(0)
-    /// Last advertised window, raw, and the scale this side announced in its SYN (RFC 7323 §2.2).
+    /// Last advertised window (raw) of a non-RST segment, and the scale this side announced in
+    /// its SYN (RFC 7323 §2.2). An RST's window field means nothing, so it is not taken.
     var window: UInt16 = 0
+    var hasAdvertisedWindow = false
     var announcedWindowScale: UInt8?
 
     // Closing.

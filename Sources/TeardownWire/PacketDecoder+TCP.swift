@@ -58,16 +58,20 @@ extension Packet {
         guard headerLength <= ip.segmentLength else {
             return .malformed(.tcp, "TCP data offset points past the end of the IP payload")
         }
-        guard reader.has(headerLength, at: start) else {
-            return .truncated(.tcp, "captured bytes end inside the TCP options")
-        }
         // Written field by field into `segment`, so the 131-byte value is never copied here.
         segment.options = TCPOptions()
-        if headerLength > TCPLayout.minimumLength {
-            if let error = parseOptions(from: start &+ TCPLayout.minimumLength, to: start &+ headerLength,
-                                        into: &segment.options) {
-                return .invalid(error)
+        if reader.has(headerLength, at: start) {
+            if headerLength > TCPLayout.minimumLength {
+                if let error = parseOptions(from: start &+ TCPLayout.minimumLength, to: start &+ headerLength,
+                                            into: &segment.options) {
+                    return .invalid(error)
+                }
             }
+        } else {
+            // Snaplen cut the options (the IP layer has checked the lengths against the wire):
+            // the fixed header is whole, so the segment counts, as tcpdump prints it with
+            // `[|tcp]`. Options are kept as far as they were captured; a cut one is dropped.
+            _ = parseOptions(from: start &+ TCPLayout.minimumLength, to: reader.count, into: &segment.options)
         }
         segment.source = Endpoint(address: ip.source, port: sourcePort)
         segment.destination = Endpoint(address: ip.destination, port: destinationPort)

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// Runs the built `teardown` binary (it sits beside the test bundle in the build directory).
+struct CLI {
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static var binary: URL {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // Swift Testing on Linux runs `<build>/teardownPackageTests.xctest`; the tool is `<build>/teardown`.
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("teardown")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return packageRoot.appendingPathComponent(".build/debug/teardown")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `teardown args...` in the package root with NO_COLOR unset and stdin from `input`.
+    @discardableResult
+    static func run(_ args: [String], stdin input: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.currentDirectoryURL = packageRoot
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NO_COLOR")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let input { inp.fileHandleForWriting.write(input) }
+        try inp.fileHandleForWriting.close()
+        // Read both pipes concurrently so a large output cannot block the child.
+        var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Every capture under captures/ (pcap and pcapng), relative to the package root, sorted.
+    static func captures(under sub: String = "captures") -> [String] {
+        let root = packageRoot.appendingPathComponent(sub)
+        guard let e = FileManager.default.enumerator(atPath: root.path) else { return [] }
+        var out: [String] = []
+        for case let f as String in e where (f.hasSuffix(".pcap") || f.hasSuffix(".pcapng")) && !f.hasPrefix("malformed/") {
+            out.append(sub + "/" + f)
+        }
+        return out.sorted()
+    }
+}
+
+/// Compares `actual` with the golden file at `path` (relative to the package root). With
+/// TEARDOWN_UPDATE_GOLDENS=1 the golden is written instead; read it before committing it.
+func expectGolden(_ actual: String, path: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    let url = CLI.packageRoot.appendingPathComponent(path)
+    if ProcessInfo.processInfo.environment["TEARDOWN_UPDATE_GOLDENS"] == "1" {
+        try? actual.write(to: url, atomically: true, encoding: .utf8)
+        return
+    }
+    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+        Issue.record("missing golden \(path); run with TEARDOWN_UPDATE_GOLDENS=1 and read the result", sourceLocation: sourceLocation)
+        return
+    }
+    if expected != actual {
+        Issue.record("output differs from \(path):\n\(lineDiff(expected, actual))", sourceLocation: sourceLocation)
+    }
+}
+
+/// A readable line diff: the first differing lines with a little context.
+func lineDiff(_ a: String, _ b: String) -> String {
+    let x = a.split(separator: "\n", omittingEmptySubsequences: false)
+    let y = b.split(separator: "\n", omittingEmptySubsequences: false)
+    var out: [String] = []
+    var shown = 0
+    for i in 0..<max(x.count, y.count) where shown < 12 {
+        let l = i < x.count ? String(x[i]) : "<end>"
+        let r = i < y.count ? String(y[i]) : "<end>"
+        if l != r {
+            out.append("line \(i + 1):\n  - \(l)\n  + \(r)")
+            shown += 1
+        }
+    }
+    return out.joined(separator: "\n")
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+
+/// Replays every capture in captures/ and compares the output with the goldens beside it:
+/// `NAME.timeline.txt` (the annotated timeline, no colour) and `NAME.jsonl` (JSON Lines).
+/// Goldens are written by `TEARDOWN_UPDATE_GOLDENS=1 swift test --filter ReplayGoldenTests`
+/// and read by a person before they are committed.
+@Suite struct ReplayGoldenTests {
+    static let files = CLI.captures()
+
+    static func golden(_ capture: String, _ ext: String) -> String {
+        var base = capture
+        for suffix in [".pcapng", ".pcap"] where base.hasSuffix(suffix) { base.removeLast(suffix.count) }
+        return base + ext
+    }
+
+    @Test func capturesArePresent() {
+        #expect(ReplayGoldenTests.files.count >= 10, "captures/ should hold the recordings and fixtures")
+    }
+
+    @Test(arguments: files)
+    func timeline(_ capture: String) throws {
+        let r = try CLI.run(["replay", capture, "--no-color"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stdout.contains("\u{1b}["), "no escape bytes without colour")
+        expectGolden(r.stdout, path: ReplayGoldenTests.golden(capture, ".timeline.txt"))
+    }
+
+    @Test(arguments: files)
+    func json(_ capture: String) throws {
+        let r = try CLI.run(["replay", capture, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for line in r.stdout.split(separator: "\n") {
+            let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(obj?["schema_version"] as? Int == 1)
+        }
+        expectGolden(r.stdout, path: ReplayGoldenTests.golden(capture, ".jsonl"))
+    }
+}
+
+/// Checks per-direction FIN/RST/SYN segment counts against tshark, the oracle users compare with.
+@Suite struct WiresharkAgreementTests {
+    static var tshark: String? {
+        for p in ["/usr/bin/tshark", "/usr/local/bin/tshark"] where FileManager.default.isExecutableFile(atPath: p) { return p }
+        return nil
+    }
+
+    /// tshark's count of segments with `flag` set, keyed by "addr:port>addr:port" of the sender.
+    static func tsharkCounts(_ capture: String, field: String) throws -> [String: Int] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tshark!)
+        // Wireshark's field names: tcp.flags.fin, tcp.flags.syn, tcp.flags.reset.
+        let name = field == "rst" ? "reset" : field
+        p.arguments = ["-n", "-r", capture, "-Y", "tcp.flags.\(name) == 1", "-T", "fields",
+                       "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"]
+        p.currentDirectoryURL = CLI.packageRoot
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = Pipe()
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        var counts: [String: Int] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 6 else { continue }
+            let src = f[0].isEmpty ? f[1] : f[0], dst = f[3].isEmpty ? f[4] : f[3]
+            counts["\(src):\(f[2])>\(dst):\(f[5])", default: 0] += 1
+        }
+        return counts
+    }
+
+    @Test(arguments: CLI.captures())
+    func flagCountsMatchTshark(_ capture: String) throws {
+        guard WiresharkAgreementTests.tshark != nil else {
+            print("skipping: tshark is not installed (apt-get install tshark); it is the oracle for flag counts")
+            return
+        }
+        let r = try CLI.run(["replay", capture, "--format", "json", "--no-events"])
+        #expect(r.status == 0)
+        var ours: [String: [String: Int]] = ["fin": [:], "rst": [:], "syn": [:]]
+        for line in r.stdout.split(separator: "\n") {
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let o = try #require(obj["orig"] as? [String: Any]), s = try #require(obj["resp"] as? [String: Any])
+            let oKey = "\(o["addr"]!):\(o["port"]!)>\(s["addr"]!):\(s["port"]!)"
+            let sKey = "\(s["addr"]!):\(s["port"]!)>\(o["addr"]!):\(o["port"]!)"
+            for flag in ["fin", "rst", "syn"] {
+                ours[flag]![oKey, default: 0] += o[flag] as! Int
+                ours[flag]![sKey, default: 0] += s[flag] as! Int
+            }
+        }
+        for flag in ["fin", "rst", "syn"] {
+            let theirs = try WiresharkAgreementTests.tsharkCounts(capture, field: flag)
+            let mine = ours[flag]!.filter { $0.value > 0 }
+            #expect(mine == theirs, "\(flag) counts per direction differ from tshark for \(capture)")
+        }
+    }
+}
+
+/// Every link-type fixture was derived from a real recording by rewriting only the link
+/// header; teardown must report exactly what it reports for the recording itself.
+@Suite struct LinkTypeEquivalenceTests {
+    static let fixtures = CLI.captures(under: "captures/linktypes")
+
+    /// The recording a fixture came from (captures/README.md lists it).
+    static func source(of fixture: String) -> String {
+        fixture.contains("ipv6") ? "captures/real/ipv6-graceful.pcap" : "captures/real/graceful-client-close.pcap"
+    }
+
+    /// JSON records with the `file` key dropped.
+    static func records(_ path: String) throws -> [NSDictionary] {
+        let r = try CLI.run(["replay", path, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return try r.stdout.split(separator: "\n").map { line in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            var copy = o
+            copy.removeValue(forKey: "file")
+            return copy as NSDictionary
+        }
+    }
+
+    @Test func everyLinkTypeHasAFixture() {
+        #expect(LinkTypeEquivalenceTests.fixtures.count >= 15)
+    }
+
+    @Test(arguments: fixtures)
+    func sameResultAsTheRecording(_ fixture: String) throws {
+        let mine = try LinkTypeEquivalenceTests.records(fixture)
+        let original = try LinkTypeEquivalenceTests.records(LinkTypeEquivalenceTests.source(of: fixture))
+        #expect(mine.count == 1)
+        #expect(mine == original, "\(fixture) differs from \(LinkTypeEquivalenceTests.source(of: fixture))")
+    }
+}
