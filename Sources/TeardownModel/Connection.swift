@@ -85,6 +85,24 @@ struct Connection {
 
     // MARK: - Processing
 
+    /// What a segment did to the connection (the tracker acts on it).
+    enum Outcome {
+        /// Applied; the connection goes on (or goes on lingering).
+        case applied
+        /// Applied, and it completed the connection's ending.
+        case finished
+        /// Not applied: a SYN opening a new incarnation of the 4-tuple; report this one and start anew.
+        case newIncarnation
+    }
+
+    /// Applies one segment from whichever side sent it (mutating, so the tracker never copies
+    /// the connection to ask a question about it).
+    mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int) -> Outcome {
+        let side: Side = orig.endpoint == seg.source ? .orig : .resp
+        if isNewIncarnation(seg, from: side) { return .newIncarnation }
+        return process(seg, from: side, time: time, packetNumber: packetNumber) ? .finished : .applied
+    }
+
     /// Applies one segment. Returns true when this segment completed the connection's ending.
     mutating func process(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int) -> Bool {
         end = time
