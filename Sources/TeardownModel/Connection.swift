@@ -216,7 +216,11 @@ struct Connection {
                 s.retransmitted &+= UInt64(len) &- min(UInt64(len), fresh)
                 if fresh < UInt64(len) { step.retransmission = true; step.note("partly retransmitted") }
                 s.dataEnd = segEnd
-                if s.receivedPeerFIN { s.bytesAfterPeerFIN &+= fresh }
+                // A segment whose ACK covers the peer's FIN was sent after that FIN arrived, even
+                // though Rule 1 below only records the arrival after this accounting.
+                if s.receivedPeerFIN || (flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)) {
+                    s.bytesAfterPeerFIN &+= fresh
+                }
             } else {
                 s.retransmitted &+= UInt64(len)
                 step.retransmission = true

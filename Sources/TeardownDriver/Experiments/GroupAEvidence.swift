@@ -1,0 +1,54 @@
+import Foundation
+import TeardownModel
+import TeardownWire
+
+/// Small helpers the group A experiments (4-9) use to turn what was observed into evidence
+/// text: calls made on one side of a connection, packets sent after a call, the byte ledger.
+enum GroupAEvidence {
+    /// Calls made on `side`'s socket of `r` whose text starts with `prefix`, in time order.
+    static func calls(_ o: Observation, _ r: ConnectionRecord, _ side: Side, _ prefix: String) -> [RecordedCall] {
+        let me = r.side(side).endpoint, peer = r.side(side.other).endpoint
+        return o.calls.filter { $0.local == me && $0.remote == peer && $0.call.hasPrefix(prefix) }
+    }
+
+    /// Packets from `side` carrying all of `flags`, sent at or after `time` (and before `before`).
+    static func packets(_ o: Observation, _ r: ConnectionRecord, from side: Side, with flags: TCPFlags = [],
+                        after time: Timestamp, before: Timestamp? = nil) -> [PacketEvent] {
+        o.packets(r).filter { p in
+            p.from == side && p.flags.isSuperset(of: flags) && p.time >= time && (before.map { p.time < $0 } ?? true)
+        }
+    }
+
+    /// "packet 9 [F.] 0.041 ms after close() began".
+    static func describe(_ p: PacketEvent, after c: RecordedCall) -> String {
+        "\(Observation.describe(p)) \(Observation.ms(p.time.nanoseconds - c.time.nanoseconds)) after \(c.call) began"
+    }
+
+    /// The call with its result and duration: "client close() = 0 (took 1000 ms)".
+    static func describeTimed(_ c: RecordedCall) -> String {
+        "\(Observation.describe(c)) (took \(Observation.ms(c.durationNanoseconds)))"
+    }
+
+    /// When `c` returned.
+    static func end(_ c: RecordedCall) -> Timestamp { Timestamp(nanoseconds: c.time.nanoseconds + c.durationNanoseconds) }
+
+    /// "written 30,000 → sent 30,000 → acknowledged 30,000 → read 30,000; lost 0".
+    static func ledger(_ l: DirectionLedger) -> String {
+        func n(_ v: UInt64?) -> String { v.map { Format.thousands($0) } ?? "?" }
+        var s = "written \(n(l.written)) → sent \(n(l.sent)) → acknowledged \(n(l.acked)) → read \(n(l.readByPeer)); lost \(n(l.lost))"
+        if let lost = l.lost, lost > 0 {
+            s += " (never sent \(n(l.neverSent)), sent but unacknowledged \(n(l.unacked)), acknowledged but unread \(n(l.unread)))"
+        }
+        if let problem = CallCorrelation.ledgerProblem(l) { s += "; LEDGER DOES NOT ADD UP: \(problem)" }
+        return s
+    }
+
+    /// The kernel's sockets as evidence text.
+    static func kernel(_ list: [KernelSocket]) -> String {
+        list.isEmpty ? "the kernel lists no socket on the port" : "kernel: " + list.map(\.description).joined(separator: "; ")
+    }
+
+    static func inconclusive(_ claims: [Claim], _ why: String) -> [ClaimResult] {
+        claims.map { ClaimResult($0, .inconclusive, why) }
+    }
+}
