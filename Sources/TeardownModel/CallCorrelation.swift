@@ -113,26 +113,32 @@ public enum CallCorrelation {
         return out
     }
 
-    /// written → sent → acked → read: lost = written − read = never sent + unacked + unread.
+    /// written → sent → received by the peer's TCP → read: lost = written − read = never sent
+    /// + unacked + unread.
+    ///
+    /// "Received" is what the peer acknowledged, or what its application read if that is more:
+    /// an application can read bytes its TCP has not acknowledged yet (a delayed ACK still
+    /// pending when the connection ended), and bytes that were read were certainly received.
     static func fillApplicationRows(_ l: inout DirectionLedger, written: Int64, readByPeer: Int64) {
         let w = UInt64(max(0, written)), r = UInt64(max(0, readByPeer))
+        let received = max(l.acked, r)
         l.written = w
         l.readByPeer = r
         l.lost = w >= r ? w - r : 0
         l.neverSent = w >= l.sent ? w - l.sent : 0
-        l.unacked = l.sent >= l.acked ? l.sent - l.acked : 0
-        l.unread = l.acked >= r ? l.acked - r : 0
+        l.unacked = l.sent >= received ? l.sent - received : 0
+        l.unread = received - r
     }
 
-    /// Says what does not add up, or nil. Each row is checked against its neighbours, so a
-    /// mismatch (e.g. more read than acknowledged) is reported, never hidden.
+    /// Says what does not add up, or nil. Only impossible ledgers are reported (more read than
+    /// was sent, more sent than written), and they are reported, never hidden.
     public static func ledgerProblem(_ l: DirectionLedger) -> String? {
         guard let w = l.written, let r = l.readByPeer, let lost = l.lost, let ns = l.neverSent,
               let ua = l.unacked, let ur = l.unread else { return nil }
         var problems: [String] = []
         if r > w { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(w)) were written") }
         if l.sent > w { problems.append("\(Format.thousands(l.sent)) bytes on the wire but only \(Format.thousands(w)) written") }
-        if r > l.acked { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(l.acked)) were acknowledged on the wire") }
+        if r > l.sent { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(l.sent)) were put on the wire") }
         if problems.isEmpty && ns + ua + ur != lost {
             problems.append("never sent \(ns) + unacked \(ua) + unread \(ur) ≠ lost \(lost)")
         }

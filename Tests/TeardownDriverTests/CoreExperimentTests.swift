@@ -91,7 +91,10 @@ import TeardownWire
         l.sent = 4096; l.acked = 4096
         l.written = 30000; l.readByPeer = 0; l.lost = 30000; l.neverSent = 25904; l.unacked = 0; l.unread = 4096
         #expect(CallCorrelation.ledgerProblem(l) == nil)
-        l.readByPeer = 5000     // more read than acknowledged: impossible, must be reported
-        #expect(CallCorrelation.ledgerProblem(l)?.contains("only 4,096 were acknowledged") == true)
+        l.readByPeer = 5000     // more read than was ever put on the wire: impossible, must be reported
+        #expect(CallCorrelation.ledgerProblem(l)?.contains("only 4,096 were put on the wire") == true)
+        l.readByPeer = 4000; l.written = 4096; l.sent = 4096; l.acked = 3000   // read before the ACK left: fine
+        l.lost = 96; l.neverSent = 0; l.unacked = 0; l.unread = 96
+        #expect(CallCorrelation.ledgerProblem(l) == nil)
     }
 }

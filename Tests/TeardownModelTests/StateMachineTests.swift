@@ -86,6 +86,22 @@ import TeardownWire
         #expect(r.notes.contains { $0.contains("2,000 bytes after receiving the client's FIN") })
     }
 
+    @Test func closeWait_replyCarriesTheACKOfThePeerFIN_isHalfClose() throws {
+        // After shutdown(SHUT_WR) the server's first reply segment acknowledges the FIN itself.
+        var s = Script()
+        s.handshake()
+        s.c("P", 1, 1, len: 10)
+        s.c("F", 11, 1)
+        s.s("P", 1, 12, len: 500)
+        s.c("", 12, 501)
+        s.s("F", 501, 12)
+        s.c("", 12, 502)
+        let r = try #require(s.only())
+        #expect(r.teardown.kind == .graceful)
+        #expect(r.halfClose)
+        #expect(r.resp.state == .closed && r.orig.state == .timeWait)
+    }
+
     @Test func established_oneFINOnly_isHalfClosed() throws {
         var s = Script()
         s.handshake()
