@@ -20,8 +20,25 @@ public enum KernelSockets {
                         "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV"]
 
     public static func snapshot() -> [KernelSocket] {
-        parse((try? String(contentsOfFile: "/proc/thread-self/net/tcp", encoding: .utf8)) ?? "", v6: false)
-            + parse((try? String(contentsOfFile: "/proc/thread-self/net/tcp6", encoding: .utf8)) ?? "", v6: true)
+        parse(readToEnd("/proc/thread-self/net/tcp"), v6: false) + parse(readToEnd("/proc/thread-self/net/tcp6"), v6: true)
+    }
+
+    /// Reads a /proc file with read(2) until it returns 0. seq_file hands out at most about a
+    /// page per read, and String(contentsOfFile:) stops after the first short read, which cut
+    /// the table off after ~27 sockets (4 KB).
+    static func readToEnd(_ path: String) -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Sockets whose local or remote port is `port`.

@@ -1,0 +1,136 @@
+import Foundation
+import Synchronization
+import TeardownModel
+import TeardownWire
+
+/// Releases two threads at (nearly) the same instant: each spins until both have arrived, so
+/// neither waits for a futex wake-up (which would put tens of microseconds between them).
+final class SpinBarrier: Sendable {
+    private let arrived = Atomic<Int>(0)
+    private let parties: Int
+    init(parties: Int) { self.parties = parties }
+
+    func wait() {
+        arrived.add(1, ordering: .acquiringAndReleasing)
+        var spins = 0
+        while arrived.load(ordering: .acquiring) < parties {
+            spins += 1
+            if spins > 2_000_000 { sched_yield(); spins = 0 }
+        }
+    }
+}
+
+/// Experiment 15: both sides call shutdown(SHUT_WR) at once, over repeated tries.
+///
+/// RFC 9293 §3.6 (Figure 13): when the FINs cross, each side receives a FIN while in
+/// FIN-WAIT-1, goes to CLOSING, and on the ACK of its own FIN to TIME-WAIT; so both sides end
+/// in TIME-WAIT. Whether the FINs cross on loopback is a race, so the experiment measures how
+/// often it happens and judges the claim on the tries where it did.
+public struct SimultaneousClose: Experiment {
+    public var name: String { "simultaneous-close" }
+    public var summary: String { "Simultaneous close: both sides shutdown(SHUT_WR) at once, 20 tries; how often the FINs cross, and whether both sides pass through CLOSING" }
+    public var claims: [Claim] {
+        [Claim("closing", "when both sides close at once and the FINs cross, each side passes through CLOSING (not FIN-WAIT-2) on its way to TIME-WAIT", source: "RFC 9293 §3.6"),
+         Claim("both-time-wait", "after a simultaneous close both sides are left in TIME-WAIT (after an ordinary close only the first closer is)", source: "RFC 9293 §3.6")]
+    }
+
+    public static let tries = 20
+
+    public init() {}
+
+    public func perform(_ lab: Lab) throws {
+        let listener = try lab.listener()
+        let port = listener.local!.port
+        lab.set("port", port)
+        lab.set("tries", SimultaneousClose.tries)
+        for i in 0..<SimultaneousClose.tries {
+            let barrier = SpinBarrier(parties: 2)
+            lab.spawn("server") {
+                let s = try listener.accept()
+                barrier.wait()
+                s.shutdown(.write)
+                _ = s.readToEnd(chunk: 1024)
+                s.close()
+            }
+            let c = try lab.socket("client")
+            if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+            barrier.wait()
+            c.shutdown(.write)
+            _ = c.readToEnd(chunk: 1024)
+            c.close()
+            lab.join()
+            lab.sleep(ms: 5)
+            if let cp = c.local?.port {
+                lab.set("try\(i).clientPort", cp)
+                lab.set("try\(i).kernel", KernelSockets.snapshot().filter { $0.local.port == cp || $0.remote.port == cp })
+            }
+        }
+        listener.close()
+    }
+
+    /// What one try showed.
+    public struct Try: Sendable {
+        public var clientPort: UInt16
+        /// Neither FIN acknowledges the other's FIN: each was sent before the other arrived.
+        public var finsCrossed: Bool
+        /// Both sides' inferred states went through CLOSING.
+        public var bothClosing: Bool
+        public var kind: TeardownKind
+        /// The kernel listed both ends in TIME_WAIT afterwards.
+        public var kernelBothTimeWait: Bool
+        public var kernelTimeWaits: Int
+        /// Every state the kernel listed for the try's two ends.
+        public var kernelStates: [String]
+    }
+
+    /// Classifies each try from its packets, the inferred states and the kernel table.
+    public static func tries(_ o: Observation) -> [Try] {
+        guard let port: UInt16 = o.value("port") else { return [] }
+        var out: [Try] = []
+        let records = o.records(serverPort: port)
+        for i in 0..<SimultaneousClose.tries {
+            let kernel: [KernelSocket] = o.value("try\(i).kernel") ?? []
+            guard let cp: UInt16 = o.value("try\(i).clientPort"),
+                  let r = records.first(where: { $0.orig.endpoint.port == cp }) else { continue }
+            let f1 = o.packets(r, from: .orig, with: .fin).first, f2 = o.packets(r, from: .resp, with: .fin).first
+            var crossed = false
+            if let f1, let f2 {
+                // A FIN that acknowledges the other FIN was sent after that FIN arrived.
+                let ackOf = { (fin: PacketEvent) in fin.relativeSequence &+ UInt32(fin.payloadLength) &+ 1 }
+                let oneAcksTwo = f1.relativeAcknowledgment.map { $0 == ackOf(f2) } ?? false
+                let twoAcksOne = f2.relativeAcknowledgment.map { $0 == ackOf(f1) } ?? false
+                crossed = !oneAcksTwo && !twoAcksOne
+            }
+            var closing: Set<Side> = []
+            for p in o.packets(r) { for t in p.transitions where t.to == .closing { closing.insert(t.side) } }
+            let tw = kernel.filter { $0.state == "TIME_WAIT" }
+            out.append(Try(clientPort: cp, finsCrossed: crossed, bothClosing: closing.count == 2, kind: r.teardown.kind,
+                           kernelBothTimeWait: tw.count == 2, kernelTimeWaits: tw.count,
+                           kernelStates: kernel.map(\.state).sorted()))
+        }
+        return out
+    }
+
+    public func judge(_ o: Observation) -> [ClaimResult] {
+        let ts = SimultaneousClose.tries(o)
+        guard !ts.isEmpty else { return claims.map { ClaimResult($0, .inconclusive, "no try was captured") } }
+        let crossed = ts.filter(\.finsCrossed), plain = ts.filter { !$0.finsCrossed }
+        let freq = "FINs crossed in \(crossed.count) of \(ts.count) tries (\(crossed.count * 100 / ts.count)%)"
+        let closingOK = crossed.filter { $0.bothClosing && $0.kind == .simultaneousClose }.count
+        let plainClosing = plain.filter(\.bothClosing).count
+        let ev0 = freq + "; in \(closingOK) of the \(crossed.count) crossed tries both sides went FIN-WAIT-1 → CLOSING → TIME-WAIT (teardown simultaneous-close)"
+            + "; in the \(plain.count) others the second FIN acknowledged the first (ordinary close), \(plainClosing) with a CLOSING side"
+        let twOK = crossed.filter(\.kernelBothTimeWait).count
+        let odd = crossed.filter { !$0.kernelBothTimeWait }.map { "port \($0.clientPort): " + ($0.kernelStates.isEmpty ? "nothing" : $0.kernelStates.joined(separator: ", ")) }
+        let plainTW = plain.map(\.kernelTimeWaits)
+        let ev1 = freq + "; the kernel listed both ends in TIME_WAIT after \(twOK) of the \(crossed.count) crossed tries"
+            + (odd.isEmpty ? "" : " (otherwise it listed " + odd.joined(separator: "; ") + ")")
+            + "; after the \(plain.count) ordinary closes it listed \(plainTW.filter { $0 == 1 }.count)× one TIME_WAIT"
+            + (plainTW.contains { $0 != 1 } ? ", otherwise " + plainTW.filter { $0 != 1 }.map(String.init).joined(separator: ", ") : "")
+        if crossed.isEmpty {
+            return [ClaimResult(claims[0], .inconclusive, ev0), ClaimResult(claims[1], .inconclusive, ev1)]
+        }
+        return [ClaimResult(claims[0], holdsIf: closingOK == crossed.count, ev0),
+                ClaimResult(claims[1], holdsIf: twOK == crossed.count, ev1)]
+    }
+}
