@@ -70,7 +70,13 @@ public struct ExperimentResult {
 public enum Runner {
     /// Runs one experiment: a fresh network namespace (when root), capture on its loopback,
     /// the calls, then analysis and verdicts.
+    /// Experiments share process-wide state (the SIGPIPE handler and its count, which tells a
+    /// write that raised SIGPIPE), so only one runs at a time, even when tests run in parallel.
+    private static let oneAtATime = NSLock()
+
     public static func run(_ e: Experiment) throws -> ExperimentResult {
+        oneAtATime.lock()
+        defer { oneAtATime.unlock() }
         if Netns.canCreate {
             return try Netns.withNew {
                 for (k, v) in e.sysctls { try Netns.setSysctl(k, v) }

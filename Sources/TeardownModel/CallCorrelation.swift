@@ -41,7 +41,8 @@ public struct RecordedCall: Sendable, Hashable {
 /// are matched by (pid, fd) to the connection that socket later joined, provided it falls
 /// inside that socket's lifetime.
 public enum CallCorrelation {
-    /// Calls that took at least this long (1 ms) are placed at the time they returned.
+    /// Waiting calls (read, recv, accept) that took at least this long (1 ms) are placed at the
+    /// time they returned.
     public static let blockedThreshold: Int64 = 1_000_000
 
     /// Attaches `calls` to `records` and fills the application rows of the byte ledger.
@@ -90,9 +91,11 @@ public enum CallCorrelation {
             case .read: read[i][s] += max(0, c.bytes)
             case .peek, .other: break
             }
-            // A call that blocked (read waiting for data or a FIN, close lingering) is shown where it
-            // returned, after the packets that released it, marked with "…"; others where they began.
-            let blocked = c.durationNanoseconds >= CallCorrelation.blockedThreshold
+            // A call that waited for the network (a read waiting for data or a FIN, an accept) is
+            // shown where it returned, after the packets that released it, marked with "…". Calls
+            // that cause packets (close, shutdown, write, connect) stay where they began, before them.
+            let waits = c.kind == .read || c.kind == .peek || c.call.hasPrefix("accept")
+            let blocked = waits && c.durationNanoseconds >= CallCorrelation.blockedThreshold
             attached[i].append(.call(CallEvent(time: blocked ? Timestamp(nanoseconds: c.time.nanoseconds &+ c.durationNanoseconds) : c.time,
                                                side: side, pid: c.pid, fd: c.fd, call: blocked ? "… " + c.call : c.call,
                                                result: c.result, errno: c.errno, durationNanoseconds: c.durationNanoseconds)))
