@@ -12,7 +12,8 @@ public struct LiveOptions: Sendable {
     /// Deliver packets as they arrive instead of batching (pcap_set_immediate_mode).
     public var immediate = true
     public var promiscuous = false
-    /// Read timeout in milliseconds; bounds how long a stop request waits.
+    /// How long a read waits for a packet before the idle callback runs (milliseconds); also
+    /// bounds how long a stop request waits.
     public var timeoutMilliseconds: Int32 = 100
     public init() {}
 }
@@ -71,6 +72,7 @@ extension PacketSource {
         }
         let source = PacketSource(handle: h, name: interface, isLive: true,
                                   nanosecondPrecision: nano && pcap_get_tstamp_precision(h) == Int32(PCAP_TSTAMP_PRECISION_NANO))
+        source.idleMilliseconds = max(1, options.timeoutMilliseconds)
         if let filter, !filter.isEmpty { try source.setFilter(filter) }
         return source
     }

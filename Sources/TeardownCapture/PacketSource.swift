@@ -114,6 +114,7 @@ public final class PacketSource {
     ///   `LiveOptions.timeoutMilliseconds`), so callers can act on wall-clock time.
     @discardableResult
     public func read(idle: () -> Void = {}, _ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
+        if isLive { return try readLive(idle: idle, body) }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
         let scale: Int64 = nanosecondPrecision ? 1 : 1000
@@ -137,6 +138,50 @@ public final class PacketSource {
                 let msg = String(cString: pcap_geterr(handle))
                 throw CaptureError(.read, source: name, packetNumber: packetCount + 1,
                                    message: PacketSource.explainReadError(msg))
+            }
+        }
+    }
+
+    /// How long a live read waits for a packet before calling `idle`.
+    var idleMilliseconds: Int32 = 100
+
+    /// Live reads: libpcap in immediate mode waits in poll() without a timeout, so the handle is
+    /// made non-blocking and the wait is ours: poll(2) on pcap_get_selectable_fd with a timeout,
+    /// then drain. A signal that called pcap_breakloop ends the loop at the next pcap_next_ex.
+    private func readLive(idle: () -> Void, _ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        let fd = pcap_get_selectable_fd(handle)
+        guard fd >= 0, pcap_setnonblock(handle, 1, &errbuf) == 0 else {
+            throw CaptureError(.read, source: name, message: "cannot wait for packets on this interface (no selectable descriptor)")
+        }
+        var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
+        var data: UnsafePointer<UInt8>? = nil
+        let scale: Int64 = nanosecondPrecision ? 1 : 1000
+        while true {
+            // In non-blocking mode pcap_next_ex does not report a break while no frame waits, so
+            // the loop asks for itself whether a stop was requested (stop() or a stop signal).
+            if stopRequested || StopSignals.requested(handle) { return .stopped }
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, idleMilliseconds)
+            if ready == 0 { idle() }
+            if ready < 0 && errno != EINTR {
+                throw CaptureError(.read, source: name, message: "poll: \(String(cString: strerror(errno)))")
+            }
+            // Drain what is there (after EINTR too: a stop request shows up as PCAP_ERROR_BREAK).
+            while true {
+                let rc = pcap_next_ex(handle, &header, &data)
+                if rc == 0 { break }
+                if rc == PCAP_ERROR_BREAK { return .stopped }
+                guard rc == 1, let h = header, let d = data else {
+                    throw CaptureError(.read, source: name, packetNumber: packetCount + 1,
+                                       message: String(cString: pcap_geterr(handle)))
+                }
+                packetCount += 1
+                let hdr = h.pointee
+                let t = Timestamp(seconds: Int64(hdr.ts.tv_sec), nanoseconds: Int64(hdr.ts.tv_usec) &* scale)
+                let packet = CapturedPacket(time: t, bytes: UnsafeRawBufferPointer(start: d, count: Int(hdr.caplen)),
+                                            originalLength: Int(hdr.len), number: packetCount)
+                if try !body(packet) { return .stoppedByCallback }
             }
         }
     }

@@ -14,6 +14,9 @@ public enum StopSignals {
     /// How many stop signals arrived.
     public static var received: Int { Int(stopSignals) }
 
+    /// Whether a stop signal arrived for the capture on `handle`.
+    static func requested(_ handle: OpaquePointer) -> Bool { stopSignals > 0 && stopHandle == handle }
+
     public static func install(for source: PacketSource) {
         stopHandle = source.handle
         var action = sigaction()
@@ -26,6 +29,18 @@ public enum StopSignals {
         action.sa_flags = 0   // no SA_RESTART: a blocking read returns so the loop sees the stop
         sigaction(SIGINT, &action, nil)
         sigaction(SIGTERM, &action, nil)
+        unblock()
+    }
+
+    /// Unblocks SIGINT and SIGTERM for this thread: a signal mask is inherited across exec, and a
+    /// parent that started us from a thread with them blocked (thread pools do that) would
+    /// otherwise leave Ctrl-C and SIGTERM without effect.
+    public static func unblock() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
 

@@ -99,7 +99,8 @@ public final class ForkedChild {
         return RecordedCall(time: Timestamp(nanoseconds: r.realtimeNanoseconds), durationNanoseconds: r.durationNanoseconds,
                             pid: r.pid, fd: socket.fd, local: socket.local, remote: socket.remote,
                             actor: actor, call: text + " [child pid \(r.pid)]", result: r.result,
-                            errno: r.result < 0 ? errnoName(r.errnoValue) : nil, bytes: 0, kind: .other)
+                            errno: r.result < 0 ? errnoName(r.errnoValue) : nil, bytes: 0, kind: .other,
+                            socket: socket.id)
     }
 }
 

@@ -67,6 +67,8 @@ func errnoName(_ e: Int32) -> String {
 public final class DriverSocket {
     public let fd: Int32
     public let actor: String
+    /// Unique per socket object within the process (fd numbers are reused).
+    public let id: Int
     let log: CallLog
     public private(set) var local: Endpoint?
     public private(set) var remote: Endpoint?
@@ -74,6 +76,15 @@ public final class DriverSocket {
 
     init(fd: Int32, actor: String, log: CallLog) {
         self.fd = fd; self.actor = actor; self.log = log
+        self.id = DriverSocket.nextID.add()
+    }
+
+    private static let nextID = Counter()
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func add() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
     }
 
     /// socket(AF_INET or AF_INET6, SOCK_STREAM, 0).
@@ -92,7 +103,8 @@ public final class DriverSocket {
         let c = RecordedCall(time: start, durationNanoseconds: monotonic() - t0, pid: getpid(), fd: fd,
                              local: local, remote: remote, actor: actor, call: call + (note.map { " " + $0 } ?? ""),
                              result: result, errno: result < 0 ? errnoName(err) : nil,
-                             bytes: result > 0 && (kind == .write || kind == .read || kind == .peek) ? result : 0, kind: kind)
+                             bytes: result > 0 && (kind == .write || kind == .read || kind == .peek) ? result : 0, kind: kind,
+                             socket: id)
         log.append(c)
         return c
     }

@@ -157,6 +157,7 @@ public enum CallLogFile {
             "time_ns": c.time.nanoseconds, "duration_ns": c.durationNanoseconds, "pid": Int(c.pid), "fd": Int(c.fd),
             "actor": c.actor, "call": c.call, "result": c.result, "bytes": c.bytes, "kind": c.kind.rawValue,
         ]
+        if let id = c.socket { o["socket"] = id }
         o["errno"] = c.errno ?? NSNull()
         o["local"] = c.local.map { $0.description } ?? NSNull()
         o["remote"] = c.remote.map { $0.description } ?? NSNull()
@@ -195,7 +196,8 @@ public enum CallLogFile {
                 local: (obj["local"] as? String).flatMap(parseEndpoint), remote: (obj["remote"] as? String).flatMap(parseEndpoint),
                 actor: try str("actor"), call: try str("call"), result: try int("result"),
                 errno: obj["errno"] as? String, bytes: try int("bytes"),
-                kind: RecordedCall.Kind(rawValue: (obj["kind"] as? String) ?? "other") ?? .other))
+                kind: RecordedCall.Kind(rawValue: (obj["kind"] as? String) ?? "other") ?? .other,
+                socket: (obj["socket"] as? NSNumber)?.intValue))
         }
         return out
     }

@@ -20,17 +20,25 @@ public struct RecordedCall: Sendable, Hashable {
     public var bytes: Int64
     /// Whether `bytes` counts as data written by the application (write/send) or read (read/recv).
     public var kind: Kind
+    /// Which socket object of the driver made the call (unique within a run). File descriptor
+    /// numbers are reused as sockets come and go, so this, not `fd`, ties a call that has no
+    /// addresses (before connect, a listener) to its socket. Nil in sidecars that predate it.
+    public var socket: Int?
 
     public enum Kind: String, Sendable, Hashable {
         case write, read, peek, other
     }
 
     public init(time: Timestamp, durationNanoseconds: Int64, pid: Int32, fd: Int32, local: Endpoint?, remote: Endpoint?,
-                actor: String, call: String, result: Int64, errno: String?, bytes: Int64, kind: Kind) {
+                actor: String, call: String, result: Int64, errno: String?, bytes: Int64, kind: Kind, socket: Int? = nil) {
         self.time = time; self.durationNanoseconds = durationNanoseconds; self.pid = pid; self.fd = fd
         self.local = local; self.remote = remote; self.actor = actor; self.call = call
-        self.result = result; self.errno = errno; self.bytes = bytes; self.kind = kind
+        self.result = result; self.errno = errno; self.bytes = bytes; self.kind = kind; self.socket = socket
     }
+
+    /// The identity used to tie address-less calls to their socket: the socket id when recorded,
+    /// else the descriptor number (older sidecars).
+    var socketKey: Int { socket ?? -1 - Int(fd) }
 }
 
 /// Lines up driver calls with the connections they belong to.
@@ -48,7 +56,7 @@ public enum CallCorrelation {
     /// Attaches `calls` to `records` and fills the application rows of the byte ledger.
     public static func attach(_ calls: [RecordedCall], to records: [ConnectionRecord]) -> [ConnectionRecord] {
         // Which connection each (pid, fd) was bound to, with the time span of that binding.
-        struct Binding { var pid: Int32; var fd: Int32; var record: Int; var side: Side; var first: Timestamp; var last: Timestamp }
+        struct Binding { var pid: Int32; var socket: Int; var record: Int; var side: Side; var first: Timestamp; var last: Timestamp }
         var bindings: [Binding] = []
         func recordIndex(local: Endpoint, remote: Endpoint) -> (Int, Side)? {
             // Several records may share a 4-tuple (reuse); prefer the one whose span covers the call.
@@ -60,11 +68,11 @@ public enum CallCorrelation {
         }
         for c in calls {
             guard let l = c.local, let r = c.remote, let (i, side) = recordIndex(local: l, remote: r) else { continue }
-            if let k = bindings.firstIndex(where: { $0.pid == c.pid && $0.fd == c.fd && $0.record == i }) {
+            if let k = bindings.firstIndex(where: { $0.pid == c.pid && $0.socket == c.socketKey && $0.record == i }) {
                 if c.time > bindings[k].last { bindings[k].last = c.time }
                 if c.time < bindings[k].first { bindings[k].first = c.time }
             } else {
-                bindings.append(Binding(pid: c.pid, fd: c.fd, record: i, side: side, first: c.time, last: c.time))
+                bindings.append(Binding(pid: c.pid, socket: c.socketKey, record: i, side: side, first: c.time, last: c.time))
             }
         }
         var out = records
@@ -75,10 +83,10 @@ public enum CallCorrelation {
             var target: (Int, Side)?
             if let l = c.local, let r = c.remote { target = recordIndex(local: l, remote: r) }
             if target == nil {
-                // Same (pid, fd), before the socket had a peer: the nearest later binding.
-                let later = bindings.filter { $0.pid == c.pid && $0.fd == c.fd && $0.last >= c.time }
+                // Same socket, before it had a peer: the nearest later binding.
+                let later = bindings.filter { $0.pid == c.pid && $0.socket == c.socketKey && $0.last >= c.time }
                 if let b = later.min(by: { $0.first < $1.first }) { target = (b.record, b.side) }
-                else if let b = bindings.filter({ $0.pid == c.pid && $0.fd == c.fd }).max(by: { $0.last < $1.last }),
+                else if let b = bindings.filter({ $0.pid == c.pid && $0.socket == c.socketKey }).max(by: { $0.last < $1.last }),
                         c.call.hasPrefix("close") || c.call.hasPrefix("shutdown") || c.call.hasPrefix("read") || c.call.hasPrefix("write") {
                     // After the peer was lost (close, a failing read): the latest binding of that fd.
                     target = (b.record, b.side)

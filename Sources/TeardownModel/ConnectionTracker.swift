@@ -72,6 +72,9 @@ public struct ConnectionTracker {
     /// Connections currently held (open or lingering).
     public var openConnections: Int { table.count }
 
+    /// Connections held whose ending is not complete (not those waiting out their linger).
+    public var unfinishedConnections: Int { table.values.reduce(0) { $0 + ($1.c.isFinished ? 0 : 1) } }
+
     /// Feeds one segment. Connections whose reporting time has come are passed to `emit`.
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
         segmentsProcessed += 1

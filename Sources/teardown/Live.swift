@@ -112,7 +112,7 @@ struct Live: ParsableCommand {
             Diagnostics.error("\(error)")
         }
         writer?.close()
-        let open = tracker.openConnections
+        let open = tracker.unfinishedConnections
         tracker.finish(emit: emit)
         printer.finish()
         out.flush()

@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `teardown live` on the loopback interface, with traffic the test makes itself on a port of
+/// its own. Capturing needs root (CI runs as root); without it the tests say so and skip.
+@Suite(.serialized) struct LiveTests {
+    static var isRoot: Bool { geteuid() == 0 }
+
+    /// A running `teardown live` whose stdout and stderr are collected as they come.
+    final class LiveProcess: @unchecked Sendable {
+        let process = Process()
+        private let lock = NSLock()
+        private var out = Data(), err = Data()
+
+        init(_ args: [String]) throws {
+            process.executableURL = CLI.binary
+            process.arguments = args
+            var env = ProcessInfo.processInfo.environment
+            env.removeValue(forKey: "SUDO_USER")
+            process.environment = env
+            let o = Pipe(), e = Pipe()
+            process.standardOutput = o
+            process.standardError = e
+            o.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, toErr: false) }
+            e.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, toErr: true) }
+            try process.run()
+        }
+
+        private func append(_ d: Data, toErr: Bool) {
+            lock.lock(); if toErr { err.append(d) } else { out.append(d) }; lock.unlock()
+        }
+
+        var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
+        var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+
+        /// Waits until `condition` holds (polling), at most `timeout` seconds.
+        @discardableResult
+        func wait(timeout: Double = 10, until condition: (LiveProcess) -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if condition(self) { return true }
+                usleep(20_000)
+            }
+            return condition(self)
+        }
+
+        func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+        func finish(timeout: Double = 10) -> Int32? {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { process.terminate(); return nil }
+            usleep(100_000)   // let the readability handlers drain
+            return process.terminationStatus
+        }
+    }
+
+    /// A port no other test uses, derived from the pid so parallel runs on one machine differ.
+    static func port(_ k: Int) -> UInt16 { UInt16(30000 + Int(getpid() % 10000) * 3 + k) }
+
+    static func sockaddrIn(port: UInt16) -> sockaddr_in {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = port.bigEndian
+        a.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        return a
+    }
+
+    /// Makes one connection on 127.0.0.1:`port`: the client sends 5 bytes; then either both close
+    /// gracefully, or the client aborts with SO_LINGER {1, 0} (an RST).
+    static func makeConnection(port: UInt16, abort: Bool) throws {
+        let l = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        var a = sockaddrIn(port: port)
+        let b = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(b == 0, "bind 127.0.0.1:\(port)")
+        listen(l, 4)
+        let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if abort {
+            var lg = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, socklen_t(MemoryLayout<linger>.size))
+        }
+        let r = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(r == 0, "connect")
+        let s = accept(l, nil, nil)
+        _ = write(c, "hello", 5)
+        var buf = [UInt8](repeating: 0, count: 16)
+        _ = read(s, &buf, 16)
+        close(c)
+        if !abort { _ = read(s, &buf, 16) }   // EOF
+        close(s)
+        close(l)
+    }
+
+    static func tmp(_ name: String) -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("teardown-live-\(getpid())")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    static func jsonLines(_ s: String) -> [[String: Any]] {
+        s.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func capturesOwnTraffic_reportsEndings_stopsCleanly_writesValidPcap(_ stopSignal: Int32) throws {
+        guard LiveTests.isRoot else {
+            print("skipping live capture test: capturing on lo needs root (CI runs as root)")
+            return
+        }
+        let port = LiveTests.port(stopSignal == SIGINT ? 0 : 1)
+        let pcap = LiveTests.tmp("live-\(stopSignal).pcap")
+        let live = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "-w", pcap, "--format", "json", "--no-events",
+                                    "--linger", "0.2"])
+        #expect(live.wait { $0.stderr.contains("capturing on lo") }, "banner: \(live.stderr)")
+        usleep(200_000)
+        try LiveTests.makeConnection(port: port, abort: false)
+        try LiveTests.makeConnection(port: port, abort: true)
+        // Both are printed while the capture runs, once their linger time has passed.
+        let printed = live.wait { LiveTests.jsonLines($0.stdout).count >= 2 }
+        #expect(printed, "connections printed before the stop: \(live.stdout)")
+        live.signal(stopSignal)
+        let status = live.finish()
+        #expect(status == 0, "exit status after signal \(stopSignal): \(String(describing: status)); \(live.stderr)")
+        let records = LiveTests.jsonLines(live.stdout)
+        #expect(records.map { $0["teardown"] as? String } == ["graceful", "abort-by-originator"])
+        #expect(live.stderr.contains("packets captured") && live.stderr.contains("dropped by kernel"), "\(live.stderr)")
+        // The -w file is a valid capture holding the same connections.
+        let replayed = try CLI.run(["replay", pcap, "--format", "json", "--no-events"])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(LiveTests.jsonLines(replayed.stdout).map { $0["teardown"] as? String } == ["graceful", "abort-by-originator"])
+    }
+
+    @Test func openConnectionsAreReportedAtTheStop() throws {
+        guard LiveTests.isRoot else {
+            print("skipping live capture test: capturing on lo needs root (CI runs as root)")
+            return
+        }
+        let port = LiveTests.port(2)
+        let live = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "--summary", "--no-color"])
+        #expect(live.wait { $0.stderr.contains("capturing on lo") })
+        usleep(200_000)
+        // A connection left open: established, never closed before the stop.
+        let l = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, 4)
+        var a = LiveTests.sockaddrIn(port: port)
+        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(l, 4)
+        let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        _ = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let s = accept(l, nil, nil)
+        defer { close(c); close(s); close(l) }
+        usleep(300_000)
+        live.signal(SIGINT)
+        #expect(live.finish() == 0)
+        #expect(live.stdout.contains(" open "), "\(live.stdout)")
+        #expect(live.stderr.contains("1 connection was still open"), "\(live.stderr)")
+    }
+
+    @Test func asRoot_dropsToTheGivenUserBeforeReadingPackets() throws {
+        guard LiveTests.isRoot else {
+            print("skipping privilege-drop test: it needs root to start with")
+            return
+        }
+        let live = try LiveProcess(["live", "-i", "lo", "-Z", "nobody", "tcp port \(LiveTests.port(0))", "--summary"])
+        #expect(live.wait { $0.stderr.contains("capturing on lo") }, "\(live.stderr)")
+        // The kernel's word for it: the process's real, effective and saved uid are all nobody's.
+        let status = (try? String(contentsOfFile: "/proc/\(live.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let uidLine = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }.map(String.init) ?? ""
+        let uids = uidLine.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().prefix(3).map(String.init)
+        #expect(uids == ["65534", "65534", "65534"], "\(uidLine)")
+        #expect(live.stderr.contains("running as uid 65534"))
+        live.signal(SIGINT)
+        #expect(live.finish() == 0)
+    }
+
+    @Test func withoutPrivilege_oneClearMessage_exit77() throws {
+        guard LiveTests.isRoot else {
+            // Already unprivileged: run it directly.
+            let r = try CLI.run(["live", "-i", "lo"])
+            #expect(r.status == 77)
+            #expect(r.stderr.contains("no permission to capture"))
+            return
+        }
+        // As root, run the binary as an unprivileged user (runuser is in util-linux).
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        p.arguments = ["-u", "nobody", "--", CLI.binary.path, "live", "-i", "lo"]
+        let err = Pipe(), out = Pipe()
+        p.standardError = err
+        p.standardOutput = out
+        try p.run()
+        p.waitUntilExit()
+        let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 77, "status \(p.terminationStatus): \(msg)")
+        #expect(msg.hasPrefix("teardown: lo: no permission to capture"))
+        #expect(msg.contains("sudo") && msg.contains("setcap cap_net_raw,cap_net_admin=eip"))
+        #expect(msg.split(separator: "\n").count == 1, "one line, no stack trace: \(msg)")
+    }
+
+    @Test func run_withoutRoot_saysSo() throws {
+        guard LiveTests.isRoot else {
+            let r = try CLI.run(["run", "linger-zero"])
+            #expect(r.status == 77 && r.stderr.contains("run needs root"))
+            return
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+        p.arguments = ["-u", "nobody", "--", CLI.binary.path, "run", "linger-zero"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = Pipe()
+        try p.run()
+        p.waitUntilExit()
+        let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 77)
+        #expect(msg.contains("run needs root") && msg.contains("sudo teardown run linger-zero"))
+    }
+}
