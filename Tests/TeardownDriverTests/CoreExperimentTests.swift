@@ -7,19 +7,8 @@ import TeardownWire
 /// Live runs of the core experiments. They need root (a network namespace and capture), which
 /// CI has; without it each test says so and skips.
 @Suite(.serialized) struct CoreExperimentTests {
-    static var isRoot: Bool { geteuid() == 0 }
 
-    static func run(_ name: String) throws -> ExperimentResult? {
-        guard isRoot else {
-            print("skipping live experiment \(name): needs root to create a network namespace and capture (CI runs as root)")
-            return nil
-        }
-        let e = try #require(Experiments.named(name))
-        let r = try Runner.run(e)
-        #expect(r.isolated, "ran in a private namespace")
-        #expect(r.problems.isEmpty, "\(r.problems)")
-        return r
-    }
+    static func run(_ name: String) throws -> ExperimentResult? { try runLiveExperiment(name) }
 
     static func verdict(_ r: ExperimentResult, _ id: String) -> ClaimResult? { r.claims.first { $0.claim.id == id } }
 

@@ -10,21 +10,7 @@ import TeardownWire
 /// Linux does (checked by hand against tcpdump on 6.18): where the literature describes BSD or
 /// older behaviour the verdict is expected to be does-not-hold.
 @Suite(.serialized) struct GroupAExperimentTests {
-    static func run(_ name: String) throws -> ExperimentResult? {
-        guard geteuid() == 0 else {
-            print("skipping live experiment \(name): needs root to create a network namespace and capture (CI runs as root)")
-            return nil
-        }
-        let e = try #require(Experiments.named(name))
-        let r = try Runner.run(e)
-        #expect(r.isolated, "ran in a private namespace")
-        #expect(r.problems.isEmpty, "\(r.problems)")
-        #expect(r.wallNanoseconds < 5_000_000_000, "\(name) took \(r.wallNanoseconds / 1_000_000) ms")
-        for rec in r.records {
-            for l in [rec.orig.bytes, rec.resp.bytes] { #expect(CallCorrelation.ledgerProblem(l) == nil, "ledger: \(l)") }
-        }
-        return r
-    }
+    static func run(_ name: String) throws -> ExperimentResult? { try runLiveExperiment(name) }
 
     /// Verdicts by claim id.
     static func verdicts(_ r: ExperimentResult) -> [String: Verdict] {

@@ -10,23 +10,7 @@ import TeardownWire
 /// capture), which CI has; without it each test says so and skips. The replay tests at the end
 /// need no root: they read the recordings committed in captures/experiments.
 @Suite(.serialized) struct GroupBExperimentTests {
-    static func run(_ name: String) throws -> ExperimentResult? {
-        guard geteuid() == 0 else {
-            print("skipping live experiment \(name): needs root to create a network namespace and capture (CI runs as root)")
-            return nil
-        }
-        let e = try #require(Experiments.named(name))
-        let r = try Runner.run(e)
-        #expect(r.isolated, "ran in a private namespace")
-        #expect(r.problems.isEmpty, "\(r.problems)")
-        #expect(r.wallNanoseconds < 5_000_000_000, "\(name) took \(Double(r.wallNanoseconds) / 1e9) s")
-        for rec in r.records {
-            for side in [rec.orig.bytes, rec.resp.bytes] {
-                #expect(CallCorrelation.ledgerProblem(side) == nil, "\(name): \(rec.notes)")
-            }
-        }
-        return r
-    }
+    static func run(_ name: String) throws -> ExperimentResult? { try runLiveExperiment(name) }
 
     static func expectAllHold(_ r: ExperimentResult) {
         #expect(!r.claims.isEmpty)
