@@ -76,7 +76,10 @@ import TeardownWire
             let c = try #require(Self.close(r, in: rec))
             #expect(c.result == 0)
             let ns = c.durationNanoseconds ?? 0
-            #expect(ns >= 950_000_000 && ns < 1_300_000_000, "close() took \(ns / 1_000_000) ms")
+            // close() blocked for the linger time (the behaviour under test) and then returned
+            // rather than waiting for the data to drain; the upper bound only rules out a hang
+            // and is loose because these machines are noisy.
+            #expect(ns >= 950_000_000 && ns < 3_000_000_000, "close() took \(ns / 1_000_000) ms")
             // The FIN left only after close() returned, when the slow server began reading.
             let fin = try #require(rec.events.lazy.compactMap { e -> PacketEvent? in
                 if case .packet(let p) = e, p.from == .orig, p.flags.contains(.fin) { return p }
