@@ -31,6 +31,8 @@ struct Connection {
     var facts = Facts()
 
     var events: EventLog?
+    /// `events != nil`, kept as a flag: testing the optional itself copies the log per packet.
+    let recordsEvents: Bool
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
     var forgottenReason: String?
 
@@ -45,6 +47,7 @@ struct Connection {
         self.firstPacketNumber = packetNumber
         self.lastPacketNumber = packetNumber
         self.events = recordEvents ? EventLog() : nil
+        self.recordsEvents = recordEvents
     }
 
     var midstream: Bool { !facts.origSentSYN }
@@ -117,7 +120,7 @@ struct Connection {
         end = time
         lastPacketNumber = packetNumber
         let wasFinished = facts.isFinished
-        var step = Step(side: side, recording: events != nil, time: time, packetNumber: packetNumber)
+        var step = Step(side: side, recording: recordsEvents, time: time, packetNumber: packetNumber)
 
         // The sides and the facts are distinct stored properties: all three are updated in place.
         if side == .orig {
@@ -133,7 +136,7 @@ struct Connection {
             zeekRolesSwapped.toggle()
         }
 
-        if events != nil {
+        if recordsEvents {
             let s = side == .orig ? orig : resp
             let r = side == .orig ? resp : orig
             let relAck: UInt32? = seg.flags.contains(.ack) && r.hasBase ? seg.acknowledgmentNumber.relative(to: r.isn) : nil
@@ -146,7 +149,7 @@ struct Connection {
                                 rstValidity: step.rstValidity)
             let plain = step.transitions.isEmpty && step.notes.isEmpty && !step.retransmission
                 && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
-            events!.append(.packet(p), plain: plain)
+            events?.append(.packet(p), plain: plain)
         }
         return facts.isFinished && !wasFinished
     }

@@ -575,6 +575,12 @@ extension ZeekTCPState.Session {
     /// Records [lower, upper) above `lastReassemSeq`, merging with overlapping or adjacent blocks.
     private static func insertBlock(_ e: inout ZeekTCPEndpoint, lower: UInt64, upper: UInt64) {
         if upper <= e.lastReassemSeq { return } // already delivered
+        if e.blocks.isEmpty && lower <= e.lastReassemSeq {
+            // In-order data with nothing buffered (the common case): the block would be
+            // inserted and delivered at once by `deliverContiguous`; deliver it directly.
+            e.lastReassemSeq = upper
+            return
+        }
         var lo = max(lower, e.lastReassemSeq)
         var hi = upper
         var i = 0
