@@ -52,6 +52,11 @@ struct Connection {
 
     var midstream: Bool { !facts.origSentSYN }
 
+    /// What a freed slot of the connection table holds (see `SlotArray`): no events, no strings.
+    static let vacant = Connection(index: 0, orig: Endpoint(address: IPAddress(ipv4: 0), port: 0),
+                                   resp: Endpoint(address: IPAddress(ipv4: 0), port: 0),
+                                   time: Timestamp(nanoseconds: 0), packetNumber: 0, recordEvents: false)
+
     /// Connection-wide facts, kept apart from the two sides so that one segment can update
     /// both sides and these in place (`apply` takes all three `inout`: no copies per packet).
     struct Facts {
@@ -80,7 +85,9 @@ struct Connection {
 
     /// Whether a SYN arriving now starts a new connection on the same 4-tuple (RFC 9293 §3.10.7.4:
     /// a SYN in TIME-WAIT may open a new incarnation).
-    func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
+    /// (`mutating` though it changes nothing: called from `process`, a non-mutating method
+    /// would be handed a copy of the whole connection, a kilobyte per packet.)
+    mutating func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
         guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return false }
         // Only two fields of the sender are needed: read them without copying the side.
         let sentSYN = side == .orig ? orig.sentSYN : resp.sentSYN

@@ -38,22 +38,27 @@ public struct ConnectionTracker {
             if a < b { low = a; high = b } else { low = b; high = a }
         }
 
-        /// Hashes the key as five fixed-width words, one `Hasher` pass: the synthesized
-        /// conformance walks Endpoint → IPAddress field by field (was 6% of replay time).
-        /// Equality stays the synthesized one, over the same fields.
+        /// Equality compares the same fields, words first.
+        static func == (a: FlowKey, b: FlowKey) -> Bool {
+            a.low.address.low == b.low.address.low && a.high.address.low == b.high.address.low
+                && a.low.port == b.low.port && a.high.port == b.high.port
+                && a.low.address.high == b.low.address.high && a.high.address.high == b.high.address.high
+                && a.low.address.isIPv6 == b.low.address.isIPv6 && a.high.address.isIPv6 == b.high.address.isIPv6
+        }
+
+        /// Hashed as two words, one short `Hasher` pass (the synthesized conformance walks
+        /// Endpoint → IPAddress field by field: it was 6% of replay time). The words fold the
+        /// IPv6 high halves into the low halves with odd multipliers; equal keys hash equally.
         func hash(into h: inout Hasher) {
-            h.combine(low.address.high)
-            h.combine(low.address.low)
-            h.combine(high.address.high)
-            h.combine(high.address.low)
             let ports = UInt64(low.port) | UInt64(high.port) << 16
-            let families = (low.address.isIPv6 ? 1 : 0) | (high.address.isIPv6 ? 2 : 0) as UInt64
-            h.combine(ports | families << 32)
+            let families: UInt64 = (low.address.isIPv6 ? 1 : 0) | (high.address.isIPv6 ? 2 : 0)
+            h.combine(low.address.low ^ (high.address.high &* 0x9E37_79B9_7F4A_7C15) ^ (ports << 32))
+            h.combine(high.address.low ^ (low.address.high &* 0xC2B2_AE3D_27D4_EB4F) ^ families)
         }
     }
 
     public let configuration: Configuration
-    /// Connections live in `slots` and are mutated in place there (`slots[i]!.process(...)`):
+    /// Connections live in `slots` and are mutated in place there (`slots[i].process(...)`):
     /// a `Connection` is about a kilobyte, and reading it out of its slot would copy it on
     /// every packet. `table` maps a flow to its slot; a freed slot is reused, so the slots
     /// grow only to the peak number of connections held at once.
@@ -99,11 +104,11 @@ public struct ConnectionTracker {
             start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
             return
         }
-        switch slots[slot]!.process(seg, time: time, packetNumber: packetNumber) {
+        switch slots[slot].process(seg, time: time, packetNumber: packetNumber) {
         case .applied:
             break
         case .finished:
-            finished.append((key, slots[slot]!.index, time.nanoseconds))
+            finished.append((key, slots[slot].index, time.nanoseconds))
         case .newIncarnation:
             report(key, emit: emit)
             start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
@@ -112,7 +117,8 @@ public struct ConnectionTracker {
 
     /// Removes a connection from the table and reports it (moved out of its slot, not copied).
     private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (ConnectionRecord) -> Void) {
-        guard let slot = table.removeValue(forKey: key), var c = slots[slot].take() else { return }
+        guard let slot = table.removeValue(forKey: key) else { return }
+        var c = slots.take(slot)
         freeSlots.append(slot)
         if let reason { c.forgottenReason = reason }
         emit(c.makeRecord(recordNotes: configuration.recordNotes))
@@ -147,7 +153,7 @@ public struct ConnectionTracker {
         let cutoff = now &- configuration.idleTimeout
         var stale: [(key: FlowKey, index: Int)] = []
         for (key, slot) in table {
-            if let c = slots[slot], c.end.nanoseconds < cutoff { stale.append((key, c.index)) }
+            if slots[slot].end.nanoseconds < cutoff { stale.append((key, slots[slot].index)) }
         }
         guard !stale.isEmpty else { return }
         stale.sort { $0.index < $1.index }
@@ -165,7 +171,7 @@ public struct ConnectionTracker {
         var ages: [(at: Int64, index: Int, key: FlowKey)] = []
         ages.reserveCapacity(table.count)
         for (key, slot) in table {
-            if let c = slots[slot] { ages.append((c.end.nanoseconds, c.index, key)) }
+            ages.append((slots[slot].end.nanoseconds, slots[slot].index, key))
         }
         ages.sort { ($0.at, $0.index) < ($1.at, $1.index) }
         let reason = "evicted: more than \(Format.thousands(configuration.maxConnections)) connections were open at once"
@@ -181,7 +187,7 @@ public struct ConnectionTracker {
             let f = finished[finishedHead]
             guard now &- f.at > configuration.linger else { break }
             finishedHead += 1
-            if let slot = table[f.key], slots[slot]?.index == f.index {
+            if let slot = table[f.key], slots[slot].index == f.index {
                 report(f.key, emit: emit)
             }
         }
@@ -193,11 +199,9 @@ public struct ConnectionTracker {
 
     /// End of input: reports every connection still held, in order of first packet.
     public mutating func finish(emit: (ConnectionRecord) -> Void) {
-        var held = table.map { (slot: $0.value, index: slots[$0.value]?.index ?? 0) }
+        var held = table.map { (slot: $0.value, index: slots[$0.value].index) }
         held.sort { $0.index < $1.index }
-        for h in held {
-            if let c = slots[h.slot].take() { emit(c.makeRecord(recordNotes: configuration.recordNotes)) }
-        }
+        for h in held { emit(slots.take(h.slot).makeRecord(recordNotes: configuration.recordNotes)) }
         table.removeAll()
         slots = SlotArray()
         freeSlots.removeAll()
@@ -209,13 +213,16 @@ public struct ConnectionTracker {
 /// Storage for connections in fixed-size chunks: growing never copies the connections already
 /// held (a doubling array would briefly hold two copies of a table of kilobyte-sized
 /// connections), and element mutation through the subscript happens in place.
+///
+/// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
+/// call per packet): a freed slot holds `Connection.vacant` until it is reused.
 struct SlotArray {
     private static let chunkShift = 9
     private static let chunkSize = 1 << chunkShift
-    private var chunks: [[Connection?]] = []
+    private var chunks: [[Connection]] = []
     private(set) var count = 0
 
-    subscript(i: Int) -> Connection? {
+    subscript(i: Int) -> Connection {
         get { chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
         _modify { yield &chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
     }
@@ -223,12 +230,19 @@ struct SlotArray {
     /// Adds a slot holding `c`; returns its index.
     mutating func append(_ c: Connection) -> Int {
         if count & (Self.chunkSize - 1) == 0 {
-            var chunk: [Connection?] = []
+            var chunk: [Connection] = []
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
         }
         chunks[chunks.count - 1].append(c)
         count += 1
         return count - 1
+    }
+
+    /// Moves the connection out of slot `i`, leaving `Connection.vacant` behind.
+    mutating func take(_ i: Int) -> Connection {
+        var c = Connection.vacant
+        swap(&c, &self[i])
+        return c
     }
 }
