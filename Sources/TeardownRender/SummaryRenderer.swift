@@ -73,6 +73,12 @@ public struct TeardownTally: Sendable {
     /// How many connections ended this way.
     public func count(_ teardown: Teardown) -> Int { counts[teardown] ?? 0 }
 
+    /// Adds another tally's counts (files replayed in parallel, each with its own tally).
+    public mutating func merge(_ other: TeardownTally) {
+        for (teardown, n) in other.counts { counts[teardown, default: 0] += n }
+        total += other.total
+    }
+
     /// ```
     /// 42 connections by teardown:
     ///   graceful                          30   71.4%
