@@ -52,6 +52,9 @@ struct Connection {
 
     var midstream: Bool { !facts.origSentSYN }
 
+    /// Only the originator's SYNs so far: nothing came back (what `classify` calls unanswered).
+    var isUnansweredAttempt: Bool { facts.origSentSYN && resp.packets == 0 && !facts.isFinished }
+
     /// What a freed slot of the connection table holds (see `SlotArray`): no events, no strings.
     static let vacant = Connection(index: 0, orig: Endpoint(address: IPAddress(ipv4: 0), port: 0),
                                    resp: Endpoint(address: IPAddress(ipv4: 0), port: 0),

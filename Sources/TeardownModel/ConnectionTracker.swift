@@ -17,15 +17,23 @@ public struct ConnectionTracker {
         /// A connection with no packet for this long (packet time) is reported and forgotten
         /// (Zeek's tcp_inactivity_timeout is 5 minutes too).
         public var idleTimeout: Int64
+        /// A connection that is only its originator's SYNs, never answered, is reported after this
+        /// long without a packet (packet time). 130 s outlasts Linux's whole SYN retry schedule
+        /// (tcp_syn_retries = 6: 1 + 2 + … + 64 = 127 s, tcp(7)), after which the client has given
+        /// up; holding such attempts for the full idle timeout made memory follow the capture's
+        /// length (a scan or a dead server leaves thousands of them).
+        public var unansweredTimeout: Int64
         /// At most this many connections are held; beyond it the least recently active are
         /// evicted (reported with a note), so SYN floods and scans cannot exhaust memory.
         public var maxConnections: Int
         public init(recordEvents: Bool = true, recordNotes: Bool = true, lingerNanoseconds: Int64 = 2_000_000_000,
-                    idleTimeoutNanoseconds: Int64 = 300_000_000_000, maxConnections: Int = 500_000) {
+                    idleTimeoutNanoseconds: Int64 = 300_000_000_000, maxConnections: Int = 500_000,
+                    unansweredTimeoutNanoseconds: Int64 = 130_000_000_000) {
             self.recordEvents = recordEvents
             self.recordNotes = recordNotes
             self.linger = lingerNanoseconds
             self.idleTimeout = idleTimeoutNanoseconds
+            self.unansweredTimeout = min(unansweredTimeoutNanoseconds, idleTimeoutNanoseconds)
             self.maxConnections = max(1, maxConnections)
         }
     }
@@ -147,20 +155,28 @@ public struct ConnectionTracker {
         if table.count > configuration.maxConnections { evictLeastRecent(emit: emit) }
     }
 
-    /// Reports connections idle for longer than `idleTimeout`, in order of first packet.
+    /// Reports connections idle for longer than `idleTimeout` (unanswered SYNs: longer than
+    /// `unansweredTimeout`), in order of first packet.
     private mutating func sweepIdle(now: Int64, emit: (ConnectionRecord) -> Void) {
         lastSweep = now
         let cutoff = now &- configuration.idleTimeout
-        var stale: [(key: FlowKey, index: Int)] = []
+        let unansweredCutoff = now &- configuration.unansweredTimeout
+        var stale: [(key: FlowKey, index: Int, unanswered: Bool)] = []
         for (key, slot) in table {
-            if slots[slot].end.nanoseconds < cutoff { stale.append((key, slots[slot].index)) }
+            let c = slots[slot].end.nanoseconds
+            if c < cutoff {
+                stale.append((key, slots[slot].index, false))
+            } else if c < unansweredCutoff && slots[slot].isUnansweredAttempt {
+                stale.append((key, slots[slot].index, true))
+            }
         }
         guard !stale.isEmpty else { return }
         stale.sort { $0.index < $1.index }
-        let reason = "no packet for \(configuration.idleTimeout / 1_000_000_000) s: reported as idle and forgotten"
+        let idle = "no packet for \(configuration.idleTimeout / 1_000_000_000) s: reported as idle and forgotten"
+        let unanswered = "no answer for \(configuration.unansweredTimeout / 1_000_000_000) s: reported and forgotten"
         for v in stale {
             idleExpired += 1
-            report(v.key, reason: reason, emit: emit)
+            report(v.key, reason: v.unanswered ? unanswered : idle, emit: emit)
         }
     }
 
