@@ -3,20 +3,20 @@ import TeardownWire
 extension Connection {
     /// Classifies the ending (see `TeardownKind`) and who started it.
     func classify() -> (TeardownKind, ClosedBy?) {
-        if let rst = endingRST {
-            if refused { return (.refused, .resp) }
-            if rst.shape == .bare && (respSentSYNACK || midstream) {
+        if let rst = facts.endingRST {
+            if facts.refused { return (.refused, .resp) }
+            if rst.shape == .bare && (facts.respSentSYNACK || midstream) {
                 // A segment reached a socket that was gone: the close (if seen) started it.
-                return (.resetAfterClose, closedBy(firstFIN) ?? closedBy(rst.from))
+                return (.resetAfterClose, closedBy(facts.firstFIN) ?? closedBy(rst.from))
             }
             return (rst.from == .orig ? .abortByOriginator : .abortByResponder, closedBy(rst.from))
         }
         // Nothing ever came back: an unanswered attempt, whatever flags the probe carried (SYN+FIN).
-        if origSentSYN && resp.packets == 0 { return (.unanswered, nil) }
+        if facts.origSentSYN && resp.packets == 0 { return (.unanswered, nil) }
         if orig.sentFIN && resp.sentFIN {
-            return finsCrossed ? (.simultaneousClose, .both) : (.graceful, closedBy(firstFIN))
+            return facts.finsCrossed ? (.simultaneousClose, .both) : (.graceful, closedBy(facts.firstFIN))
         }
-        if orig.sentFIN || resp.sentFIN { return (.halfClosed, closedBy(firstFIN)) }
+        if orig.sentFIN || resp.sentFIN { return (.halfClosed, closedBy(facts.firstFIN)) }
         return (.open, nil)
     }
 
@@ -67,7 +67,7 @@ extension Connection {
         return ConnectionRecord(
             index: index, orig: o, resp: r,
             teardown: Teardown(kind: kind, midstream: midstream && kind != .refused && kind != .unanswered),
-            closedBy: closedBy, halfClose: halfClose, rst: endingRST,
+            closedBy: closedBy, halfClose: halfClose, rst: facts.endingRST,
             connState: zeek.connState, history: zeek.history,
             start: start, end: end, midstream: midstream,
             firstPacketNumber: firstPacketNumber, lastPacketNumber: lastPacketNumber,
@@ -85,28 +85,28 @@ extension Connection {
         let n = Connection.name
         switch kind {
         case .graceful:
-            if let f = firstFIN { out.append("\(n(f)) closed first; \(n(f.other)) closed after it") }
+            if let f = facts.firstFIN { out.append("\(n(f)) closed first; \(n(f.other)) closed after it") }
             if !(orig.finAcked && resp.finAcked) { out.append("the last FIN's acknowledgment was not captured") }
         case .simultaneousClose:
             out.append("both sides closed at once: the FINs crossed and both passed through CLOSING")
         case .halfClosed:
-            if let f = firstFIN {
+            if let f = facts.firstFIN {
                 out.append("\(n(f)) closed (FIN); \(n(f.other)) never closed before the capture ended")
             }
         case .abortByOriginator, .abortByResponder:
-            if let rst = endingRST {
+            if let rst = facts.endingRST {
                 out.append("RST with ACK: the \(n(rst.from)) aborted (SO_LINGER {1, 0}, or close() with unread data)")
             }
         case .resetAfterClose:
-            if let rst = endingRST {
+            if let rst = facts.endingRST {
                 out.append("RST without ACK: data arrived at the \(n(rst.from)) for a socket that no longer exists")
             }
-            if let f = firstFIN { out.append("the \(n(f)) had closed first") }
+            if let f = facts.firstFIN { out.append("the \(n(f)) had closed first") }
         case .refused:
             out.append("connection refused: the server answered the SYN with RST (nothing listening)")
         case .unanswered:
-            out.append(synRetransmissions > 0
-                ? "SYN sent \(synRetransmissions + 1) times, never answered"
+            out.append(facts.synRetransmissions > 0
+                ? "SYN sent \(facts.synRetransmissions + 1) times, never answered"
                 : "SYN never answered")
         case .open:
             out.append("no ending seen before the capture ended")
@@ -114,7 +114,7 @@ extension Connection {
         if midstream && kind != .refused && kind != .unanswered {
             out.append("the capture starts mid-connection: roles were guessed from the ports")
         }
-        if let rst = endingRST, kind != .refused {
+        if let rst = facts.endingRST, kind != .refused {
             for (side, sum) in [(Side.orig, o), (Side.resp, r)] {
                 if let f = sum.bytes.inFlightAtRST, f > 0 {
                     out.append("\(Format.thousands(f)) bytes sent by the \(n(side)) were never acknowledged (in flight at the RST)")
@@ -126,7 +126,7 @@ extension Connection {
             if let a = rst.acknowledged, rst.shape == .withACK, side(rst.from.other).sent > 0 {
                 out.append("the \(n(rst.from)) had acknowledged \(Format.thousands(a)) bytes of the \(n(rst.from.other))'s data when it reset")
             }
-        } else if endingRST == nil {
+        } else if facts.endingRST == nil {
             for (side, sum) in [(Side.orig, o), (Side.resp, r)] where sum.bytes.sent > sum.bytes.acked {
                 out.append("\(Format.thousands(sum.bytes.sent - sum.bytes.acked)) bytes sent by the \(n(side)) were not acknowledged before the capture ended")
             }
@@ -137,11 +137,11 @@ extension Connection {
                 out.append("the \(n(side)) sent \(Format.thousands(t.bytesAfterPeerFIN)) bytes after receiving the \(n(side.other))'s FIN (half-close)")
             }
         }
-        if let late = lateRST {
+        if let late = facts.lateRST {
             out.append("an RST from the \(n(late.from)) arrived after the close (packet \(late.packetNumber))")
         }
-        if ignoredRSTs > 0 {
-            out.append("\(ignoredRSTs) RST\(ignoredRSTs == 1 ? " was" : "s were") not accepted (wrong sequence number, RFC 5961)")
+        if facts.ignoredRSTs > 0 {
+            out.append("\(facts.ignoredRSTs) RST\(facts.ignoredRSTs == 1 ? " was" : "s were") not accepted (wrong sequence number, RFC 5961)")
         }
         for side in [Side.orig, Side.resp] {
             let t = side == .orig ? orig : resp
@@ -150,7 +150,7 @@ extension Connection {
             }
         }
         if let why = forgottenReason { out.append(why) }
-        if dataAfterOwnFIN { out.append("a side sent data after its own FIN (protocol violation)") }
+        if facts.dataAfterOwnFIN { out.append("a side sent data after its own FIN (protocol violation)") }
         if kind == .graceful || kind == .simultaneousClose {
             for side in [Side.orig, Side.resp] where (side == .orig ? orig : resp).state == .timeWait {
                 out.append("the \(n(side)) is left in TIME-WAIT")

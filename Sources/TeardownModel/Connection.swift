@@ -27,29 +27,12 @@ struct Connection {
     var firstPacketNumber: Int
     var lastPacketNumber: Int
 
-    /// Which side sent the first FIN, and when.
-    var firstFIN: Side?
-    /// The FINs crossed: a FIN was sent that did not acknowledge the peer's FIN already sent.
-    var finsCrossed = false
-    /// Both FINs were sent and acknowledged, or the connection was reset: the ending is complete.
-    var isFinished = false
-    /// The RST that ended the connection (accepted by the receiver's rules).
-    var endingRST: RSTInfo?
-    /// An RST accepted after the connection had already closed gracefully (e.g. in TIME-WAIT).
-    var lateRST: RSTInfo?
-    /// RSTs that did not end the connection (in-window challenge, out of window).
-    var ignoredRSTs = 0
-    /// The responder refused the SYN.
-    var refused = false
-    /// Data sent by a side after its own FIN (a protocol violation worth flagging).
-    var dataAfterOwnFIN = false
-    /// The responder answered the SYN with SYN-ACK (the handshake got that far).
-    var respSentSYNACK = false
-    /// A SYN without ACK was seen from the originator.
-    var origSentSYN = false
-    var synRetransmissions = 0
+    /// What the connection as a whole has shown so far (as opposed to each side's own state).
+    var facts = Facts()
 
     var events: EventLog?
+    /// `events != nil`, kept as a flag: testing the optional itself copies the log per packet.
+    let recordsEvents: Bool
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
     var forgottenReason: String?
 
@@ -64,22 +47,61 @@ struct Connection {
         self.firstPacketNumber = packetNumber
         self.lastPacketNumber = packetNumber
         self.events = recordEvents ? EventLog() : nil
+        self.recordsEvents = recordEvents
     }
 
-    var midstream: Bool { !origSentSYN }
+    var midstream: Bool { !facts.origSentSYN }
+
+    /// Only the originator's SYNs so far: nothing came back (what `classify` calls unanswered).
+    var isUnansweredAttempt: Bool { facts.origSentSYN && resp.packets == 0 && !facts.isFinished }
+
+    /// What a freed slot of the connection table holds (see `SlotArray`): no events, no strings.
+    static let vacant = Connection(index: 0, orig: Endpoint(address: IPAddress(ipv4: 0), port: 0),
+                                   resp: Endpoint(address: IPAddress(ipv4: 0), port: 0),
+                                   time: Timestamp(nanoseconds: 0), packetNumber: 0, recordEvents: false)
+
+    /// Connection-wide facts, kept apart from the two sides so that one segment can update
+    /// both sides and these in place (`apply` takes all three `inout`: no copies per packet).
+    struct Facts {
+        /// Which side sent the first FIN, and when.
+        var firstFIN: Side?
+        /// The FINs crossed: a FIN was sent that did not acknowledge the peer's FIN already sent.
+        var finsCrossed = false
+        /// Both FINs were sent and acknowledged, or the connection was reset: the ending is complete.
+        var isFinished = false
+        /// The RST that ended the connection (accepted by the receiver's rules).
+        var endingRST: RSTInfo?
+        /// An RST accepted after the connection had already closed gracefully (e.g. in TIME-WAIT).
+        var lateRST: RSTInfo?
+        /// RSTs that did not end the connection (in-window challenge, out of window).
+        var ignoredRSTs = 0
+        /// The responder refused the SYN.
+        var refused = false
+        /// Data sent by a side after its own FIN (a protocol violation worth flagging).
+        var dataAfterOwnFIN = false
+        /// The responder answered the SYN with SYN-ACK (the handshake got that far).
+        var respSentSYNACK = false
+        /// A SYN without ACK was seen from the originator.
+        var origSentSYN = false
+        var synRetransmissions = 0
+    }
 
     /// Whether a SYN arriving now starts a new connection on the same 4-tuple (RFC 9293 §3.10.7.4:
     /// a SYN in TIME-WAIT may open a new incarnation).
-    func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
+    /// (`mutating` though it changes nothing: called from `process`, a non-mutating method
+    /// would be handed a copy of the whole connection, a kilobyte per packet.)
+    mutating func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
         guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return false }
-        let s = side == .orig ? orig : resp
-        if s.sentSYN && seg.sequenceNumber == s.isn { return false }  // a retransmitted SYN
-        if isFinished || endingRST != nil { return true }
+        // Only two fields of the sender are needed: read them without copying the side.
+        let sentSYN = side == .orig ? orig.sentSYN : resp.sentSYN
+        let isn = side == .orig ? orig.isn : resp.isn
+        if sentSYN && seg.sequenceNumber == isn { return false }  // a retransmitted SYN
+        if facts.isFinished || facts.endingRST != nil { return true }
         if orig.state == .timeWait || resp.state == .timeWait || orig.state == .closed && resp.state == .closed && !(orig.packets == 0) {
             return true
         }
         // A different ISN from the originator while the handshake never completed: connect() retried.
-        if side == .orig && s.sentSYN && !respSentSYNACK { return true }
+        if side == .orig && sentSYN && !facts.respSentSYNACK { return true }
         return false
     }
 
@@ -107,15 +129,16 @@ struct Connection {
     mutating func process(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int) -> Bool {
         end = time
         lastPacketNumber = packetNumber
-        let wasFinished = isFinished
-        var step = Step(side: side, recording: events != nil)
+        let wasFinished = facts.isFinished
+        var step = Step(side: side, recording: recordsEvents, time: time, packetNumber: packetNumber)
 
-        // Work on copies: `apply` also updates connection-wide fields of `self`.
-        var s = side == .orig ? orig : resp
-        var r = side == .orig ? resp : orig
-        apply(seg, sender: &s, receiver: &r, step: &step)
-        if side == .orig { orig = s; resp = r } else { resp = s; orig = r }
-        checkFinished()
+        // The sides and the facts are distinct stored properties: all three are updated in place.
+        if side == .orig {
+            Self.apply(seg, sender: &orig, receiver: &resp, facts: &facts, step: &step)
+        } else {
+            Self.apply(seg, sender: &resp, receiver: &orig, facts: &facts, step: &step)
+        }
+        Self.checkFinished(orig, resp, &facts)
         if zeek.observe(fromOriginator: (side == .orig) != zeekRolesSwapped, flags: seg.flags,
                         sequence: seg.sequenceNumber, acknowledgment: seg.acknowledgmentNumber,
                         payloadLength: seg.payloadLength, window: seg.window,
@@ -123,7 +146,7 @@ struct Connection {
             zeekRolesSwapped.toggle()
         }
 
-        if events != nil {
+        if recordsEvents {
             let s = side == .orig ? orig : resp
             let r = side == .orig ? resp : orig
             let relAck: UInt32? = seg.flags.contains(.ack) && r.hasBase ? seg.acknowledgmentNumber.relative(to: r.isn) : nil
@@ -136,15 +159,18 @@ struct Connection {
                                 rstValidity: step.rstValidity)
             let plain = step.transitions.isEmpty && step.notes.isEmpty && !step.retransmission
                 && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
-            events!.append(.packet(p), plain: plain)
+            events?.append(.packet(p), plain: plain)
         }
-        return isFinished && !wasFinished
+        return facts.isFinished && !wasFinished
     }
 
     /// Per-packet scratch: what changed, for the timeline row.
     struct Step {
         let side: Side
         let recording: Bool
+        /// The segment's capture time and packet number (an ending RST records them).
+        let time: Timestamp
+        let packetNumber: Int
         var transitions: [StateTransition] = []
         var notes: [String] = []
         var retransmission = false
@@ -156,13 +182,14 @@ struct Connection {
     }
 
     /// The one place where an endpoint's state changes.
-    private func move(_ t: inout SideTracker, _ who: Side, to new: TCPState, _ step: inout Step) {
+    private static func move(_ t: inout SideTracker, _ who: Side, to new: TCPState, _ step: inout Step) {
         guard t.state != new else { return }
         if step.recording { step.transitions.append(StateTransition(side: who, from: t.state, to: new)) }
         t.state = new
     }
 
-    private mutating func apply(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker, step: inout Step) {
+    private static func apply(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker,
+                              facts f: inout Facts, step: inout Step) {
         let me = step.side, peer = step.side.other
         let flags = seg.flags
         let len = seg.payloadLength
@@ -184,10 +211,10 @@ struct Connection {
             if !s.sentSYN {
                 s.setBase(isn: seg.sequenceNumber, fromSYN: true)
                 s.announcedWindowScale = seg.options.windowScale
-                if me == .orig && !flags.contains(.ack) { origSentSYN = true }
+                if me == .orig && !flags.contains(.ack) { f.origSentSYN = true }
             } else if seg.sequenceNumber == s.isn {
                 step.retransmission = true
-                if me == .orig { synRetransmissions += 1 }
+                if me == .orig { f.synRetransmissions += 1 }
                 step.note(flags.contains(.ack) ? "SYN-ACK retransmitted" : "SYN retransmitted")
             }
         } else if !s.hasBase {
@@ -227,10 +254,10 @@ struct Connection {
                 step.note("retransmission")
             }
             if s.sentFIN && payloadStart > s.finSeq {
-                dataAfterOwnFIN = true
+                f.dataAfterOwnFIN = true
                 step.note("data after this side's own FIN")
             }
-            if endingRST != nil { s.sentAfterRST = (s.sentAfterRST ?? 0) &+ UInt64(len) }
+            if f.endingRST != nil { s.sentAfterRST = (s.sentAfterRST ?? 0) &+ UInt64(len) }
         }
         let seqEnd = seg.sequenceNumber + seg.sequenceLength
         if !isRST && seqEnd > s.sndNxt { s.sndNxt = seqEnd }
@@ -241,13 +268,13 @@ struct Connection {
         }
 
         if flags.contains(.rst) {
-            handleRST(seg, sender: &s, receiver: &r, step: &step)
+            handleRST(seg, sender: &s, receiver: &r, facts: &f, step: &step)
             return
         }
 
         // RFC 9293 §3.10.7.2 (LISTEN): a SYN is answered with SYN-ACK -> SYN-RECEIVED.
         if flags.contains(.syn) && flags.contains(.ack) {
-            if me == .resp { respSentSYNACK = true }
+            if me == .resp { f.respSentSYNACK = true }
             if s.state == .listen || s.state == .closed { move(&s, me, to: .synReceived, &step) }
         } else if flags.contains(.syn) {
             // RFC 9293 §3.10.1 (OPEN call, active): CLOSED -> SYN-SENT.
@@ -309,10 +336,10 @@ struct Connection {
                 s.sentFIN = true
                 s.finSeq = finSeq
                 s.finCoveredPeerFIN = flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)
-                if firstFIN == nil {
-                    firstFIN = me
+                if f.firstFIN == nil {
+                    f.firstFIN = me
                 } else if r.sentFIN && !s.finCoveredPeerFIN {
-                    finsCrossed = true
+                    f.finsCrossed = true
                     step.note("the FINs crossed: simultaneous close")
                 }
                 if len > 0 { step.note("FIN carries the last \(len) bytes") }
@@ -327,7 +354,7 @@ struct Connection {
     }
 
     /// `x` receives its peer's FIN (RFC 9293 §3.10.7.4, eighth step: check the FIN bit).
-    private func receiveFIN(receiver x: inout SideTracker, _ who: Side, finSender p: SideTracker, step: inout Step) {
+    private static func receiveFIN(receiver x: inout SideTracker, _ who: Side, finSender p: SideTracker, step: inout Step) {
         x.receivedPeerFIN = true
         switch x.state {
         case .synReceived, .established:
@@ -342,15 +369,15 @@ struct Connection {
         }
     }
 
-    private mutating func checkFinished() {
-        guard !isFinished else { return }
-        if orig.sentFIN && resp.sentFIN && orig.finAcked && resp.finAcked { isFinished = true }
+    private static func checkFinished(_ orig: SideTracker, _ resp: SideTracker, _ f: inout Facts) {
+        guard !f.isFinished else { return }
+        if orig.sentFIN && resp.sentFIN && orig.finAcked && resp.finAcked { f.isFinished = true }
     }
 
     // MARK: - RST
 
     /// Judges an RST as the receiver would (RFC 9293 §3.10.7.3 for SYN-SENT; RFC 5961 §3.2 otherwise).
-    private func judgeRST(_ seg: TCPSegment, sender s: SideTracker, receiver r: SideTracker) -> RSTValidity {
+    private static func judgeRST(_ seg: TCPSegment, sender s: SideTracker, receiver r: SideTracker) -> RSTValidity {
         if r.state == .synSent {
             // SYN-SENT: acceptable only if its ACK acknowledges our SYN.
             return seg.flags.contains(.ack) && seg.acknowledgmentNumber == r.isn + 1 ? .exact : .outOfWindow
@@ -368,11 +395,12 @@ struct Connection {
         return .outOfWindow
     }
 
-    private mutating func handleRST(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker, step: inout Step) {
+    private static func handleRST(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker,
+                                  facts f: inout Facts, step: inout Step) {
         let me = step.side, peer = step.side.other
         let shape: RSTShape = seg.flags.contains(.ack) ? .withACK : .bare
         if seg.flags.contains(.fin) { step.note("FIN and RST in one segment: treated as an RST") }
-        if let prior = endingRST {
+        if let prior = f.endingRST {
             step.note(prior.from == me ? "another RST after the connection was reset" : "RST answering a segment after the reset")
             step.rstValidity = .exact
             return
@@ -381,22 +409,22 @@ struct Connection {
         step.rstValidity = validity
         switch validity {
         case .inWindow:
-            ignoredRSTs += 1
+            f.ignoredRSTs += 1
             step.note("RST in the window but not at RCV.NXT: Linux answers with a challenge ACK and keeps the connection (RFC 5961 §3.2)")
             return
         case .outOfWindow:
-            ignoredRSTs += 1
+            f.ignoredRSTs += 1
             step.note("RST outside the receive window: ignored (RFC 5961 §3.2)")
             return
         case .exact, .unknown:
             break
         }
         let acknowledged: UInt64? = shape == .withACK ? r.payloadCovered(by: seg.acknowledgmentNumber) : nil
-        let info = RSTInfo(from: me, shape: shape, validity: validity, packetNumber: lastPacketNumber,
-                           time: end, acknowledged: acknowledged)
-        let closedCleanly = s.sentFIN && r.sentFIN && isFinished
+        let info = RSTInfo(from: me, shape: shape, validity: validity, packetNumber: step.packetNumber,
+                           time: step.time, acknowledged: acknowledged)
+        let closedCleanly = s.sentFIN && r.sentFIN && f.isFinished
         if closedCleanly {
-            lateRST = info
+            f.lateRST = info
             if r.state == .timeWait {
                 step.note("RST in TIME-WAIT: Linux drops the TIME-WAIT socket at once (net.ipv4.tcp_rfc1337=0)")
             } else {
@@ -408,8 +436,8 @@ struct Connection {
         }
 
         // The RST ends the connection: record what was in flight each way.
-        if r.state == .synSent && me == .resp && !respSentSYNACK {
-            refused = true
+        if r.state == .synSent && me == .resp && !f.respSentSYNACK {
+            f.refused = true
             step.note("connection refused: RST answered the SYN")
         } else if shape == .withACK {
             step.note("RST with ACK: the \(me == .orig ? "client" : "server") aborted")
@@ -420,8 +448,8 @@ struct Connection {
         r.inFlightAtRST = r.sent &- min(r.sent, s.hasAcked ? r.payloadCovered(by: s.highestAck) : 0)
         s.sentAfterRST = 0
         r.sentAfterRST = 0
-        endingRST = info
-        isFinished = true
+        f.endingRST = info
+        f.isFinished = true
         move(&s, me, to: .closed, &step)
         move(&r, peer, to: .closed, &step)
     }

@@ -17,15 +17,23 @@ public struct ConnectionTracker {
         /// A connection with no packet for this long (packet time) is reported and forgotten
         /// (Zeek's tcp_inactivity_timeout is 5 minutes too).
         public var idleTimeout: Int64
+        /// A connection that is only its originator's SYNs, never answered, is reported after this
+        /// long without a packet (packet time). 130 s outlasts Linux's whole SYN retry schedule
+        /// (tcp_syn_retries = 6: 1 + 2 + … + 64 = 127 s, tcp(7)), after which the client has given
+        /// up; holding such attempts for the full idle timeout made memory follow the capture's
+        /// length (a scan or a dead server leaves thousands of them).
+        public var unansweredTimeout: Int64
         /// At most this many connections are held; beyond it the least recently active are
         /// evicted (reported with a note), so SYN floods and scans cannot exhaust memory.
         public var maxConnections: Int
         public init(recordEvents: Bool = true, recordNotes: Bool = true, lingerNanoseconds: Int64 = 2_000_000_000,
-                    idleTimeoutNanoseconds: Int64 = 300_000_000_000, maxConnections: Int = 500_000) {
+                    idleTimeoutNanoseconds: Int64 = 300_000_000_000, maxConnections: Int = 500_000,
+                    unansweredTimeoutNanoseconds: Int64 = 130_000_000_000) {
             self.recordEvents = recordEvents
             self.recordNotes = recordNotes
             self.linger = lingerNanoseconds
             self.idleTimeout = idleTimeoutNanoseconds
+            self.unansweredTimeout = min(unansweredTimeoutNanoseconds, idleTimeoutNanoseconds)
             self.maxConnections = max(1, maxConnections)
         }
     }
@@ -37,17 +45,35 @@ public struct ConnectionTracker {
         init(_ a: Endpoint, _ b: Endpoint) {
             if a < b { low = a; high = b } else { low = b; high = a }
         }
+
+        /// Equality compares the same fields, words first.
+        static func == (a: FlowKey, b: FlowKey) -> Bool {
+            a.low.address.low == b.low.address.low && a.high.address.low == b.high.address.low
+                && a.low.port == b.low.port && a.high.port == b.high.port
+                && a.low.address.high == b.low.address.high && a.high.address.high == b.high.address.high
+                && a.low.address.isIPv6 == b.low.address.isIPv6 && a.high.address.isIPv6 == b.high.address.isIPv6
+        }
+
+        /// Hashed as two words, one short `Hasher` pass (the synthesized conformance walks
+        /// Endpoint → IPAddress field by field: it was 6% of replay time). The words fold the
+        /// IPv6 high halves into the low halves with odd multipliers; equal keys hash equally.
+        func hash(into h: inout Hasher) {
+            let ports = UInt64(low.port) | UInt64(high.port) << 16
+            let families: UInt64 = (low.address.isIPv6 ? 1 : 0) | (high.address.isIPv6 ? 2 : 0)
+            h.combine(low.address.low ^ (high.address.high &* 0x9E37_79B9_7F4A_7C15) ^ (ports << 32))
+            h.combine(high.address.low ^ (low.address.high &* 0xC2B2_AE3D_27D4_EB4F) ^ families)
+        }
     }
 
     public let configuration: Configuration
-    /// Each connection lives in a box, mutated in place through the reference: a `Connection`
-    /// is about a kilobyte, and reading it out of a dictionary or array slot would copy it on
-    /// every packet (measured: 20% of replay time in memmove before this).
-    final class Box {
-        var c: Connection
-        init(_ c: Connection) { self.c = c }
-    }
-    private var table: [FlowKey: Box] = [:]
+    /// Connections live in `slots` and are mutated in place there (`slots[i].process(...)`):
+    /// a `Connection` is about a kilobyte, and reading it out of its slot would copy it on
+    /// every packet. `table` maps a flow to its slot; a freed slot is reused, so the slots
+    /// grow only to the peak number of connections held at once.
+    /// Invariant: every slot `table` names holds a connection.
+    private var table: [FlowKey: Int] = [:]
+    private var slots = SlotArray()
+    private var freeSlots: [Int] = []
     /// Finished connections waiting out their linger time, oldest first.
     private var finished: [(key: FlowKey, index: Int, at: Int64)] = []
     private var finishedHead = 0
@@ -85,20 +111,28 @@ public struct ConnectionTracker {
             lastSweep = time.nanoseconds
         }
         let key = FlowKey(seg.source, seg.destination)
-        guard let box = table[key] else {
+        guard let slot = table[key] else {
             start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
             return
         }
-        switch box.c.process(seg, time: time, packetNumber: packetNumber) {
+        switch slots[slot].process(seg, time: time, packetNumber: packetNumber) {
         case .applied:
             break
         case .finished:
-            finished.append((key, box.c.index, time.nanoseconds))
+            finished.append((key, slots[slot].index, time.nanoseconds))
         case .newIncarnation:
-            table.removeValue(forKey: key)
-            emit(box.c.makeRecord(recordNotes: configuration.recordNotes))
+            report(key, emit: emit)
             start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
         }
+    }
+
+    /// Removes a connection from the table and reports it (moved out of its slot, not copied).
+    private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (ConnectionRecord) -> Void) {
+        guard let slot = table.removeValue(forKey: key) else { return }
+        var c = slots.take(slot)
+        freeSlots.append(slot)
+        if let reason { c.forgottenReason = reason }
+        emit(c.makeRecord(recordNotes: configuration.recordNotes))
     }
 
     private mutating func start(_ seg: TCPSegment, key: FlowKey, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
@@ -107,30 +141,45 @@ public struct ConnectionTracker {
                                         destinationPort: seg.destination.port)
         let orig = flip ? seg.destination : seg.source
         let resp = flip ? seg.source : seg.destination
-        let box = Box(Connection(index: nextIndex, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
-                                 recordEvents: configuration.recordEvents, rolesFlipped: flip))
+        var c = Connection(index: nextIndex, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
+                           recordEvents: configuration.recordEvents, rolesFlipped: flip)
         nextIndex += 1
-        let done = box.c.process(seg, from: flip ? .resp : .orig, time: time, packetNumber: packetNumber)
-        table[key] = box
-        if done { finished.append((key, box.c.index, time.nanoseconds)) }
+        let done = c.process(seg, from: flip ? .resp : .orig, time: time, packetNumber: packetNumber)
+        if done { finished.append((key, c.index, time.nanoseconds)) }
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = c
+        } else {
+            slot = slots.append(c)
+        }
+        table[key] = slot
         if table.count > peakOpenConnections { peakOpenConnections = table.count }
         if table.count > configuration.maxConnections { evictLeastRecent(emit: emit) }
     }
 
-    /// Reports connections idle for longer than `idleTimeout`, in order of first packet.
+    /// Reports connections idle for longer than `idleTimeout` (unanswered SYNs: longer than
+    /// `unansweredTimeout`), in order of first packet.
     private mutating func sweepIdle(now: Int64, emit: (ConnectionRecord) -> Void) {
         lastSweep = now
         let cutoff = now &- configuration.idleTimeout
-        var stale: [(key: FlowKey, box: Box)] = []
-        for (key, box) in table where box.c.end.nanoseconds < cutoff { stale.append((key, box)) }
+        let unansweredCutoff = now &- configuration.unansweredTimeout
+        var stale: [(key: FlowKey, index: Int, unanswered: Bool)] = []
+        for (key, slot) in table {
+            let c = slots[slot].end.nanoseconds
+            if c < cutoff {
+                stale.append((key, slots[slot].index, false))
+            } else if c < unansweredCutoff && slots[slot].isUnansweredAttempt {
+                stale.append((key, slots[slot].index, true))
+            }
+        }
         guard !stale.isEmpty else { return }
-        stale.sort { $0.box.c.index < $1.box.c.index }
+        stale.sort { $0.index < $1.index }
+        let idle = "no packet for \(configuration.idleTimeout / 1_000_000_000) s: reported as idle and forgotten"
+        let unanswered = "no answer for \(configuration.unansweredTimeout / 1_000_000_000) s: reported and forgotten"
         for v in stale {
-            table.removeValue(forKey: v.key)
-            var c = v.box.c
-            c.forgottenReason = "no packet for \(configuration.idleTimeout / 1_000_000_000) s: reported as idle and forgotten"
             idleExpired += 1
-            emit(c.makeRecord(recordNotes: configuration.recordNotes))
+            report(v.key, reason: v.unanswered ? unanswered : idle, emit: emit)
         }
     }
 
@@ -140,13 +189,14 @@ public struct ConnectionTracker {
         let n = max(1, table.count / 100)
         var ages: [(at: Int64, index: Int, key: FlowKey)] = []
         ages.reserveCapacity(table.count)
-        for (key, box) in table { ages.append((box.c.end.nanoseconds, box.c.index, key)) }
+        for (key, slot) in table {
+            ages.append((slots[slot].end.nanoseconds, slots[slot].index, key))
+        }
         ages.sort { ($0.at, $0.index) < ($1.at, $1.index) }
+        let reason = "evicted: more than \(Format.thousands(configuration.maxConnections)) connections were open at once"
         for victim in ages.prefix(n) {
-            guard var c = table.removeValue(forKey: victim.key)?.c else { continue }
-            c.forgottenReason = "evicted: more than \(Format.thousands(configuration.maxConnections)) connections were open at once"
             evicted += 1
-            emit(c.makeRecord(recordNotes: configuration.recordNotes))
+            report(victim.key, reason: reason, emit: emit)
         }
     }
 
@@ -156,9 +206,8 @@ public struct ConnectionTracker {
             let f = finished[finishedHead]
             guard now &- f.at > configuration.linger else { break }
             finishedHead += 1
-            if let box = table[f.key], box.c.index == f.index {
-                table.removeValue(forKey: f.key)
-                emit(box.c.makeRecord(recordNotes: configuration.recordNotes))
+            if let slot = table[f.key], slots[slot].index == f.index {
+                report(f.key, emit: emit)
             }
         }
         if finishedHead > 1024 && finishedHead * 2 > finished.count {
@@ -169,10 +218,50 @@ public struct ConnectionTracker {
 
     /// End of input: reports every connection still held, in order of first packet.
     public mutating func finish(emit: (ConnectionRecord) -> Void) {
-        let all = table.values.sorted { $0.c.index < $1.c.index }
+        var held = table.map { (slot: $0.value, index: slots[$0.value].index) }
+        held.sort { $0.index < $1.index }
+        for h in held { emit(slots.take(h.slot).makeRecord(recordNotes: configuration.recordNotes)) }
         table.removeAll()
+        slots = SlotArray()
+        freeSlots.removeAll()
         finished.removeAll()
         finishedHead = 0
-        for box in all { emit(box.c.makeRecord(recordNotes: configuration.recordNotes)) }
+    }
+}
+
+/// Storage for connections in fixed-size chunks: growing never copies the connections already
+/// held (a doubling array would briefly hold two copies of a table of kilobyte-sized
+/// connections), and element mutation through the subscript happens in place.
+///
+/// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
+/// call per packet): a freed slot holds `Connection.vacant` until it is reused.
+struct SlotArray {
+    private static let chunkShift = 9
+    private static let chunkSize = 1 << chunkShift
+    private var chunks: [[Connection]] = []
+    private(set) var count = 0
+
+    subscript(i: Int) -> Connection {
+        get { chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
+        _modify { yield &chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
+    }
+
+    /// Adds a slot holding `c`; returns its index.
+    mutating func append(_ c: Connection) -> Int {
+        if count & (Self.chunkSize - 1) == 0 {
+            var chunk: [Connection] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(c)
+        count += 1
+        return count - 1
+    }
+
+    /// Moves the connection out of slot `i`, leaving `Connection.vacant` behind.
+    mutating func take(_ i: Int) -> Connection {
+        var c = Connection.vacant
+        swap(&c, &self[i])
+        return c
     }
 }

@@ -59,25 +59,38 @@ public struct ZeekTCPState: Sendable {
     // objects stay in their slots and `origIsFirst` says which slot is the originator.
     private var first = ZeekTCPEndpoint(isOrig: true)
     private var second = ZeekTCPEndpoint(isOrig: false)
-    private var origIsFirst = true
+    /// Everything that is not one endpoint's. Kept apart from `first` and `second` so that a
+    /// segment updates all three in place (no copies of the endpoints per packet).
+    private var session = Session()
+
+    /// The connection-wide part of Zeek's state (`Connection` / `Session` / the
+    /// `TCPSessionAdapter` fields). The per-packet steps below are its methods; they take the
+    /// sending endpoint `e` and its peer `p` as `inout`.
+    fileprivate struct Session {
+        var origIsFirst = true
+        /// `Connection::history`.
+        var history = ZeekHistory()
+        /// `Session::hist_seen`: once-only letters; responder bits are shifted left by 16.
+        var histSeen: UInt32 = 0
+        /// `TCPSessionAdapter::is_partial` (the connection did not start with a SYN).
+        var isPartial = false
+        /// `first_packet_seen` bits: 1 = originator, 2 = responder.
+        var firstPacketSeen: UInt8 = 0
+        /// How many times Zeek flipped the roles (at creation included).
+        var flipCount = 0
+    }
 
     /// `Connection::history`.
-    public private(set) var history: String = ""
-    /// `Session::hist_seen`: once-only letters; responder bits are shifted left by 16.
-    private var histSeen: UInt32 = 0
-    /// `TCPSessionAdapter::is_partial` (the connection did not start with a SYN).
-    private var isPartial = false
-    /// `first_packet_seen` bits: 1 = originator, 2 = responder.
-    private var firstPacketSeen: UInt8 = 0
+    public var history: String { session.history.string }
     /// How many times Zeek flipped the roles (at creation included).
-    public private(set) var flipCount = 0
+    public var flipCount: Int { session.flipCount }
 
     /// A new connection. `rolesFlippedAtCreation` is `ZeekRoles.shouldFlip(...)` for the
     /// first segment; when true the history starts with `^`, as Zeek's does.
     public init(rolesFlippedAtCreation: Bool = false) {
         if rolesFlippedAtCreation {
-            history.append("^")
-            flipCount = 1
+            session.history.append(UInt8(ascii: "^"))
+            session.flipCount = 1
         }
     }
 
@@ -124,8 +137,8 @@ public struct ZeekTCPState: Sendable {
     /// `c$resp$size`: conn.log's `resp_bytes`.
     public var responderSize: UInt64 { responder.size(peerState: originator.state) }
 
-    private var originator: ZeekTCPEndpoint { origIsFirst ? first : second }
-    private var responder: ZeekTCPEndpoint { origIsFirst ? second : first }
+    private var originator: ZeekTCPEndpoint { session.origIsFirst ? first : second }
+    private var responder: ZeekTCPEndpoint { session.origIsFirst ? second : first }
 
     /// Zeek's pattern `/\^?S[^HAFGIQ]*R.*/` matched against the whole history.
     static func looksLikeSYNThenRST(_ history: String) -> Bool {
@@ -154,10 +167,9 @@ public struct ZeekTCPState: Sendable {
     /// recorded. Zeek validates checksums unless run with `-C` (ignore_checksums), and
     /// captures taken on the sending host often carry unfinished (offloaded) checksums.
     public mutating func observeBadChecksum(fromOriginator: Bool) {
-        let inFirst = fromOriginator == origIsFirst
-        let code: Character = fromOriginator ? "C" : "c"
+        let inFirst = fromOriginator == session.origIsFirst
         let due = inFirst ? first.checksumErrors.increment() : second.checksumErrors.increment()
-        if due { history.append(code) }
+        if due { session.history.append(UInt8(ascii: fromOriginator ? "C" : "c")) }
     }
 
     /// Feeds one segment (with a valid checksum), in capture order.
@@ -174,31 +186,22 @@ public struct ZeekTCPState: Sendable {
     public mutating func observe(fromOriginator isOrig: Bool, flags: TCPFlags, sequence: SequenceNumber,
                                  acknowledgment: SequenceNumber, payloadLength: Int, window: UInt16,
                                  payloadCaptured: Bool = true) -> Bool {
-        // Take both endpoints out of storage so that they are uniquely referenced while
-        // mutated, and put them back at the end (they never change slots).
-        let endpointInFirst = isOrig == origIsFirst
-        var e: ZeekTCPEndpoint
-        var p: ZeekTCPEndpoint
-        if endpointInFirst {
-            e = first; p = second
+        // The endpoints never change slots; the sender's slot is passed as `e`, its peer's as `p`.
+        let flipsBefore = session.flipCount
+        if isOrig == session.origIsFirst {
+            session.process(isOrig: isOrig, e: &first, p: &second, flags: flags, baseSeq: sequence.rawValue,
+                            ackSeq: acknowledgment.rawValue, len: max(0, payloadLength), window: window,
+                            payloadCaptured: payloadCaptured)
         } else {
-            e = second; p = first
+            session.process(isOrig: isOrig, e: &second, p: &first, flags: flags, baseSeq: sequence.rawValue,
+                            ackSeq: acknowledgment.rawValue, len: max(0, payloadLength), window: window,
+                            payloadCaptured: payloadCaptured)
         }
-        first = ZeekTCPEndpoint(isOrig: true)
-        second = ZeekTCPEndpoint(isOrig: false)
-        defer {
-            if endpointInFirst {
-                first = e; second = p
-            } else {
-                second = e; first = p
-            }
-        }
-        let flipsBefore = flipCount
-        process(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: sequence.rawValue,
-                ackSeq: acknowledgment.rawValue, len: max(0, payloadLength), window: window,
-                payloadCaptured: payloadCaptured)
-        return flipCount != flipsBefore
+        return session.flipCount != flipsBefore
     }
+}
+
+extension ZeekTCPState.Session {
 
     // MARK: - TCPSessionAdapter::Process
 
@@ -212,7 +215,7 @@ public struct ZeekTCPState: Sendable {
 
     private static func seqDelta(_ a: UInt32, _ b: UInt32) -> Int32 { Int32(bitPattern: a &- b) }
 
-    private mutating func process(isOrig: Bool, e: inout ZeekTCPEndpoint, p: inout ZeekTCPEndpoint,
+    fileprivate mutating func process(isOrig: Bool, e: inout ZeekTCPEndpoint, p: inout ZeekTCPEndpoint,
                                   flags: TCPFlags, baseSeq: UInt32, ackSeq: UInt32, len: Int,
                                   window: UInt16, payloadCaptured: Bool) {
         let syn = flags.contains(.syn), fin = flags.contains(.fin)
@@ -355,7 +358,7 @@ public struct ZeekTCPState: Sendable {
 
     /// `Session::CheckHistory` via `TCP_Endpoint::CheckHistory`: adds the letter the first
     /// time; returns whether it had been seen before.
-    private mutating func checkHistory(_ mask: UInt32, _ code: Character, isOrig: Bool) -> Bool {
+    private mutating func checkHistory(_ mask: UInt32, _ code: Unicode.Scalar, isOrig: Bool) -> Bool {
         let m = isOrig ? mask : mask << 16
         if histSeen & m == 0 {
             histSeen |= m
@@ -365,9 +368,9 @@ public struct ZeekTCPState: Sendable {
         return true
     }
 
-    private static func lower(_ c: Character) -> Character {
-        guard let a = c.asciiValue, a >= 65, a <= 90 else { return c }
-        return Character(Unicode.Scalar(a + 32))
+    private static func lower(_ c: Unicode.Scalar) -> Unicode.Scalar {
+        guard c.value >= 65, c.value <= 90 else { return c }
+        return Unicode.Scalar(UInt8(truncatingIfNeeded: c.value) + 32)
     }
 
     private static let histSYN: UInt32 = 0x1, histFIN: UInt32 = 0x2, histRST: UInt32 = 0x4
@@ -387,7 +390,7 @@ public struct ZeekTCPState: Sendable {
             }
         } else if bitsSet == 1 {
             if syn {
-                let code: Character = ack ? "H" : "S"
+                let code: Unicode.Scalar = ack ? "H" : "S"
                 if checkHistory(Self.histSYN, code, isOrig: o) && relSeq != e.histLastSYN {
                     history.append(o ? code : Self.lower(code))
                 }
@@ -572,6 +575,12 @@ public struct ZeekTCPState: Sendable {
     /// Records [lower, upper) above `lastReassemSeq`, merging with overlapping or adjacent blocks.
     private static func insertBlock(_ e: inout ZeekTCPEndpoint, lower: UInt64, upper: UInt64) {
         if upper <= e.lastReassemSeq { return } // already delivered
+        if e.blocks.isEmpty && lower <= e.lastReassemSeq {
+            // In-order data with nothing buffered (the common case): the block would be
+            // inserted and delivered at once by `deliverContiguous`; deliver it directly.
+            e.lastReassemSeq = upper
+            return
+        }
         var lo = max(lower, e.lastReassemSeq)
         var hi = upper
         var i = 0

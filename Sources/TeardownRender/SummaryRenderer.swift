@@ -21,30 +21,39 @@ public enum SummaryRenderer {
     /// One connection: index, teardown, closed by, conn_state, history, packets, payload
     /// bytes each way, duration (seconds), then `client ⇄ server` and the file label if any.
     public static func line(_ record: ConnectionRecord, source: String?) -> String {
-        var s = row([
-            String(record.index),
-            record.teardown.name,
-            record.closedBy?.role ?? "-",
-            record.connState.rawValue,
-            record.history.isEmpty ? "-" : record.history.terminalSafe,
-            Format.grouped(record.orig.packets + record.resp.packets),
-            Format.grouped(record.orig.payloadBytes),
-            Format.grouped(record.resp.payloadBytes),
-            Format.seconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6),
-            "\(record.orig.endpoint) ⇄ \(record.resp.endpoint)",
-        ])
-        if let source { s += "  (" + source.terminalSafe + ")" }
-        return s
+        // Built as bytes in one reserved buffer, cell by cell: this runs once per connection of
+        // a multi-gigabyte capture, and appending to a String piece by piece (or padding copies
+        // of each cell) cost more than the whole connection model.
+        var b: [UInt8] = []
+        b.reserveCapacity(192)
+        append(String(record.index), column: 0, to: &b)
+        append(record.teardown.name, column: 1, to: &b)
+        append(record.closedBy?.role ?? "-", column: 2, to: &b)
+        append(record.connState.rawValue, column: 3, to: &b)
+        append(record.history.isEmpty ? "-" : record.history.terminalSafe, column: 4, to: &b)
+        append(Format.grouped(record.orig.packets + record.resp.packets), column: 5, to: &b)
+        append(Format.grouped(record.orig.payloadBytes), column: 6, to: &b)
+        append(Format.grouped(record.resp.payloadBytes), column: 7, to: &b)
+        append(Format.seconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6), column: 8, to: &b)
+        append(record.orig.endpoint.description + " ⇄ " + record.resp.endpoint.description, column: 9, to: &b)
+        if let source { b.append(contentsOf: ("  (" + source.terminalSafe + ")").utf8) }
+        return String(decoding: b, as: UTF8.self)
     }
 
     static func row(_ cells: [String]) -> String {
-        var s = ""
-        for (i, cell) in cells.enumerated() {
-            let c = columns[i]
-            if i > 0 { s += "  " }
-            s += c.width == 0 ? cell : (c.right ? cell.leftPadded(to: c.width) : cell.padded(to: c.width))
-        }
-        return s
+        var b: [UInt8] = []
+        for (i, cell) in cells.enumerated() { append(cell, column: i, to: &b) }
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Appends one cell of column `i`, preceded by the two-space gutter, padded to the column's width.
+    private static func append(_ cell: String, column i: Int, to b: inout [UInt8]) {
+        let c = columns[i]
+        if i > 0 { b.append(0x20); b.append(0x20) }
+        let missing = c.width == 0 ? 0 : max(0, c.width - cell.displayWidth)
+        if c.right { b.append(contentsOf: repeatElement(0x20, count: missing)) }
+        b.append(contentsOf: cell.utf8)
+        if !c.right { b.append(contentsOf: repeatElement(0x20, count: missing)) }
     }
 }
 
@@ -63,6 +72,12 @@ public struct TeardownTally: Sendable {
 
     /// How many connections ended this way.
     public func count(_ teardown: Teardown) -> Int { counts[teardown] ?? 0 }
+
+    /// Adds another tally's counts (files replayed in parallel, each with its own tally).
+    public mutating func merge(_ other: TeardownTally) {
+        for (teardown, n) in other.counts { counts[teardown, default: 0] += n }
+        total += other.total
+    }
 
     /// ```
     /// 42 connections by teardown:

@@ -29,8 +29,20 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Dotted quad, or RFC 5952 canonical IPv6 text (longest zero run as `::`, lower-case hex).
     public var description: String {
         if !isIPv6 {
+            // Written byte by byte: this runs for every connection printed, and string
+            // interpolation of four integers costs more than the rest of the line.
             let v = UInt32(truncatingIfNeeded: low)
-            return "\(v >> 24).\((v >> 16) & 0xff).\((v >> 8) & 0xff).\(v & 0xff)"
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buf in
+                var n = 0
+                for shift in stride(from: 24, through: 0, by: -8) {
+                    let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+                    if shift != 24 { buf[n] = UInt8(ascii: "."); n += 1 }
+                    if octet >= 100 { buf[n] = UInt8(ascii: "0") + octet / 100; n += 1 }
+                    if octet >= 10 { buf[n] = UInt8(ascii: "0") + octet / 10 % 10; n += 1 }
+                    buf[n] = UInt8(ascii: "0") + octet % 10; n += 1
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
+            }
         }
         // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted quad (RFC 5952 §5).
         if high == 0 && low >> 32 == 0xffff {

@@ -4,6 +4,7 @@ import TeardownDriver
 import TeardownModel
 import TeardownRender
 import TeardownWire
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,25 +61,24 @@ struct Replay: ParsableCommand {
         let (files, filter) = Replay.split(arguments)
         let out = OutputWriter()
         let printer = RecordPrinter(options: output, writer: out, labelFiles: files.count > 1)
-        var failed = false
-        for path in files {
-            let result = ReplayPipeline.run(path: path, filter: filter, printer: printer)
-            if !result.usable { failed = true }
-        }
+        let failed = ReplayPipeline.runAll(files, filter: filter, printer: printer)
         printer.finish()
         out.flush()
         if failed { throw ExitCode(1) }
     }
 }
 
-/// Prints records in the chosen format as they arrive.
+/// Prints records in the chosen format as they arrive, to the output writer or (for a file
+/// replayed in parallel with an earlier one) into a buffer printed when its turn comes.
 final class RecordPrinter {
     let options: OutputOptions
-    let writer: OutputWriter
+    let writer: OutputWriter?
     let color: Bool
     let labelFiles: Bool
     var tally = TeardownTally()
     var printed = 0
+    /// Output held back (when there is no writer).
+    private(set) var buffer: [UInt8] = []
 
     init(options: OutputOptions, writer: OutputWriter, labelFiles: Bool) {
         self.options = options
@@ -87,24 +87,62 @@ final class RecordPrinter {
         self.labelFiles = labelFiles
     }
 
+    /// A printer that keeps its output in `buffer`.
+    init(bufferingFor options: OutputOptions, color: Bool, labelFiles: Bool) {
+        self.options = options
+        self.writer = nil
+        self.color = color
+        self.labelFiles = labelFiles
+    }
+
+    private func write(_ s: String) {
+        if let writer { writer.write(s) } else { buffer.append(contentsOf: s.utf8) }
+    }
+
+    private func line(_ s: String) {
+        write(s)
+        if let writer { writer.write("\n") } else { buffer.append(0x0a) }
+    }
+
     func print(_ record: ConnectionRecord, source: String) {
         printed += 1
         let label: String? = labelFiles ? source : nil
         if options.summary {
             tally.add(record)
-            writer.line(SummaryRenderer.line(record, source: label))
+            line(SummaryRenderer.line(record, source: label))
         } else if options.format == .json {
-            writer.line(JSONLinesRenderer.render(record, source: source, includeEvents: !options.noEvents))
+            line(JSONLinesRenderer.render(record, source: source, includeEvents: !options.noEvents))
         } else {
-            if printed > 1 { writer.line("") }
-            writer.write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
+            if printed > 1 { line("") }
+            write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
         }
+    }
+
+    /// Prints what a buffering printer held back, as if its records had been printed here.
+    func append(_ other: RecordPrinter) {
+        guard other.printed > 0 else { return }
+        if printed > 0 && !options.summary && options.format != .json { line("") }
+        if let writer {
+            // In slices, so the writer flushes as it goes; a slice never ends inside a
+            // character (its end moves back over UTF-8 continuation bytes, 0b10xxxxxx).
+            var rest = other.buffer[...]
+            while !rest.isEmpty {
+                var end = min(rest.endIndex, rest.startIndex + (1 << 16))
+                while end < rest.endIndex && end > rest.startIndex && rest[end] & 0xC0 == 0x80 { end -= 1 }
+                writer.write(String(decoding: rest[..<end], as: UTF8.self))
+                rest = rest[end...]
+            }
+        } else {
+            buffer.append(contentsOf: other.buffer)
+        }
+        printed += other.printed
+        tally.merge(other.tally)
     }
 
     func finish() {
         if options.summary {
-            writer.line("")
-            writer.write(tally.render(color: color))
+            line("")
+            write(tally.render(color: color))
         }
     }
 }
@@ -123,6 +161,54 @@ struct FileResult {
 enum ReplayPipeline {
     /// Per-packet problems shown before they are only counted.
     static let shownProblems = 5
+
+    /// Replays `files` in order; returns true if any could not be read.
+    ///
+    /// Several files are decoded in parallel, each with its own connection tracker (a
+    /// connection never spans files): the first streams to the output as it is read, the
+    /// others are rendered into buffers on worker threads (as many as there are processors)
+    /// and printed, in the files' order, once the files before them are done. A buffered
+    /// file's output is held in memory until its turn.
+    static func runAll(_ files: [String], filter: String?, printer: RecordPrinter) -> Bool {
+        guard files.count > 1 else {
+            return files.contains { !run(path: $0, filter: filter, printer: printer).usable }
+        }
+        final class Slot {
+            let printer: RecordPrinter
+            var usable = true
+            let done = DispatchSemaphore(value: 0)
+            init(_ p: RecordPrinter) { printer = p }
+        }
+        let slots = files.dropFirst().map {
+            _ in Slot(RecordPrinter(bufferingFor: printer.options, color: printer.color, labelFiles: printer.labelFiles))
+        }
+        // Workers take the next file in order from a shared counter.
+        final class Counter: @unchecked Sendable {
+            private var value = 0
+            private let queue = DispatchQueue(label: "teardown.replay.next-file")
+            func next() -> Int { queue.sync { defer { value += 1 }; return value } }
+        }
+        let counter = Counter()
+        let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let workers = min(slots.count, processors)
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = counter.next()
+                    guard i < slots.count else { return }
+                    slots[i].usable = run(path: files[i + 1], filter: filter, printer: slots[i].printer).usable
+                    slots[i].done.signal()
+                }
+            }
+        }
+        var failed = !run(path: files[0], filter: filter, printer: printer).usable
+        for slot in slots {
+            slot.done.wait()
+            printer.append(slot.printer)
+            if !slot.usable { failed = true }
+        }
+        return failed
+    }
 
     /// Decodes one file and prints its connections as they end. Errors go to stderr; everything
     /// decoded before a problem is still reported.

@@ -404,6 +404,37 @@ import TeardownWire
         #expect(tracker.idleExpired == 1)
     }
 
+    /// An attempt nobody answered is forgotten after `unansweredTimeout` (130 s, past Linux's
+    /// 127 s of SYN retries); an answered connection idle as long is kept until `idleTimeout`.
+    @Test func unansweredSYN_isReportedAfterUnansweredTimeout_answeredIdleConnectionIsKept() {
+        let server = Endpoint(address: IPAddress("10.0.0.2")!, port: 80)
+        let lonely = Endpoint(address: IPAddress("10.0.0.7")!, port: 1234)
+        let quiet = Endpoint(address: IPAddress("10.0.0.8")!, port: 1235)
+        let late = Endpoint(address: IPAddress("10.0.0.9")!, port: 1236)
+        func seg(_ from: Endpoint, _ to: Endpoint, _ flags: TCPFlags, seq: UInt32, ack: UInt32 = 0) -> TCPSegment {
+            TCPSegment(source: from, destination: to, sequenceNumber: SequenceNumber(seq),
+                       acknowledgmentNumber: SequenceNumber(ack), flags: flags, window: 1024, payloadLength: 0)
+        }
+        let s: Int64 = 1_000_000_000
+        let packets: [(TCPSegment, Int64)] = [
+            (seg(lonely, server, .syn, seq: 100), 0),
+            (seg(quiet, server, .syn, seq: 500), 0),
+            (seg(server, quiet, [.syn, .ack], seq: 900, ack: 501), 1),
+            (seg(quiet, server, .ack, seq: 501, ack: 901), 2),
+            (seg(late, server, .syn, seq: 700), 140 * s),  // drives the idle sweep
+        ]
+        var tracker = ConnectionTracker()
+        var out: [ConnectionRecord] = []
+        for (n, (p, t)) in packets.enumerated() {
+            tracker.process(p, time: Timestamp(nanoseconds: t), packetNumber: n + 1) { out.append($0) }
+        }
+        #expect(out.count == 1)
+        #expect(out.first?.orig.endpoint == lonely)
+        #expect(out.first?.teardown.kind == .unanswered)
+        #expect(out.first?.notes.contains { $0.hasPrefix("no answer for 130 s") } == true)
+        #expect(tracker.openConnections == 2)
+    }
+
     @Test func synFlood_tableStaysUnderCap_evictionsReported() {
         var tracker = ConnectionTracker(configuration: .init(recordEvents: false, maxConnections: 500))
         var reported = 0, maxOpen = 0
