@@ -99,7 +99,7 @@ public struct ConnectionTracker {
     public var openConnections: Int { table.count }
 
     /// Connections held whose ending is not complete (not those waiting out their linger).
-    public var unfinishedConnections: Int { table.values.reduce(0) { $0 + ($1.c.isFinished ? 0 : 1) } }
+    public var unfinishedConnections: Int { table.values.reduce(0) { $0 + (slots[$1].facts.isFinished ? 0 : 1) } }
 
     /// Feeds one segment. Connections whose reporting time has come are passed to `emit`.
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
