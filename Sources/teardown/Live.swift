@@ -1,6 +1,7 @@
 import ArgumentParser
 import TeardownCapture
 import TeardownModel
+import TeardownRender
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
@@ -89,6 +90,7 @@ struct Live: ParsableCommand {
 
         let out = OutputWriter()
         let printer = RecordPrinter(options: output, writer: out, labelFiles: false)
+        if output.summary { out.line(SummaryRenderer.header()) }   // column titles, once
         var tracker = ConnectionTracker(configuration: .init(recordEvents: output.needsEvents,
                                                               recordNotes: !output.summary,
                                                               lingerNanoseconds: Int64(linger * 1e9)))

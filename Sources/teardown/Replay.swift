@@ -61,6 +61,7 @@ struct Replay: ParsableCommand {
         let (files, filter) = Replay.split(arguments)
         let out = OutputWriter()
         let printer = RecordPrinter(options: output, writer: out, labelFiles: files.count > 1)
+        if output.summary { out.line(SummaryRenderer.header()) }   // column titles, once
         let failed = ReplayPipeline.runAll(files, filter: filter, printer: printer)
         printer.finish()
         out.flush()
