@@ -28,6 +28,8 @@ struct Replay: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var bounds: BoundsOptions
+
     func validate() throws {
         if arguments.isEmpty { throw ValidationError("Name at least one capture file (or - for standard input).") }
     }
@@ -62,7 +64,7 @@ struct Replay: ParsableCommand {
         let printer = RecordPrinter(options: output, writer: out, labelFiles: files.count > 1)
         var failed = false
         for path in files {
-            let result = ReplayPipeline.run(path: path, filter: filter, printer: printer)
+            let result = ReplayPipeline.run(path: path, filter: filter, bounds: bounds, printer: printer)
             if !result.usable { failed = true }
         }
         printer.finish()
@@ -126,7 +128,7 @@ enum ReplayPipeline {
 
     /// Decodes one file and prints its connections as they end. Errors go to stderr; everything
     /// decoded before a problem is still reported.
-    static func run(path: String, filter: String?, printer: RecordPrinter) -> FileResult {
+    static func run(path: String, filter: String?, bounds: BoundsOptions, printer: RecordPrinter) -> FileResult {
         var result = FileResult()
         let source: PacketSource
         do {
@@ -143,8 +145,8 @@ enum ReplayPipeline {
             result.usable = false
             return result
         }
-        var tracker = ConnectionTracker(configuration: .init(recordEvents: printer.options.needsEvents,
-                                                              recordNotes: !printer.options.summary))
+        var tracker = ConnectionTracker(configuration: bounds.configuration(recordEvents: printer.options.needsEvents,
+                                                                            recordNotes: !printer.options.summary))
         let label = path == "-" ? "<stdin>" : path
         // A recording made by `teardown run --save` has its socket calls beside it: hold the
         // records back so the calls can be lined up with them (recordings are small).
@@ -190,10 +192,12 @@ enum ReplayPipeline {
             tracker.finish(emit: emit)
             Diagnostics.warning("\(error); the \(result.packets) packets before it are reported")
             reportCounts(label, result)
+            BoundsOptions.report(tracker, label: label)
             return result
         }
         tracker.finish(emit: emit)
         reportCounts(label, result)
+        BoundsOptions.report(tracker, label: label)
         return result
     }
 
