@@ -6,9 +6,11 @@
 //
 //   byte 0        link type: index into `FuzzInput.linkTypes` (modulo its count)
 //   byte 1        configuration bits: 0 = tiny connection cap (4), 1 = short idle timeout
-//                 (1 s) and linger (0), 2 = no events/notes recorded, 3 = colour in the timeline
+//                 (1 s) and linger (0), 2 = no events/notes recorded, 3 = colour in the timeline,
+//                 4 = time starts at 0 (the epoch) instead of 2023
 //   then records: u16 big-endian captured length, i16 big-endian time step in milliseconds
-//                 (negative steps happen in merged captures), u8 extra wire length
+//                 (negative steps happen in merged captures; -32768 jumps to time 0 and 32767
+//                 to the last second a pcap file can hold, 2^32 - 1 s), u8 extra wire length
 //                 (pcap `len` = captured + extra), then the captured bytes (cut at the end
 //                 of the input).
 //
@@ -45,7 +47,7 @@ enum FuzzInput {
             sink &+= SummaryRenderer.line(record, source: nil).utf8.count
             tally.add(record)
         }
-        var time: Int64 = 1_700_000_000_000_000_000
+        var time: Int64 = bits & 16 != 0 ? 0 : 1_700_000_000_000_000_000
         var offset = 2
         var number = 0
         while offset + 5 <= data.count {
@@ -56,7 +58,11 @@ enum FuzzInput {
             let end = min(data.count, offset + length)
             let bytes = UnsafeRawBufferPointer(rebasing: data[offset..<end])
             offset = end
-            time &+= Int64(step) * 1_000_000
+            switch step {
+            case .min: time = 0
+            case .max: time = Int64(UInt32.max) * 1_000_000_000
+            default: time &+= Int64(step) * 1_000_000
+            }
             number += 1
             if case .tcp(let segment) = PacketDecoder.decode(bytes, linkType: linkType,
                                                              originalLength: bytes.count + extra) {

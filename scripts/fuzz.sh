@@ -52,5 +52,5 @@ python3 scripts/fuzz-corpus.py "$OUT/seeds"
 # libFuzzer's leak check is noisy with Swift's runtime metadata, so it is off.
 exec "$BIN" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -detect_leaks=0 -artifact_prefix="$OUT/artifacts/" \
+    -detect_leaks=0 -use_value_profile=1 -artifact_prefix="$OUT/artifacts/" \
     "$@" "$OUT/corpus" "$OUT/seeds"
