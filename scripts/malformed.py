@@ -82,6 +82,19 @@ def edge_cases() -> None:
     write("block-length-mismatch.pcapng", b"".join(bl[:5]) + bad + b"".join(bl[5:]))
 
 
+def sidecar_overflow() -> None:
+    """A recording whose socket-call sidecar (NAME.events.jsonl, read by replay) claims reads of
+    2^63 - 1 bytes each: their sum overflowed Int64 in CallCorrelation.attach (a trap)."""
+    src = os.path.join(ROOT, "captures/experiments/linger-off")
+    with open(src + ".pcap", "rb") as f:
+        write("sidecar-read-overflow.pcap", f.read())
+    with open(src + ".events.jsonl") as f:
+        events = f.read()
+    assert events.count('"bytes":4096,') == 7
+    write("sidecar-read-overflow.events.jsonl",
+          events.replace('"bytes":4096,', '"bytes":9223372036854775807,').encode())
+
+
 def from_fuzz(path: str, name: str) -> None:
     """Decodes the fuzz framing (FuzzTarget.swift) into a pcap of the same packets."""
     d = open(path, "rb").read()
@@ -108,3 +121,4 @@ if __name__ == "__main__":
         from_fuzz(sys.argv[2], sys.argv[3])
     else:
         edge_cases()
+        sidecar_overflow()

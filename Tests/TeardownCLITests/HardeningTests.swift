@@ -99,6 +99,22 @@ import Testing
         }
     }
 
+    /// The socket-call sidecar is read from disk too: reads claiming 2^63 - 1 bytes each
+    /// overflowed the sum in CallCorrelation (a trap). The sum now saturates, and the impossible
+    /// ledger is reported, not hidden.
+    @Test func sidecarWithHugeByteCounts_saturates_andSaysTheLedgerIsWrong() throws {
+        let r = try CLI.run(["replay", "captures/malformed/sidecar-read-overflow.pcap", "--format", "json", "--no-events"])
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty, "\(r.stderr)")
+        let line = try #require(r.stdout.split(separator: "\n").first)
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let orig = try #require((o["bytes"] as? [String: Any])?["orig"] as? [String: Any])
+        #expect((orig["written"] as? Int) == 30_000)
+        #expect((orig["read_by_peer"] as? Int) == Int(Int64.max))
+        let notes = o["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.hasPrefix("LEDGER DOES NOT ADD UP") && $0.contains("only 30,000 were written") }, "\(notes)")
+    }
+
     @Test func directory_exit1_saysSo() throws {
         let dir = try HardeningTests.tmpDir().appendingPathComponent("a-directory.pcap")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
