@@ -51,7 +51,8 @@ struct Live: ParsableCommand {
     func validate() throws {
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64 bytes to hold the headers.") }
         if bufferSize < 1 { throw ValidationError("--buffer-size is in MiB and must be at least 1.") }
-        if linger < 0 { throw ValidationError("--linger must not be negative.") }
+        // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
+        if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
     }
 
     func run() throws {
