@@ -279,6 +279,13 @@ import Testing
             #expect(r.status == 64, "\(args): \(r.status)")   // EX_USAGE, as for every bad option
             #expect(r.stderr.contains(args[0]), "\(args): \(r.stderr)")
         }
+        // live validates before it opens anything (no capture, no privilege needed); NaN and
+        // huge --linger values used to trap converting to nanoseconds.
+        for args in [["--max-connections", "0"], ["--idle-timeout", "nan"], ["--linger", "nan"], ["--linger", "1e20"]] {
+            let r = try CLI.run(["live", "-i", "lo"] + args)
+            #expect(r.status == 64, "live \(args): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains(args[0]), "live \(args): \(r.stderr)")
+        }
     }
 
     // MARK: pipes
