@@ -61,6 +61,9 @@ public final class PacketSource {
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 throw CaptureError(.open, source: path, message: "is a directory, not a capture file")
             }
+            if (st.st_mode & S_IFMT) == S_IFREG && st.st_size == 0 {
+                throw CaptureError(.open, source: path, message: "is empty (0 bytes), not a capture file")
+            }
             if access(path, R_OK) != 0 {
                 throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
@@ -78,6 +81,10 @@ public final class PacketSource {
     static func explainOpenError(_ msg: String) -> String {
         if msg.contains("unknown file format") {
             return "not a pcap or pcapng capture (\(msg))"
+        }
+        if msg.contains("only got 0") && msg.contains("file header") {
+            // pcap-common: nothing at all could be read (an empty pipe or standard input).
+            return "is empty, not a capture (\(msg))"
         }
         if msg.contains("truncated dump file") || msg.contains("truncated pcapng") {
             return "file ends inside its header (\(msg))"

@@ -94,9 +94,11 @@ public enum CallCorrelation {
             }
             guard let (i, side) = target else { continue }
             let s = side == .orig ? 0 : 1
+            // The sidecar is a file like any other: its byte counts are added without trapping
+            // (saturating at Int64.max), however large.
             switch c.kind {
-            case .write: written[i][s] += max(0, c.bytes)
-            case .read: read[i][s] += max(0, c.bytes)
+            case .write: written[i][s] = saturatingSum(written[i][s], max(0, c.bytes))
+            case .read: read[i][s] = saturatingSum(read[i][s], max(0, c.bytes))
             case .peek, .other: break
             }
             // A call that waited for the network (a read waiting for data or a FIN, an accept) is
@@ -122,6 +124,11 @@ public enum CallCorrelation {
             out[i].notes.append(contentsOf: applicationNotes(out[i]))
         }
         return out
+    }
+
+    static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b < 0 ? .min : .max) : sum
     }
 
     /// written → sent → received by the peer's TCP → read: lost = written − read = never sent
@@ -150,7 +157,9 @@ public enum CallCorrelation {
         if r > w { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(w)) were written") }
         if l.sent > w { problems.append("\(Format.thousands(l.sent)) bytes on the wire but only \(Format.thousands(w)) written") }
         if r > l.sent { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(l.sent)) were put on the wire") }
-        if problems.isEmpty && ns + ua + ur != lost {
+        let (partial, o1) = ns.addingReportingOverflow(ua)
+        let (parts, o2) = partial.addingReportingOverflow(ur)
+        if problems.isEmpty && (o1 || o2 || parts != lost) {
             problems.append("never sent \(ns) + unacked \(ua) + unread \(ur) ≠ lost \(lost)")
         }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")

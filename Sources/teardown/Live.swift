@@ -47,10 +47,13 @@ struct Live: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var bounds: BoundsOptions
+
     func validate() throws {
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64 bytes to hold the headers.") }
         if bufferSize < 1 { throw ValidationError("--buffer-size is in MiB and must be at least 1.") }
-        if linger < 0 { throw ValidationError("--linger must not be negative.") }
+        // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
+        if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
     }
 
     func run() throws {
@@ -91,9 +94,9 @@ struct Live: ParsableCommand {
         let out = OutputWriter()
         let printer = RecordPrinter(options: output, writer: out, labelFiles: false)
         if output.summary { out.line(SummaryRenderer.header()) }   // column titles, once
-        var tracker = ConnectionTracker(configuration: .init(recordEvents: output.needsEvents,
-                                                              recordNotes: !output.summary,
-                                                              lingerNanoseconds: Int64(linger * 1e9)))
+        var tracker = ConnectionTracker(configuration: bounds.configuration(recordEvents: output.needsEvents,
+                                                                            recordNotes: !output.summary,
+                                                                            lingerNanoseconds: Int64(linger * 1e9)))
         let emit: (ConnectionRecord) -> Void = { record in
             printer.print(record, source: interface)
             out.flush()
@@ -118,6 +121,7 @@ struct Live: ParsableCommand {
         tracker.finish(emit: emit)
         printer.finish()
         out.flush()
+        BoundsOptions.report(tracker, label: interface)
         if let st = source.statistics() {
             Diagnostics.info("teardown: \(source.packetCount) packets captured, \(st.received) received by filter, "
                 + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"

@@ -29,6 +29,8 @@ struct Replay: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var bounds: BoundsOptions
+
     func validate() throws {
         if arguments.isEmpty { throw ValidationError("Name at least one capture file (or - for standard input).") }
     }
@@ -62,7 +64,7 @@ struct Replay: ParsableCommand {
         let out = OutputWriter()
         let printer = RecordPrinter(options: output, writer: out, labelFiles: files.count > 1)
         if output.summary { out.line(SummaryRenderer.header()) }   // column titles, once
-        let failed = ReplayPipeline.runAll(files, filter: filter, printer: printer)
+        let failed = ReplayPipeline.runAll(files, filter: filter, bounds: bounds, printer: printer)
         printer.finish()
         out.flush()
         if failed { throw ExitCode(1) }
@@ -170,9 +172,9 @@ enum ReplayPipeline {
     /// others are rendered into buffers on worker threads (as many as there are processors)
     /// and printed, in the files' order, once the files before them are done. A buffered
     /// file's output is held in memory until its turn.
-    static func runAll(_ files: [String], filter: String?, printer: RecordPrinter) -> Bool {
+    static func runAll(_ files: [String], filter: String?, bounds: BoundsOptions, printer: RecordPrinter) -> Bool {
         guard files.count > 1 else {
-            return files.contains { !run(path: $0, filter: filter, printer: printer).usable }
+            return files.contains { !run(path: $0, filter: filter, bounds: bounds, printer: printer).usable }
         }
         final class Slot {
             let printer: RecordPrinter
@@ -197,12 +199,12 @@ enum ReplayPipeline {
                 while true {
                     let i = counter.next()
                     guard i < slots.count else { return }
-                    slots[i].usable = run(path: files[i + 1], filter: filter, printer: slots[i].printer).usable
+                    slots[i].usable = run(path: files[i + 1], filter: filter, bounds: bounds, printer: slots[i].printer).usable
                     slots[i].done.signal()
                 }
             }
         }
-        var failed = !run(path: files[0], filter: filter, printer: printer).usable
+        var failed = !run(path: files[0], filter: filter, bounds: bounds, printer: printer).usable
         for slot in slots {
             slot.done.wait()
             printer.append(slot.printer)
@@ -213,7 +215,7 @@ enum ReplayPipeline {
 
     /// Decodes one file and prints its connections as they end. Errors go to stderr; everything
     /// decoded before a problem is still reported.
-    static func run(path: String, filter: String?, printer: RecordPrinter) -> FileResult {
+    static func run(path: String, filter: String?, bounds: BoundsOptions, printer: RecordPrinter) -> FileResult {
         var result = FileResult()
         let source: PacketSource
         do {
@@ -230,8 +232,8 @@ enum ReplayPipeline {
             result.usable = false
             return result
         }
-        var tracker = ConnectionTracker(configuration: .init(recordEvents: printer.options.needsEvents,
-                                                              recordNotes: !printer.options.summary))
+        var tracker = ConnectionTracker(configuration: bounds.configuration(recordEvents: printer.options.needsEvents,
+                                                                            recordNotes: !printer.options.summary))
         let label = path == "-" ? "<stdin>" : path
         // A recording made by `teardown run --save` has its socket calls beside it: hold the
         // records back so the calls can be lined up with them (recordings are small).
@@ -277,10 +279,12 @@ enum ReplayPipeline {
             tracker.finish(emit: emit)
             Diagnostics.warning("\(error); the \(result.packets) packets before it are reported")
             reportCounts(label, result)
+            BoundsOptions.report(tracker, label: label)
             return result
         }
         tracker.finish(emit: emit)
         reportCounts(label, result)
+        BoundsOptions.report(tracker, label: label)
         return result
     }
 

@@ -1,0 +1,132 @@
+// libFuzzer target: bytes in -> PacketDecoder -> ConnectionTracker -> every renderer.
+//
+// Built by scripts/fuzz.sh together with the sources of TeardownWire, TeardownModel and
+// TeardownRender (no libpcap). The input is a small framing of its own, so that one input can
+// hold a whole multi-packet conversation under any supported link type:
+//
+//   byte 0        link type: index into `FuzzInput.linkTypes` (modulo its count)
+//   byte 1        configuration bits: 0 = tiny connection cap (4), 1 = short idle timeout
+//                 (1 s) and linger (0), 2 = no events/notes recorded, 3 = colour in the timeline,
+//                 4 = time starts at 0 (the epoch) instead of 2023
+//   then records: u16 big-endian captured length, i16 big-endian time step in milliseconds
+//                 (negative steps happen in merged captures; -32768 jumps to time 0 and 32767
+//                 to the last second a pcap file can hold, 2^32 - 1 s), u8 extra wire length
+//                 (pcap `len` = captured + extra), then the captured bytes (cut at the end
+//                 of the input).
+//   A record whose length is 0xFF00 or more is a socket call, as a NAME.events.jsonl sidecar
+//                 holds them: the length's low byte picks the call (`FuzzInput.calls`), bit 7
+//                 of `extra` swaps its local and remote endpoint (those of the last TCP segment),
+//                 bit 6 leaves them out, bits 0-2 are the pid, bits 3-5 the fd; then i64 BE
+//                 bytes (also the result) and i64 BE duration in nanoseconds. With any call
+//                 present the records are held and passed through CallCorrelation.attach, as
+//                 `replay` does for a recording with a sidecar.
+//
+// scripts/fuzz-corpus.py writes captures/ in this framing as the seed corpus.
+
+import TeardownModel
+import TeardownRender
+import TeardownWire
+
+enum FuzzInput {
+    /// Every link type the decoder knows, and one it does not (PPP) so that path runs too.
+    static let linkTypes: [LinkType] = [
+        .ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6,
+        LinkType(rawValue: 9),
+    ]
+
+    /// The calls a sidecar can hold: (text, kind).
+    static let calls: [(String, RecordedCall.Kind)] = [
+        ("socket(AF_INET, SOCK_STREAM)", .other), ("connect(127.0.0.1:8080)", .other), ("accept()", .other),
+        ("write(4096)", .write), ("send(100)", .write), ("read(65536)", .read), ("recv(MSG_PEEK)", .peek),
+        ("close()", .other), ("shutdown(SHUT_WR)", .other), ("setsockopt(SO_LINGER, {on, 0 s})", .other),
+    ]
+
+    static func int64(_ data: UnsafeRawBufferPointer, at offset: Int) -> Int64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(offset + i < data.count ? data[offset + i] : 0) }
+        return Int64(bitPattern: v)
+    }
+
+    static func run(_ data: UnsafeRawBufferPointer) {
+        guard data.count >= 2 else { return }
+        let linkType = linkTypes[Int(data[0]) % linkTypes.count]
+        let bits = data[1]
+        let quick = bits & 2 != 0
+        let record = bits & 4 == 0
+        var tracker = ConnectionTracker(configuration: .init(
+            recordEvents: record, recordNotes: record,
+            lingerNanoseconds: quick ? 0 : 2_000_000_000,
+            idleTimeoutNanoseconds: quick ? 1_000_000_000 : 300_000_000_000,
+            maxConnections: bits & 1 != 0 ? 4 : 500_000))
+        let options = RenderOptions(color: bits & 8 != 0, source: "fuzz")
+        var tally = TeardownTally()
+        var sink = 0
+        let render: (ConnectionRecord) -> Void = { record in
+            sink &+= TimelineRenderer.render(record, options: options).utf8.count
+            sink &+= JSONLinesRenderer.render(record, source: "fuzz", includeEvents: true).utf8.count
+            sink &+= SummaryRenderer.line(record, source: nil).utf8.count
+            tally.add(record)
+        }
+        var recordedCalls: [RecordedCall] = []
+        var held: [ConnectionRecord] = []
+        var last: (Endpoint, Endpoint)?
+        // Held until the end only when there are calls to line up (as replay does).
+        let emit: (ConnectionRecord) -> Void = { record in held.append(record) }
+        var time: Int64 = bits & 16 != 0 ? 0 : 1_700_000_000_000_000_000
+        var offset = 2
+        var number = 0
+        while offset + 5 <= data.count {
+            let length = Int(data[offset]) << 8 | Int(data[offset + 1])
+            let step = Int16(bitPattern: UInt16(data[offset + 2]) << 8 | UInt16(data[offset + 3]))
+            let extra = Int(data[offset + 4])
+            offset += 5
+            if length >= 0xFF00 {
+                let (text, kind) = calls[(length & 0xFF) % calls.count]
+                let bytes = int64(data, at: offset), duration = int64(data, at: offset + 8)
+                offset = min(data.count, offset + 16)
+                time &+= Int64(step) * 1_000_000
+                let ends = extra & 0x40 != 0 ? nil : last.map { extra & 0x80 != 0 ? ($0.1, $0.0) : $0 }
+                recordedCalls.append(RecordedCall(
+                    time: Timestamp(nanoseconds: time), durationNanoseconds: duration,
+                    pid: Int32(extra & 7), fd: Int32(extra >> 3 & 7), local: ends?.0, remote: ends?.1,
+                    actor: extra & 1 == 0 ? "client" : "server", call: text, result: bytes,
+                    errno: bytes < 0 ? "EPIPE" : nil, bytes: bytes, kind: kind))
+                continue
+            }
+            let end = min(data.count, offset + length)
+            let bytes = UnsafeRawBufferPointer(rebasing: data[offset..<end])
+            offset = end
+            switch step {
+            case .min: time = 0
+            case .max: time = Int64(UInt32.max) * 1_000_000_000
+            default: time &+= Int64(step) * 1_000_000
+            }
+            number += 1
+            if case .tcp(let segment) = PacketDecoder.decode(bytes, linkType: linkType,
+                                                             originalLength: bytes.count + extra) {
+                last = (segment.source, segment.destination)
+                tracker.process(segment, time: Timestamp(nanoseconds: time), packetNumber: number, emit: emit)
+            }
+        }
+        tracker.finish(emit: emit)
+        if recordedCalls.isEmpty {
+            for record in held { render(record) }
+        } else {
+            for record in CallCorrelation.attach(recordedCalls, to: held) { render(record) }
+        }
+        sink &+= tally.render(color: false).utf8.count
+        blackHole(sink)
+    }
+
+    @inline(never)
+    static func blackHole(_ value: Int) {
+        if value == -1 { print(value) }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    guard let start else { return 0 }
+    FuzzInput.run(UnsafeRawBufferPointer(start: start, count: count))
+    return 0
+}

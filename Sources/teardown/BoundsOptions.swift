@@ -1,0 +1,48 @@
+import ArgumentParser
+import TeardownModel
+
+/// Resource bounds on the connection table, shared by `replay` and `live`: a capture full of
+/// connections that never end (SYN floods, port scans) must not exhaust memory.
+struct BoundsOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Most connections held at once; beyond it the least recently active are reported (marked evicted) and forgotten.",
+        valueName: "n"))
+    var maxConnections: Int = 500_000
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A connection with no packet for this long (packet time) is reported as idle and forgotten.",
+        valueName: "seconds"))
+    var idleTimeout: Double = 300
+
+    func validate() throws {
+        if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1.") }
+        // Up to about 292 years fits in Int64 nanoseconds; anything longer means "never".
+        if !(idleTimeout > 0) { throw ValidationError("--idle-timeout must be a positive number of seconds.") }
+    }
+
+    /// The tracker configuration with these bounds.
+    func configuration(recordEvents: Bool, recordNotes: Bool,
+                       lingerNanoseconds: Int64 = 2_000_000_000) -> ConnectionTracker.Configuration {
+        let idle = idleTimeout >= 9e9 ? Int64.max / 2 : Int64(idleTimeout * 1e9)
+        return .init(recordEvents: recordEvents, recordNotes: recordNotes, lingerNanoseconds: lingerNanoseconds,
+                     idleTimeoutNanoseconds: max(1, idle), maxConnections: maxConnections)
+    }
+
+    /// One stderr line when the bounds cut connections short, so that a reader knows the
+    /// records marked evicted or idle are not how those connections really ended.
+    static func report(_ tracker: ConnectionTracker, label: String) {
+        var parts: [String] = []
+        if tracker.evicted > 0 {
+            parts.append("\(Format.thousands(tracker.evicted)) connection\(tracker.evicted == 1 ? "" : "s") evicted "
+                + "(more than \(Format.thousands(tracker.configuration.maxConnections)) open at once; see --max-connections)")
+        }
+        if tracker.idleExpired > 0 {
+            let seconds = Double(tracker.configuration.idleTimeout) / 1e9
+            let shown = seconds == seconds.rounded() ? String(Int64(seconds)) : String(seconds)
+            parts.append("\(Format.thousands(tracker.idleExpired)) reported after \(shown) s without a packet "
+                + "(see --idle-timeout)")
+        }
+        guard !parts.isEmpty else { return }
+        Diagnostics.warning("\(label): " + parts.joined(separator: "; "))
+    }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Writes every pcap under captures/ as a seed for the fuzz target (Fuzz/FuzzTarget.swift).
+
+Usage: scripts/fuzz-corpus.py OUTDIR
+
+Framing (see FuzzTarget.swift): byte 0 = index of the link type in FuzzInput.linkTypes,
+byte 1 = configuration bits (0 here: the defaults), then per packet u16 BE captured length,
+i16 BE time step in milliseconds (clamped), u8 extra wire length (clamped), the bytes.
+A recording's socket calls (NAME.events.jsonl) are merged in as call records.
+Each capture also gets a variant with all configuration bits set (tiny cap, short timeouts).
+pcapng files are skipped: each has a pcap twin under captures/.
+"""
+
+import json
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "captures"))
+import pcaplib  # noqa: E402
+
+# Must match FuzzInput.linkTypes.
+LINK_TYPES = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229, 9]
+
+
+# Must match FuzzInput.calls: call-name prefix -> index.
+CALLS = ["socket", "connect", "accept", "write", "send", "read", "recv", "close", "shutdown", "setsockopt"]
+
+
+def call_record(ev: dict, last: pcaplib.TCPInfo | None) -> bytes:
+    name = ev["call"].lstrip("… ")
+    index = next((i for i, c in enumerate(CALLS) if name.startswith(c)), 0)
+    extra = (ev.get("pid", 0) & 7) | (ev.get("fd", 0) & 7) << 3
+    local = ev.get("local")
+    if not local or last is None:
+        extra |= 0x40
+    elif local.endswith(f":{last.dport}") and local.rsplit(":", 1)[0].strip("[]") == last.dst:
+        extra |= 0x80  # the call's socket is the last segment's destination
+    return struct.pack(">HhBqq", 0xFF00 | index, 0, extra, ev.get("bytes", 0), ev.get("duration_ns", 0))
+
+
+def frame(pf: pcaplib.PcapFile, bits: int, events: list[dict]) -> bytes:
+    """Packets (and socket calls, merged by time) in the fuzz framing."""
+    out = [bytes([LINK_TYPES.index(pf.linktype), bits])]
+    items = [(r.ts_ns, 1, r) for r in pf.records] + [(e["time_ns"], 0, e) for e in events]
+    items.sort(key=lambda x: (x[0], x[1]))
+    last_time = items[0][0] if items else 0
+    last_tcp = None
+    for t, is_packet, item in items:
+        step = max(-32767, min(32766, (t - last_time) // 1_000_000))
+        last_time = t
+        if not is_packet:
+            rec = bytearray(call_record(item, last_tcp))
+            rec[2:4] = struct.pack(">h", step)
+            out.append(bytes(rec))
+            continue
+        r = item
+        last_tcp = pcaplib.parse_tcp(pf.linktype, r) or last_tcp
+        data = r.data[:65279]
+        extra = max(0, min(255, r.orig_len - len(data)))
+        out.append(struct.pack(">HhB", len(data), step, extra))
+        out.append(data)
+    return b"".join(out)
+
+
+def main() -> None:
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    root = os.path.join(os.path.dirname(__file__), "..", "captures")
+    n = 0
+    for dirpath, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            if not name.endswith(".pcap"):
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                pf = pcaplib.read_pcap(path)
+            except ValueError:
+                continue  # captures/malformed: not readable as a whole, by design
+            if pf.linktype not in LINK_TYPES:
+                continue
+            stem = os.path.relpath(path, root).replace(os.sep, "_")[:-len(".pcap")]
+            sidecar = path[:-len(".pcap")] + ".events.jsonl"
+            events = []
+            if os.path.exists(sidecar) and "malformed" not in path:
+                with open(sidecar) as f:
+                    events = [json.loads(line) for line in f if line.strip()]
+            for bits, suffix in ((0, ""), (0x0F, ".quick")):
+                with open(os.path.join(outdir, stem + suffix), "wb") as f:
+                    f.write(frame(pf, bits, events))
+                n += 1
+    print(f"{n} seeds in {outdir}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
