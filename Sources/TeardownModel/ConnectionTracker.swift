@@ -187,16 +187,22 @@ public struct ConnectionTracker {
     /// sort is paid once per hundred insertions, not on every one.
     private mutating func evictLeastRecent(emit: (ConnectionRecord) -> Void) {
         let n = max(1, table.count / 100)
-        var ages: [(at: Int64, index: Int, key: FlowKey)] = []
+        // Connections whose ending is complete go first: they were only waiting for stragglers,
+        // so they are reported early, as finished, not as evicted. Then the least recently active.
+        var ages: [(open: Bool, at: Int64, index: Int, key: FlowKey)] = []
         ages.reserveCapacity(table.count)
         for (key, slot) in table {
-            ages.append((slots[slot].end.nanoseconds, slots[slot].index, key))
+            ages.append((!slots[slot].facts.isFinished, slots[slot].end.nanoseconds, slots[slot].index, key))
         }
-        ages.sort { ($0.at, $0.index) < ($1.at, $1.index) }
+        ages.sort { (!$0.open ? 0 : 1, $0.at, $0.index) < (!$1.open ? 0 : 1, $1.at, $1.index) }
         let reason = "evicted: more than \(Format.thousands(configuration.maxConnections)) connections were open at once"
         for victim in ages.prefix(n) {
-            evicted += 1
-            report(victim.key, reason: reason, emit: emit)
+            if victim.open {
+                evicted += 1
+                report(victim.key, reason: reason, emit: emit)
+            } else {
+                report(victim.key, emit: emit)
+            }
         }
     }
 

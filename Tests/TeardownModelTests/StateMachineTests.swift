@@ -452,3 +452,25 @@ import TeardownWire
         #expect(reported == 5_000)
     }
 }
+
+@Suite struct EvictionOrderTests {
+    /// Over the cap, a connection that has already ended is reported (as it ended), not evicted.
+    @Test func finishedConnectionsGoFirst_andAreNotCalledEvicted() {
+        var tracker = ConnectionTracker(configuration: .init(recordEvents: false, maxConnections: 2))
+        var out: [ConnectionRecord] = []
+        // Connection 1 ends gracefully (and lingers); connection 2 stays open; 3 pushes over the cap.
+        var s = Script()
+        s.handshake(); s.c("F", 1, 1); s.s("F", 1, 2); s.c("", 2, 2)
+        for (n, (seg, t)) in s.segments.enumerated() { tracker.process(seg, time: t, packetNumber: n + 1) { out.append($0) } }
+        var s2 = Script(); s2.client = Endpoint(address: IPAddress("10.0.0.3")!, port: 1); s2.clock += 10_000_000
+        s2.handshake()
+        var s3 = Script(); s3.client = Endpoint(address: IPAddress("10.0.0.4")!, port: 1); s3.clock += 20_000_000
+        s3.c("S", 0)
+        for (n, (seg, t)) in (s2.segments + s3.segments).enumerated() { tracker.process(seg, time: t, packetNumber: 100 + n) { out.append($0) } }
+        #expect(out.count == 1)
+        #expect(out.first?.teardown.kind == .graceful)
+        #expect(out.first?.notes.contains { $0.hasPrefix("evicted") } == false)
+        #expect(tracker.evicted == 0)
+        #expect(tracker.openConnections == 2)
+    }
+}
