@@ -195,27 +195,8 @@ extension Packet {
                 next = following
                 offset &+= IPv6ExtensionLayout.fragmentLength
                 remaining &-= IPv6ExtensionLayout.fragmentLength
-            case .authentication:
-                guard remaining >= IPv6ExtensionLayout.unit else {
-                    return .malformed(.ipv6, "IPv6 extension header runs past the payload length")
-                }
-                guard let after = reader.u8(at: offset &+ IPv6ExtensionLayout.nextHeader),
-                      let units = reader.u8(at: offset &+ IPv6ExtensionLayout.headerExtensionLength)
-                else {
-                    return .truncated(.ipv6, "captured bytes end inside an IPv6 extension header")
-                }
-                let length = (Int(units) &+ 2) &* IPv6ExtensionLayout.authenticationUnit
-                guard length <= remaining else {
-                    return .malformed(.ipv6, "IPv6 extension header runs past the payload length")
-                }
-                guard reader.has(length, at: offset) else {
-                    return .truncated(.ipv6, "captured bytes end inside an IPv6 extension header")
-                }
-                next = IPProtocol(rawValue: after)
-                offset &+= length
-                remaining &-= length
             default:
-                guard next.isGenericExtensionHeader else {
+                guard next == .authentication || next.isGenericExtensionHeader else {
                     // ESP, No Next Header, UDP, ICMPv6, ...: nothing TCP to find.
                     return .notTCP
                 }
@@ -230,7 +211,11 @@ extension Packet {
                 else {
                     return .truncated(.ipv6, "captured bytes end inside an IPv6 extension header")
                 }
-                let length = (Int(units) &+ 1) &* IPv6ExtensionLayout.unit
+                // AH counts 4-byte units less two (RFC 4302 §2.2); the others count 8-byte units
+                // after the first (RFC 8200 §4.3).
+                let length = next == .authentication
+                    ? (Int(units) &+ 2) &* IPv6ExtensionLayout.authenticationUnit
+                    : (Int(units) &+ 1) &* IPv6ExtensionLayout.unit
                 guard length <= remaining else {
                     return .malformed(.ipv6, "IPv6 extension header runs past the payload length")
                 }
