@@ -1,4 +1,5 @@
 import Foundation
+import TeardownCapture
 import TeardownModel
 import TeardownWire
 #if canImport(Glibc)
@@ -122,7 +123,7 @@ extension DriverSocket {
         ops[steps.count] = ChildStep.exit(code: 0).raw
         let highest = DriverSocket.highestOpenFD() + 64
         let keep = fd
-        let start = realtime(), t0 = monotonic()
+        let start = PacketClock.now(), t0 = monotonic()
         let pid = Glibc.fork()
         if pid == 0 {
             DriverSocket.childMain(ops: ops, keep: keep, pipeFD: writeFD, highestFD: highest)

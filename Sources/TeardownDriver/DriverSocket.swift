@@ -1,4 +1,5 @@
 import Foundation
+import TeardownCapture
 import TeardownModel
 import TeardownWire
 #if canImport(Glibc)
@@ -31,12 +32,6 @@ enum SigPipe {
         sigemptyset(&action.sa_mask)
         sigaction(SIGPIPE, &action, nil)
     }
-}
-
-func realtime() -> Timestamp {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
 }
 
 func monotonic() -> Int64 {
@@ -89,7 +84,7 @@ public final class DriverSocket {
 
     /// socket(AF_INET or AF_INET6, SOCK_STREAM, 0).
     public static func tcp(actor: String, log: CallLog, ipv6: Bool = false) throws -> DriverSocket {
-        let start = realtime(), t0 = monotonic()
+        let start = PacketClock.now(), t0 = monotonic()
         let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw DriverError.call("socket", errno) }
         let s = DriverSocket(fd: fd, actor: actor, log: log)
@@ -112,7 +107,7 @@ public final class DriverSocket {
     /// Runs `body` (a raw syscall returning -1 on error), records it, retries EINTR.
     @discardableResult
     func call(_ text: String, kind: RecordedCall.Kind = .other, _ body: () -> Int) -> (result: Int, errno: Int32) {
-        let start = realtime(), t0 = monotonic()
+        let start = PacketClock.now(), t0 = monotonic()
         let pipes = SigPipe.count
         var r: Int
         repeat { r = body() } while r < 0 && errno == EINTR
@@ -188,7 +183,7 @@ public final class DriverSocket {
 
     /// accept(2); the new socket belongs to the same actor.
     public func accept() throws -> DriverSocket {
-        let start = realtime(), t0 = monotonic()
+        let start = PacketClock.now(), t0 = monotonic()
         var r: Int32
         repeat { r = Glibc.accept(fd, nil, nil) } while r < 0 && errno == EINTR
         let e = errno
@@ -206,7 +201,7 @@ public final class DriverSocket {
     @discardableResult
     public func connect(_ ep: Endpoint) -> String? {
         let r = SocketAddress.withSockaddr(ep) { sa, len -> (Int, Int32) in
-            let start = realtime(), t0 = monotonic()
+            let start = PacketClock.now(), t0 = monotonic()
             var rc: Int32
             repeat { rc = Glibc.connect(fd, sa, len) } while rc < 0 && errno == EINTR
             let e = rc < 0 ? errno : 0
@@ -216,6 +211,11 @@ public final class DriverSocket {
             return (Int(rc), e)
         }
         return r.0 == 0 ? nil : errnoName(r.1)
+    }
+
+    /// connect(2) where failing to connect means the experiment cannot go on.
+    public func connectOrFail(_ ep: Endpoint) throws {
+        if let e = connect(ep) { throw DriverError.setup("connect failed: \(e)") }
     }
 
     // MARK: - Data

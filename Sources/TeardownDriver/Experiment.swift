@@ -146,11 +146,6 @@ public struct Observation {
         packets(r).filter { $0.from == side && $0.flags.isSuperset(of: flags) }
     }
 
-    /// The record whose client endpoint is the local address of `actor`'s socket in `call`.
-    public func record(forClientPort port: UInt16) -> ConnectionRecord? {
-        records.first { $0.orig.endpoint.port == port }
-    }
-
     /// Every record whose server port is `port`, in order.
     public func records(serverPort port: UInt16) -> [ConnectionRecord] {
         records.filter { $0.resp.endpoint.port == port }

@@ -36,14 +36,6 @@ struct EventLog {
         }
     }
 
-    /// Adds a row that is not part of the packet stream (a socket call, a note) in time order.
-    mutating func insertByTime(_ event: TimelineEvent) {
-        flushRun()
-        var i = rows.count
-        while i > 0 && rows[i - 1].time > event.time { i -= 1 }
-        rows.insert(event, at: i)
-    }
-
     private mutating func absorb(_ p: PacketEvent) {
         let bytes = UInt64(max(0, p.payloadLength))
         if var f = fold {

@@ -104,7 +104,7 @@ struct Live: ParsableCommand {
         let nano = source.nanosecondPrecision
         do {
             try source.read(idle: {
-                tracker.expire(before: Clock.now().nanoseconds, emit: emit)
+                tracker.expire(before: PacketClock.now().nanoseconds, emit: emit)
             }) { packet in
                 writer?.write(packet, nanosecondPrecision: nano)
                 writer?.flush()
@@ -127,14 +127,5 @@ struct Live: ParsableCommand {
                 + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"
                 + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
         }
-    }
-}
-
-enum Clock {
-    /// CLOCK_REALTIME, the clock pcap timestamps use.
-    static func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
     }
 }

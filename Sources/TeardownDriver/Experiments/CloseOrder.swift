@@ -46,7 +46,7 @@ public struct CloseFirst: Experiment {
             listener.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: 5, pattern: Array("hello".utf8))
         c.read(max: 1024)
         if closerIsClient {
@@ -122,7 +122,7 @@ public struct LingerZero: Experiment {
             }
             let c = try lab.socket("client")
             if aborter == "client" { c.setLinger(on: true, seconds: 0) }
-            if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+            try c.connectOrFail(lab.endpoint(port))
             c.write(count: 5, pattern: Array("hello".utf8))
             if aborter == "client" {
                 lab.sleep(ms: 10)

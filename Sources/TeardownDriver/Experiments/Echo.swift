@@ -46,7 +46,7 @@ public struct Echo: Experiment {
             s.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: 5, pattern: Array("data1".utf8))
         lab.sleep(ms: 30)
         c.write(count: 5, pattern: Array("data2".utf8))

@@ -107,7 +107,7 @@ public struct LingerThirtyK: Experiment {
         case .zero: c.setLinger(on: true, seconds: 0)
         case .oneSecond: c.setLinger(on: true, seconds: 1)
         }
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         lab.set("\(key).written", c.writeAll(count: LingerThirtyK.total))
         // Let the server's window fill up and its delayed ACK (about 40 ms) go out, so every
         // byte the server's TCP took is acknowledged on the wire before close().

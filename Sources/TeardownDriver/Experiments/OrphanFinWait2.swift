@@ -33,7 +33,7 @@ public struct OrphanFinWait2: Experiment {
             s.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: 5, pattern: Array("hello".utf8))
         lab.set("eof", c.read(max: 1024))            // the server's FIN
         let eofAt = monotonic()

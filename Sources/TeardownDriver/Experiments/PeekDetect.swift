@@ -34,7 +34,7 @@ public struct PeekDetect: Experiment {
                 s.close()
             }
             let c = try lab.socket("client")
-            if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+            try c.connectOrFail(lab.endpoint(port))
             lab.sleep(ms: 10)
             lab.set("nothing", c.peek())                   // before the server writes
             lab.sleep(ms: 50)
@@ -61,7 +61,7 @@ public struct PeekDetect: Experiment {
                 s.close()
             }
             let c = try lab.socket("client")
-            if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+            try c.connectOrFail(lab.endpoint(port))
             lab.sleep(ms: 50)
             lab.set("rst", c.peek())
             lab.set("rstAgain", c.peek())

@@ -31,7 +31,7 @@ public struct CloseUnread: Experiment {
             listener.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: CloseUnread.written)
         lab.sleep(ms: 150)
         lab.set("clientRead", c.read(max: 1024))
@@ -97,7 +97,7 @@ public struct WriteAfterClose: Experiment {
             listener.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         lab.sleep(ms: 50)                                      // the server's FIN has arrived
         c.read(max: 1024)
         c.write(count: 5, pattern: Array("hello".utf8))

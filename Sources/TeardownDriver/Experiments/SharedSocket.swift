@@ -58,7 +58,7 @@ public struct ForkShared: Experiment {
                 s.close()
             }
             let c = try lab.socket("client")
-            if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+            try c.connectOrFail(lab.endpoint(port))
             c.write(count: 5, pattern: Array("hello".utf8))
             lab.sleep(ms: 10)
             switch phase {
@@ -176,7 +176,7 @@ public struct ExitWithoutClose: Experiment {
             s.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: 5, pattern: Array("hello".utf8))
         lab.sleep(ms: 10)
         // The child becomes the only holder: the parent closes its copy at once (nothing is sent).

@@ -35,7 +35,7 @@ public struct ShutdownWrite: Experiment {
             listener.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: ShutdownWrite.request.utf8.count, pattern: Array(ShutdownWrite.request.utf8))
         c.shutdown(.write)
         c.write(count: 4, pattern: Array("more".utf8))
@@ -125,7 +125,7 @@ public struct ShutdownRead: Experiment {
             listener.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         c.write(count: ShutdownRead.before)
         _ = shutDone.wait(timeout: .now() + 5)
         c.write(count: ShutdownRead.after, pattern: Array("xyz".utf8))
@@ -210,7 +210,7 @@ public struct ShutdownBoth: Experiment {
             listener.close()
         }
         let c = try lab.socket("client")
-        if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+        try c.connectOrFail(lab.endpoint(port))
         lab.sleep(ms: 20)                                      // the server's pending data (if any) has arrived
         lab.set("\(v.key).inqBefore", Int(c.queues().receive))
         if v.shutdown {

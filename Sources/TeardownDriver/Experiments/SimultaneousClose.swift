@@ -53,7 +53,7 @@ public struct SimultaneousClose: Experiment {
                 s.close()
             }
             let c = try lab.socket("client")
-            if let e = c.connect(lab.endpoint(port)) { throw DriverError.setup("connect failed: \(e)") }
+            try c.connectOrFail(lab.endpoint(port))
             barrier.wait()
             c.shutdown(.write)
             _ = c.readToEnd(chunk: 1024)
