@@ -58,14 +58,19 @@ public enum CallCorrelation {
         // Which connection each (pid, fd) was bound to, with the time span of that binding.
         struct Binding { var pid: Int32; var socket: Int; var record: Int; var side: Side; var first: Timestamp; var last: Timestamp }
         var bindings: [Binding] = []
-        func recordIndex(local: Endpoint, remote: Endpoint) -> (Int, Side)? {
-            // Several records may share a 4-tuple (reuse); prefer the one whose span covers the call.
-            for (i, r) in records.enumerated() {
-                if r.orig.endpoint == local && r.resp.endpoint == remote { return (i, .orig) }
-                if r.resp.endpoint == local && r.orig.endpoint == remote { return (i, .resp) }
+        // (local, remote) -> the record and the side that local address is. When several records
+        // share a 4-tuple (a reused tuple), the first one takes the calls.
+        struct Pair: Hashable { var local: Endpoint; var remote: Endpoint }
+        var byPair: [Pair: (Int, Side)] = [:]
+        for (i, r) in records.enumerated() {
+            if byPair[Pair(local: r.orig.endpoint, remote: r.resp.endpoint)] == nil {
+                byPair[Pair(local: r.orig.endpoint, remote: r.resp.endpoint)] = (i, .orig)
             }
-            return nil
+            if byPair[Pair(local: r.resp.endpoint, remote: r.orig.endpoint)] == nil {
+                byPair[Pair(local: r.resp.endpoint, remote: r.orig.endpoint)] = (i, .resp)
+            }
         }
+        func recordIndex(local: Endpoint, remote: Endpoint) -> (Int, Side)? { byPair[Pair(local: local, remote: remote)] }
         for c in calls {
             guard let l = c.local, let r = c.remote, let (i, side) = recordIndex(local: l, remote: r) else { continue }
             if let k = bindings.firstIndex(where: { $0.pid == c.pid && $0.socket == c.socketKey && $0.record == i }) {
