@@ -6,19 +6,7 @@ import TeardownWire
 /// the nanoseconds a capture recorded are the nanoseconds printed.
 enum Format {
     /// `1234567` → `1,234,567`.
-    static func grouped(_ value: UInt64) -> String {
-        let digits = String(value)
-        let count = digits.utf8.count
-        if count <= 3 { return digits }
-        var out = ""
-        out.reserveCapacity(count + count / 3)
-        let lead = count % 3
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (i - lead) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return out
-    }
+    static func grouped(_ value: UInt64) -> String { text { appendGrouped(value, to: &$0) } }
 
     /// Signed variant: `-1234` → `-1,234`.
     static func grouped(_ value: Int64) -> String {
@@ -26,6 +14,36 @@ enum Format {
     }
 
     static func grouped(_ value: Int) -> String { grouped(Int64(value)) }
+
+    /// The bytes `body` appends, as a String.
+    @inline(__always) static func text(_ body: (inout [UInt8]) -> Void) -> String {
+        var b: [UInt8] = []
+        b.reserveCapacity(32)
+        body(&b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Appends `value` in decimal, at least `width` digits (zero-padded). The byte-level
+    /// formatters below serve `--summary`, which prints a line per connection of captures with
+    /// hundreds of thousands of them: building Strings for each cell cost more than the model.
+    static func appendDecimal(_ value: UInt64, width: Int = 1, to out: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { d in
+            var n = 0, v = value
+            repeat { d[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10); v /= 10; n += 1 } while v > 0
+            var missing = width - n
+            while missing > 0 { out.append(UInt8(ascii: "0")); missing -= 1 }
+            while n > 0 { n -= 1; out.append(d[n]) }
+        }
+    }
+
+    /// Appends `value` in decimal with thousands separators: `1234567` → `1,234,567`.
+    static func appendGrouped(_ value: UInt64, to out: inout [UInt8]) {
+        guard value >= 1000 else { appendDecimal(value, to: &out); return }
+        appendGrouped(value / 1000, to: &out)
+        out.append(UInt8(ascii: ","))
+        appendDecimal(value % 1000, width: 3, to: &out)
+    }
 
     /// `a - b` in nanoseconds, clamped instead of trapping on absurd timestamps.
     static func difference(_ a: Timestamp, _ b: Timestamp) -> Int64 {
@@ -37,6 +55,11 @@ enum Format {
     /// Seconds with exactly `decimals` fraction digits (0...9), rounded half away from zero.
     /// `seconds(nanoseconds: 1_500_000, decimals: 6)` → `0.001500`.
     static func seconds(nanoseconds: Int64, decimals: Int) -> String {
+        text { appendSeconds(nanoseconds: nanoseconds, decimals: decimals, to: &$0) }
+    }
+
+    /// Appends `seconds(nanoseconds:decimals:)`.
+    static func appendSeconds(nanoseconds: Int64, decimals: Int, to out: inout [UInt8]) {
         let decimals = min(max(decimals, 0), 9)
         var unit: UInt64 = 1
         for _ in 0..<(9 - decimals) { unit *= 10 }
@@ -45,21 +68,16 @@ enum Format {
         let scaled = (magnitude + unit / 2) / unit
         var perSecond: UInt64 = 1
         for _ in 0..<decimals { perSecond *= 10 }
-        var out = (nanoseconds < 0 && scaled != 0) ? "-" : ""
-        out += String(scaled / perSecond)
+        if nanoseconds < 0 && scaled != 0 { out.append(UInt8(ascii: "-")) }
+        appendDecimal(scaled / perSecond, to: &out)
         if decimals > 0 {
-            out += "."
-            out += zeroPadded(scaled % perSecond, width: decimals)
+            out.append(UInt8(ascii: "."))
+            appendDecimal(scaled % perSecond, width: decimals, to: &out)
         }
-        return out
     }
 
     /// `n` in decimal, left-padded with zeros to `width`.
-    static func zeroPadded(_ n: UInt64, width: Int) -> String {
-        let s = String(n)
-        let missing = width - s.utf8.count
-        return missing > 0 ? String(repeating: "0", count: missing) + s : s
-    }
+    static func zeroPadded(_ n: UInt64, width: Int) -> String { text { appendDecimal(n, width: width, to: &$0) } }
 
     /// A call's duration in the unit that reads best: `850 ns`, `12 µs`, `1.234 ms`, `2.000000 s`.
     static func duration(nanoseconds ns: Int64) -> String {

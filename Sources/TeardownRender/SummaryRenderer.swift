@@ -13,6 +13,9 @@ public enum SummaryRenderer {
         ("bytes s→c", 12, true), ("duration", 10, true), ("client ⇄ server", 0, false),
     ]
 
+    /// `columns` without the titles (reading a title would retain a String per cell).
+    private static let layout: [(width: Int, right: Bool)] = columns.map { ($0.width, $0.right) }
+
     /// The column titles, aligned with `line(_:source:)`.
     public static func header() -> String {
         row(columns.map(\.title))
@@ -21,39 +24,114 @@ public enum SummaryRenderer {
     /// One connection: index, teardown, closed by, conn_state, history, packets, payload
     /// bytes each way, duration (seconds), then `client ⇄ server` and the file label if any.
     public static func line(_ record: ConnectionRecord, source: String?) -> String {
-        // Built as bytes in one reserved buffer, cell by cell: this runs once per connection of
-        // a multi-gigabyte capture, and appending to a String piece by piece (or padding copies
-        // of each cell) cost more than the whole connection model.
         var b: [UInt8] = []
         b.reserveCapacity(192)
-        append(String(record.index), column: 0, to: &b)
-        append(record.teardown.name, column: 1, to: &b)
-        append(record.closedBy?.role ?? "-", column: 2, to: &b)
-        append(record.connState.rawValue, column: 3, to: &b)
-        append(record.history.isEmpty ? "-" : record.history.terminalSafe, column: 4, to: &b)
-        append(Format.grouped(record.orig.packets + record.resp.packets), column: 5, to: &b)
-        append(Format.grouped(record.orig.payloadBytes), column: 6, to: &b)
-        append(Format.grouped(record.resp.payloadBytes), column: 7, to: &b)
-        append(Format.seconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6), column: 8, to: &b)
-        append(record.orig.endpoint.description + " ⇄ " + record.resp.endpoint.description, column: 9, to: &b)
-        if let source { b.append(contentsOf: ("  (" + source.terminalSafe + ")").utf8) }
+        append(record, source: source, to: &b)
         return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Appends `line(_:source:)` (without a newline) to `b`.
+    ///
+    /// Written as bytes straight into the output buffer, cell by cell: this runs once per
+    /// connection of a multi-gigabyte capture, and building a String per cell (or per line)
+    /// cost more than the whole connection model.
+    public static func append(_ record: ConnectionRecord, source: String?, to b: inout [UInt8]) {
+        var start = b.count
+        Format.appendDecimal(UInt64(clamping: record.index), to: &b)
+        pad(from: start, column: 0, in: &b)
+
+        start = gutter(&b)
+        if record.teardown.midstream { b.append(contentsOf: "midstream-".utf8) }
+        b.append(contentsOf: record.teardown.kind.rawValue.utf8)
+        pad(from: start, column: 1, in: &b)
+
+        start = gutter(&b)
+        b.append(contentsOf: (record.closedBy?.role ?? "-").utf8)
+        pad(from: start, column: 2, in: &b)
+
+        start = gutter(&b)
+        b.append(contentsOf: record.connState.rawValue.utf8)
+        pad(from: start, column: 3, in: &b)
+
+        start = gutter(&b)
+        let ascii = record.history.isEmpty || appendTerminalSafe(record.history, to: &b)
+        if record.history.isEmpty { b.append(UInt8(ascii: "-")) }
+        pad(from: start, column: 4, ascii: ascii, in: &b)
+
+        start = gutter(&b)
+        Format.appendGrouped(UInt64(clamping: record.orig.packets + record.resp.packets), to: &b)
+        pad(from: start, column: 5, in: &b)
+
+        start = gutter(&b)
+        Format.appendGrouped(record.orig.payloadBytes, to: &b)
+        pad(from: start, column: 6, in: &b)
+
+        start = gutter(&b)
+        Format.appendGrouped(record.resp.payloadBytes, to: &b)
+        pad(from: start, column: 7, in: &b)
+
+        start = gutter(&b)
+        Format.appendSeconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6, to: &b)
+        pad(from: start, column: 8, in: &b)
+
+        _ = gutter(&b)
+        record.orig.endpoint.appendText(to: &b)
+        b.append(contentsOf: " ⇄ ".utf8)
+        record.resp.endpoint.appendText(to: &b)
+        if let source {
+            b.append(contentsOf: "  (".utf8)
+            appendTerminalSafe(source, to: &b)
+            b.append(UInt8(ascii: ")"))
+        }
     }
 
     static func row(_ cells: [String]) -> String {
         var b: [UInt8] = []
-        for (i, cell) in cells.enumerated() { append(cell, column: i, to: &b) }
+        for (i, cell) in cells.enumerated() {
+            let start = i > 0 ? gutter(&b) : b.count
+            b.append(contentsOf: cell.utf8)
+            pad(from: start, column: i, ascii: false, in: &b)
+        }
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// Appends one cell of column `i`, preceded by the two-space gutter, padded to the column's width.
-    private static func append(_ cell: String, column i: Int, to b: inout [UInt8]) {
-        let c = columns[i]
-        if i > 0 { b.append(0x20); b.append(0x20) }
-        let missing = c.width == 0 ? 0 : max(0, c.width - cell.displayWidth)
-        if c.right { b.append(contentsOf: repeatElement(0x20, count: missing)) }
-        b.append(contentsOf: cell.utf8)
-        if !c.right { b.append(contentsOf: repeatElement(0x20, count: missing)) }
+    /// The two-space gutter before a column; returns where the cell begins.
+    private static func gutter(_ b: inout [UInt8]) -> Int {
+        b.append(0x20); b.append(0x20)
+        return b.count
+    }
+
+    /// Pads the cell that begins at `start` (and runs to the end of `b`) to its column's width:
+    /// spaces after it, or before it for a right-aligned column. Width counts Unicode scalars
+    /// (as `String.displayWidth` does): every byte that is not a UTF-8 continuation byte; a
+    /// cell known to be ASCII (`ascii`) is as wide as it is long, without looking.
+    private static func pad(from start: Int, column i: Int, ascii: Bool = true, in b: inout [UInt8]) {
+        let c = layout[i]
+        guard c.width > 0 else { return }
+        var width = b.count - start
+        if !ascii {
+            width = 0
+            for j in start..<b.count where b[j] & 0xC0 != 0x80 { width += 1 }
+        }
+        let missing = c.width - width
+        guard missing > 0 else { return }
+        if c.right {
+            b.insert(contentsOf: repeatElement(0x20, count: missing), at: start)
+        } else {
+            b.append(contentsOf: repeatElement(0x20, count: missing))
+        }
+    }
+
+    /// Appends `text` as `String.terminalSafe` would make it (controls become U+FFFD).
+    /// Returns true if what it appended is printable ASCII.
+    @discardableResult
+    private static func appendTerminalSafe(_ text: String, to b: inout [UInt8]) -> Bool {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            b.append(contentsOf: text.utf8)
+            return true
+        }
+        b.append(contentsOf: text.terminalSafe.utf8)
+        return false
     }
 }
 

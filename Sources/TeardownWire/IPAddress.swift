@@ -28,54 +28,67 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Dotted quad, or RFC 5952 canonical IPv6 text (longest zero run as `::`, lower-case hex).
     public var description: String {
+        var b: [UInt8] = []
+        b.reserveCapacity(isIPv6 ? 39 : 15)
+        appendText(to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Appends `description` as UTF-8 to `out`, with no String in between: renderers call this
+    /// for every connection of captures with hundreds of thousands of them.
+    public func appendText(to out: inout [UInt8]) {
         if !isIPv6 {
-            // Written byte by byte: this runs for every connection printed, and string
-            // interpolation of four integers costs more than the rest of the line.
-            let v = UInt32(truncatingIfNeeded: low)
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buf in
-                var n = 0
-                for shift in stride(from: 24, through: 0, by: -8) {
-                    let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
-                    if shift != 24 { buf[n] = UInt8(ascii: "."); n += 1 }
-                    if octet >= 100 { buf[n] = UInt8(ascii: "0") + octet / 100; n += 1 }
-                    if octet >= 10 { buf[n] = UInt8(ascii: "0") + octet / 10 % 10; n += 1 }
-                    buf[n] = UInt8(ascii: "0") + octet % 10; n += 1
-                }
-                return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
-            }
+            IPAddress.appendDottedQuad(UInt32(truncatingIfNeeded: low), to: &out)
+            return
         }
         // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted quad (RFC 5952 §5).
         if high == 0 && low >> 32 == 0xffff {
-            return "::ffff:" + IPAddress(ipv4: UInt32(truncatingIfNeeded: low)).description
+            out.append(contentsOf: "::ffff:".utf8)
+            IPAddress.appendDottedQuad(UInt32(truncatingIfNeeded: low), to: &out)
+            return
         }
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 {
-            groups[i] = UInt16(truncatingIfNeeded: high >> (48 - 16 * UInt64(i)))
-            groups[i + 4] = UInt16(truncatingIfNeeded: low >> (48 - 16 * UInt64(i)))
+        @inline(__always) func group(_ i: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i & 3)))
         }
         // Longest run of two or more zero groups (first one on ties), per RFC 5952 §4.2.
         var bestStart = -1, bestLen = 0, i = 0
         while i < 8 {
-            if groups[i] == 0 {
+            if group(i) == 0 {
                 var j = i
-                while j < 8 && groups[j] == 0 { j += 1 }
+                while j < 8 && group(j) == 0 { j += 1 }
                 if j - i > bestLen && j - i >= 2 { bestStart = i; bestLen = j - i }
                 i = j
             } else { i += 1 }
         }
-        var out = ""
         var k = 0
         while k < 8 {
             if k == bestStart {
-                out += "::"
+                out.append(UInt8(ascii: ":")); out.append(UInt8(ascii: ":"))
                 k += bestLen
                 continue
             }
-            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-            out += String(groups[k], radix: 16)
+            if k > 0 && out.last != UInt8(ascii: ":") { out.append(UInt8(ascii: ":")) }
+            let g = group(k)
+            var shift: UInt16 = 12
+            while shift > 0 && g >> shift == 0 { shift -= 4 }   // no leading zeros (§4.1)
+            while true {
+                let nibble = UInt8(truncatingIfNeeded: g >> shift & 0xF)
+                out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+                if shift == 0 { break }
+                shift -= 4
+            }
             k += 1
         }
-        return out
+    }
+
+    private static func appendDottedQuad(_ v: UInt32, to out: inout [UInt8]) {
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+            if shift != 24 { out.append(UInt8(ascii: ".")) }
+            if octet >= 100 { out.append(UInt8(ascii: "0") + octet / 100) }
+            if octet >= 10 { out.append(UInt8(ascii: "0") + octet / 10 % 10) }
+            out.append(UInt8(ascii: "0") + octet % 10)
+        }
     }
 
     static func parseIPv4(_ s: Substring) -> UInt32? {

@@ -26,6 +26,12 @@ final class OutputWriter {
         buffer.append(0x0a)
     }
 
+    /// Lets `body` append bytes straight to the buffer (no String in between).
+    func append(_ body: (inout [UInt8]) -> Void) {
+        body(&buffer)
+        if buffer.count >= limit { flush() }
+    }
+
     func flush() {
         var off = 0
         while off < buffer.count {
