@@ -112,7 +112,11 @@ final class RecordPrinter {
         let label: String? = labelFiles ? source : nil
         if options.summary {
             tally.add(record)
-            line(SummaryRenderer.line(record, source: label))
+            let body = { (b: inout [UInt8]) in
+                SummaryRenderer.append(record, source: label, to: &b)
+                b.append(0x0a)
+            }
+            if let writer { writer.append(body) } else { body(&buffer) }
         } else if options.format == .json {
             line(JSONLinesRenderer.render(record, source: source, includeEvents: !options.noEvents))
         } else {
@@ -254,35 +258,42 @@ enum ReplayPipeline {
                 for r in CallCorrelation.attach(calls, to: held) { printer.print(r, source: label) }
             }
         }
+        // Per-packet counts live in locals, not in `result`: `emit` (an escaping closure) holds
+        // `result`, and every access to a variable such a closure holds is checked at run time.
+        var packets = 0, tcp = 0, notTCP = 0, fragments = 0, invalid = 0
+        var readError: Error?
         do {
-            try source.read { packet in
-                result.packets += 1
-                switch PacketDecoder.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength) {
+            try DecodingReader(source: source).run { packet in
+                packets += 1
+                switch packet.result {
                 case .tcp(let seg):
-                    result.tcp += 1
+                    tcp += 1
                     tracker.process(seg, time: packet.time, packetNumber: packet.number, emit: emit)
                 case .notTCP:
-                    result.notTCP += 1
+                    notTCP += 1
                 case .fragment:
-                    result.fragments += 1
+                    fragments += 1
                 case .unsupportedLinkType:
-                    result.invalid += 1
+                    invalid += 1
                 case .invalid(let e):
-                    result.invalid += 1
-                    if result.invalid <= shownProblems {
+                    invalid += 1
+                    if invalid <= shownProblems {
                         Diagnostics.warning("\(label): packet \(packet.number): \(e)")
                     }
                 }
-                return true
             }
         } catch {
-            tracker.finish(emit: emit)
-            Diagnostics.warning("\(error); the \(result.packets) packets before it are reported")
-            reportCounts(label, result)
-            BoundsOptions.report(tracker, label: label)
-            return result
+            readError = error
         }
+        result.packets = packets
+        result.tcp = tcp
+        result.notTCP = notTCP
+        result.fragments = fragments
+        result.invalid = invalid
         tracker.finish(emit: emit)
+        if let readError {
+            Diagnostics.warning("\(readError); the \(result.packets) packets before it are reported")
+        }
         reportCounts(label, result)
         BoundsOptions.report(tracker, label: label)
         return result
