@@ -12,12 +12,21 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     public var kind: Kind
     public var layer: ProtocolLayer
     /// A short static reason, e.g. "header length 3 words is below the minimum of 5".
-    public var reason: String
+    /// Static text, so a decoded packet holds no reference and copies without reference counting.
+    public var staticReason: StaticString
+    public var reason: String { staticReason.description }
 
-    public init(_ kind: Kind, _ layer: ProtocolLayer, _ reason: String) {
-        self.kind = kind; self.layer = layer; self.reason = reason
+    public init(_ kind: Kind, _ layer: ProtocolLayer, _ reason: StaticString) {
+        self.kind = kind; self.layer = layer; self.staticReason = reason
     }
     public var description: String { "\(kind.rawValue) \(layer.rawValue) header: \(reason)" }
+
+    public static func == (a: DecodeError, b: DecodeError) -> Bool {
+        a.kind == b.kind && a.layer == b.layer && a.reason == b.reason
+    }
+    public func hash(into h: inout Hasher) {
+        h.combine(kind); h.combine(layer); h.combine(reason)
+    }
 }
 
 /// What a packet turned out to be.

@@ -162,7 +162,7 @@ extension Packet {
 
     /// A malformed-TCP error naming the option and what was wrong with it (static strings).
     func optionError(_ problem: OptionProblem, _ kind: TCPOptionKind) -> DecodeError {
-        let reason: String
+        let reason: StaticString
         switch (problem, kind) {
         case (.lengthBelowTwo, .maximumSegmentSize): reason = "MSS option has a length below 2"
         case (.lengthBelowTwo, .windowScale): reason = "window scale option has a length below 2"

@@ -81,11 +81,11 @@ struct Packet {
         case invalid(DecodeError)
 
         @inline(__always)
-        static func truncated(_ layer: ProtocolLayer, _ reason: String) -> Status {
+        static func truncated(_ layer: ProtocolLayer, _ reason: StaticString) -> Status {
             .invalid(DecodeError(.truncated, layer, reason))
         }
         @inline(__always)
-        static func malformed(_ layer: ProtocolLayer, _ reason: String) -> Status {
+        static func malformed(_ layer: ProtocolLayer, _ reason: StaticString) -> Status {
             .invalid(DecodeError(.malformed, layer, reason))
         }
     }
