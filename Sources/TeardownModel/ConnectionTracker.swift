@@ -54,9 +54,10 @@ public struct ConnectionTracker {
                 && a.low.address.isIPv6 == b.low.address.isIPv6 && a.high.address.isIPv6 == b.high.address.isIPv6
         }
 
-        /// Hashed as two words, one short `Hasher` pass (the synthesized conformance walks
-        /// Endpoint → IPAddress field by field: it was 6% of replay time). The words fold the
-        /// IPv6 high halves into the low halves with odd multipliers; equal keys hash equally.
+        /// Hashed as two words, one short `Hasher` pass. The tracker itself uses `FlowTable`,
+        /// which has its own hash; this is for tests that check it against a `Dictionary`.
+        /// The words fold the IPv6 high halves into the low halves with odd multipliers; equal
+        /// keys hash equally.
         func hash(into h: inout Hasher) {
             let ports = UInt64(low.port) | UInt64(high.port) << 16
             let families: UInt64 = (low.address.isIPv6 ? 1 : 0) | (high.address.isIPv6 ? 2 : 0)
@@ -71,7 +72,9 @@ public struct ConnectionTracker {
     /// every packet. `table` maps a flow to its slot; a freed slot is reused, so the slots
     /// grow only to the peak number of connections held at once.
     /// Invariant: every slot `table` names holds a connection.
-    private var table: [FlowKey: Int] = [:]
+    /// `table`'s iteration order is arbitrary (and random per run): everything that reports
+    /// while walking it collects first and sorts by connection index.
+    private var table = FlowTable()
     private var slots = SlotArray()
     private var freeSlots: [Int] = []
     /// Finished connections waiting out their linger time, oldest first.
@@ -99,7 +102,7 @@ public struct ConnectionTracker {
     public var openConnections: Int { table.count }
 
     /// Connections held whose ending is not complete (not those waiting out their linger).
-    public var unfinishedConnections: Int { table.values.reduce(0) { $0 + (slots[$1].facts.isFinished ? 0 : 1) } }
+    public var unfinishedConnections: Int { table.reduce(0) { $0 + (slots[$1.value].facts.isFinished ? 0 : 1) } }
 
     /// Feeds one segment. Connections whose reporting time has come are passed to `emit`.
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
@@ -153,7 +156,7 @@ public struct ConnectionTracker {
         } else {
             slot = slots.append(c)
         }
-        table[key] = slot
+        table.updateValue(slot, forKey: key)
         if table.count > peakOpenConnections { peakOpenConnections = table.count }
         if table.count > configuration.maxConnections { evictLeastRecent(emit: emit) }
     }

@@ -1,0 +1,203 @@
+import TeardownWire
+
+/// The connection tracker's map from a flow to its slot: an open-addressing hash table with
+/// linear probing, built for the one job `Dictionary<FlowKey, Int>` did, at a third of its cost.
+///
+/// Why not `Dictionary`: every packet does at least one lookup, and in profiles of
+/// `replay --summary` the lookup (`Hasher`'s SipHash-1-3 plus `__RawDictionaryStorage.find`)
+/// was the largest single part of the connection model. Here:
+/// - The hash is three 64×64→128-bit multiplies folding the key's words (the "mum" mix of
+///   wyhash), seeded per table with a random value drawn once in `init`. A fixed hash would let
+///   a capture be crafted in advance so that its flows all land in one cluster; with a random
+///   seed the colliding flows cannot be computed without knowing the seed. This is a mitigation,
+///   not SipHash's guarantee: the mix is not a keyed PRF. The cost of a successful attack is also
+///   bounded: the table never holds more than `Configuration.maxConnections` flows.
+/// - Each bucket keeps the flow's full 64-bit hash (0 marks an empty bucket), so a probe that
+///   meets another flow is nearly always rejected by one compare, and growing never rehashes a key.
+/// - Capacity is a power of two; the table doubles when more than half full, so probe sequences
+///   stay short (about 1.5 buckets for a hit, 2.5 for a miss).
+/// - Deletion shifts the rest of the cluster back (Knuth, TAOCP vol. 3, 6.4, Algorithm R), so
+///   there are no tombstones: connections are inserted and removed all the time, and tombstones
+///   would lengthen every probe over a long capture.
+/// - The table does not shrink when flows are removed (only `removeAll` releases it): it grows to
+///   the peak number of flows held at once and stays there, which keeps memory bounded by the
+///   connections open at once (as the issue asks) without resizing back and forth around a
+///   power of two; the connection slots (`SlotArray`) do not shrink either, and dwarf it.
+///
+/// Iteration order is arbitrary and differs from run to run (the seed is random): callers that
+/// report in an order must sort (the tracker sorts by connection index).
+struct FlowTable: Sequence {
+    typealias Key = ConnectionTracker.FlowKey
+
+    /// One bucket: 64 bytes (key 44 + padding, hash, value), so a hit reads one or two cache lines.
+    struct Bucket {
+        var key: Key
+        /// The key's hash with the top bit set; 0 when the bucket is empty.
+        var hash: UInt64
+        var value: Int
+        static let empty = Bucket(key: Key(Endpoint(address: IPAddress(ipv4: 0), port: 0),
+                                           Endpoint(address: IPAddress(ipv4: 0), port: 0)),
+                                  hash: 0, value: 0)
+    }
+
+    static let minimumCapacity = 16
+    private static let occupied: UInt64 = 1 << 63
+
+    private var buckets: ContiguousArray<Bucket>
+    /// `buckets.count - 1`; `buckets.count` is a power of two.
+    private var mask: Int
+    private let seed: UInt64
+    /// When true, every key hashes to `seed` (tests: forces every flow into one cluster).
+    private let constantHash: Bool
+    /// The number of flows held.
+    private(set) var count = 0
+
+    /// An empty table with a random hash seed.
+    init() {
+        var rng = SystemRandomNumberGenerator()
+        self.init(seed: UInt64.random(in: .min ... .max, using: &rng))
+    }
+
+    /// An empty table with a given seed; `constantHash` makes every key collide (for tests of
+    /// probing and deletion in one long, wrapped-around cluster).
+    init(seed: UInt64, constantHash: Bool = false, capacity: Int = FlowTable.minimumCapacity) {
+        var c = Self.minimumCapacity
+        while c < capacity { c <<= 1 }
+        buckets = ContiguousArray(repeating: .empty, count: c)
+        mask = c - 1
+        self.seed = seed
+        self.constantHash = constantHash
+    }
+
+    /// The number of buckets (a power of two).
+    var capacity: Int { buckets.count }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// wyhash's mix: the two halves of the 128-bit product, xored.
+    @inline(__always)
+    private static func mum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
+    }
+
+    /// The key's hash, top bit set (so it is never 0, the empty mark). Every field of the key
+    /// takes part: the four address words, both ports and both families (an IPv4 address and
+    /// the IPv6 address with the same low word differ only in the family bits).
+    @inline(__always)
+    func hash(_ k: Key) -> UInt64 {
+        if constantHash { return seed | Self.occupied }
+        let meta = UInt64(k.low.port) | UInt64(k.high.port) << 16
+            | (k.low.address.isIPv6 ? 1 << 32 : 0) | (k.high.address.isIPv6 ? 1 << 33 : 0)
+        let a = Self.mum(k.low.address.low ^ seed, k.high.address.low ^ 0xA076_1D64_78BD_642F)
+        let b = Self.mum(k.low.address.high ^ 0xE703_7ED1_A0B4_28DB, k.high.address.high ^ meta ^ seed)
+        return Self.mum(a ^ 0x8EBC_6AF0_9C88_C6E3, b ^ 0x5899_65CC_7537_4CC3) | Self.occupied
+    }
+
+    /// The bucket holding `key`, or nil.
+    @inline(__always)
+    private func find(_ key: Key, hash h: UInt64) -> Int? {
+        buckets.withUnsafeBufferPointer { b in
+            var i = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let bh = b[i].hash
+                if bh == h && b[i].key == key { return i }
+                if bh == 0 { return nil }
+                i = (i &+ 1) & mask
+            }
+        }
+    }
+
+    /// The value stored for `key`, or nil.
+    subscript(key: Key) -> Int? {
+        guard let i = find(key, hash: hash(key)) else { return nil }
+        return buckets[i].value
+    }
+
+    /// Stores `value` for `key`; returns the value it replaces, or nil if the key was new.
+    @discardableResult
+    mutating func updateValue(_ value: Int, forKey key: Key) -> Int? {
+        let h = hash(key)
+        if let i = find(key, hash: h) {
+            let old = buckets[i].value
+            buckets[i].value = value
+            return old
+        }
+        if (count + 1) * 2 > buckets.count { grow() }
+        place(Bucket(key: key, hash: h, value: value))
+        count += 1
+        return nil
+    }
+
+    /// Puts `bucket` (whose key is not in the table) in the first empty bucket from its home.
+    private mutating func place(_ bucket: Bucket) {
+        let mask = self.mask
+        buckets.withUnsafeMutableBufferPointer { b in
+            var i = Int(truncatingIfNeeded: bucket.hash) & mask
+            while b[i].hash != 0 { i = (i &+ 1) & mask }
+            b[i] = bucket
+        }
+    }
+
+    /// Doubles the capacity, moving every flow by its stored hash (no key is rehashed).
+    private mutating func grow() {
+        let old = buckets
+        buckets = ContiguousArray(repeating: .empty, count: old.count * 2)
+        mask = buckets.count - 1
+        for bucket in old where bucket.hash != 0 { place(bucket) }
+    }
+
+    /// Removes `key`; returns its value, or nil if it was not there.
+    ///
+    /// Backward-shift deletion: walking on from the emptied bucket to the end of its cluster,
+    /// each flow that the hole lies on the probe path of (between its home bucket and where it
+    /// sits, cyclically) moves into the hole, which moves to where that flow was. Afterwards every
+    /// flow is still reachable from its home without crossing an empty bucket.
+    @discardableResult
+    mutating func removeValue(forKey key: Key) -> Int? {
+        guard let found = find(key, hash: hash(key)) else { return nil }
+        let mask = self.mask
+        count -= 1
+        return buckets.withUnsafeMutableBufferPointer { b in
+            let value = b[found].value
+            var hole = found
+            var j = (found &+ 1) & mask
+            while b[j].hash != 0 {
+                let home = Int(truncatingIfNeeded: b[j].hash) & mask
+                // Distances measured backwards from j, modulo the capacity.
+                if (j &- home) & mask >= (j &- hole) & mask {
+                    b[hole] = b[j]
+                    hole = j
+                }
+                j = (j &+ 1) & mask
+            }
+            b[hole].hash = 0
+            return value
+        }
+    }
+
+    /// Empties the table and releases its storage (back to the minimum capacity).
+    mutating func removeAll() {
+        buckets = ContiguousArray(repeating: .empty, count: Self.minimumCapacity)
+        mask = Self.minimumCapacity - 1
+        count = 0
+    }
+
+    /// The flows held, in bucket order (arbitrary; see the type's comment).
+    struct Iterator: IteratorProtocol {
+        fileprivate let buckets: ContiguousArray<Bucket>
+        fileprivate var i = 0
+        mutating func next() -> (key: Key, value: Int)? {
+            while i < buckets.count {
+                let b = buckets[i]
+                i += 1
+                if b.hash != 0 { return (b.key, b.value) }
+            }
+            return nil
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(buckets: buckets) }
+
+    var underestimatedCount: Int { count }
+}

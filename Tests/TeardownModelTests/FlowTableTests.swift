@@ -1,0 +1,155 @@
+import Testing
+import TeardownWire
+@testable import TeardownModel
+
+/// `FlowTable` checked against `Dictionary` (the oracle) over long seeded random sequences of
+/// insert, lookup and remove, with keys from a small pool so that re-inserts, removals of absent
+/// keys and long clusters all happen.
+struct FlowTableTests {
+    typealias Key = ConnectionTracker.FlowKey
+
+    /// SplitMix64: a seeded generator, so a failure replays exactly.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    /// A pool of keys with near neighbours: pairs that differ only in one port, only in the
+    /// family (IPv4 a.b.c.d vs the IPv6 address whose words are 0 and a.b.c.d), only in the
+    /// IPv6 high word, and the same flow given in both directions.
+    static func keyPool(size: Int, rng: inout SplitMix) -> [Key] {
+        var pool: [Key] = []
+        while pool.count < size {
+            let v4a = UInt64(UInt32.random(in: 0 ... 3, using: &rng) | 0x0A00_0000)
+            let v4b = UInt64(UInt32.random(in: 0 ... 3, using: &rng) | 0xC000_0200)
+            let p1 = UInt16.random(in: 40000 ... 40007, using: &rng)
+            let p2: UInt16 = [80, 443, 40000][Int.random(in: 0 ... 2, using: &rng)]
+            let hi = UInt64.random(in: 0 ... 1, using: &rng) << 48 | 0x2001_0db8
+            let a4 = Endpoint(address: IPAddress(ipv4: UInt32(v4a)), port: p1)
+            let b4 = Endpoint(address: IPAddress(ipv4: UInt32(v4b)), port: p2)
+            let a6 = Endpoint(address: IPAddress(ipv6High: 0, low: v4a), port: p1)
+            let b6 = Endpoint(address: IPAddress(ipv6High: hi, low: v4b), port: p2)
+            switch Int.random(in: 0 ... 5, using: &rng) {
+            case 0: pool.append(Key(a4, b4))
+            case 1: pool.append(Key(b4, a4))
+            case 2: pool.append(Key(a6, b6))
+            case 3: pool.append(Key(a4, b6))
+            case 4: pool.append(Key(Endpoint(address: a4.address, port: p1 &+ 1), b4))
+            default: pool.append(Key(a6, Endpoint(address: IPAddress(ipv6High: hi ^ 1, low: v4b), port: p2)))
+            }
+        }
+        return pool
+    }
+
+    /// Sorted (key, value) pairs, for comparing contents regardless of iteration order.
+    static func contents<S: Sequence>(_ s: S) -> [String] where S.Element == (key: Key, value: Int) {
+        s.map { "\($0.key.low) \($0.key.high) \($0.value)" }.sorted()
+    }
+
+    /// Runs `operations` random operations on `table` and on a `Dictionary`, checking every
+    /// result, the count after every step and the iterated contents every 997 steps.
+    static func drive(_ table: inout FlowTable, operations: Int, poolSize: Int, seed: UInt64) {
+        var rng = SplitMix(state: seed)
+        let pool = keyPool(size: poolSize, rng: &rng)
+        var oracle: [Key: Int] = [:]
+        var inserts = 0, hits = 0, absentRemoves = 0, removes = 0, replaced = 0
+        for step in 0 ..< operations {
+            let key = pool[Int.random(in: 0 ..< pool.count, using: &rng)]
+            switch Int.random(in: 0 ..< 10, using: &rng) {
+            case 0 ..< 4:
+                let v = Int.random(in: 0 ... 1_000_000, using: &rng)
+                let old = table.updateValue(v, forKey: key)
+                #expect(old == oracle.updateValue(v, forKey: key), "step \(step): updateValue")
+                if old == nil { inserts += 1 } else { replaced += 1 }
+            case 4 ..< 7:
+                let got = table.removeValue(forKey: key)
+                #expect(got == oracle.removeValue(forKey: key), "step \(step): removeValue")
+                if got == nil { absentRemoves += 1 } else { removes += 1 }
+            default:
+                let got = table[key]
+                #expect(got == oracle[key], "step \(step): lookup")
+                if got != nil { hits += 1 }
+            }
+            #expect(table.count == oracle.count, "step \(step): count")
+            if step % 997 == 0 {
+                #expect(contents(table) == contents(oracle), "step \(step): contents")
+                #expect(table.count * 2 <= table.capacity)
+            }
+        }
+        #expect(contents(table) == contents(oracle))
+        // The sequence really exercised every path (not a test of the table, of the test).
+        #expect(inserts > operations / 20 && replaced > operations / 20)
+        #expect(removes > operations / 20 && absentRemoves > operations / 20 && hits > operations / 20)
+    }
+
+    @Test(arguments: [(poolSize: 40, seed: UInt64(1)), (200, 2), (3000, 3)])
+    func matchesDictionary(poolSize: Int, seed: UInt64) {
+        var table = FlowTable(seed: seed &* 0x1234_5678_9ABC_DEF1)
+        Self.drive(&table, operations: 40_000, poolSize: poolSize, seed: seed)
+    }
+
+    /// The random seed from `init()` works as well as a fixed one.
+    @Test func matchesDictionaryWithRandomSeed() {
+        var table = FlowTable()
+        Self.drive(&table, operations: 20_000, poolSize: 500, seed: 4)
+    }
+
+    /// Every key hashes alike: one cluster holds everything and wraps around the end of the
+    /// bucket array, so backward-shift deletion moves flows across the wrap.
+    @Test(arguments: [UInt64(0), 5, 12, 15, 0xFFFF_FFFF_FFFF_FFFF])
+    func allKeysCollide(homeSeed: UInt64) {
+        var table = FlowTable(seed: homeSeed, constantHash: true)
+        Self.drive(&table, operations: 6_000, poolSize: 30, seed: homeSeed &+ 7)
+    }
+
+    /// Two homes (two hash values) whose clusters run into each other: a deletion in the first
+    /// must not move a flow of the second in front of its home.
+    @Test func interleavedClustersKeepEveryKeyReachable() {
+        // Keys hashed by a real seed, then forced into a 16-bucket table with at most 8 flows:
+        // with 8 flows in 16 buckets, clusters touch; removing each in turn and checking the rest.
+        var rng = SplitMix(state: 99)
+        let pool = Self.keyPool(size: 400, rng: &rng)
+        var unique: [Key] = []
+        for k in pool where !unique.contains(k) { unique.append(k) }
+        for start in stride(from: 0, to: unique.count - 8, by: 8) {
+            let keys = Array(unique[start ..< start + 8])
+            for victim in keys {
+                var table = FlowTable(seed: 0xDEAD_BEEF &+ UInt64(start))
+                for (i, k) in keys.enumerated() { table.updateValue(i, forKey: k) }
+                #expect(table.capacity == 16)
+                #expect(table.removeValue(forKey: victim) == keys.firstIndex(of: victim))
+                #expect(table[victim] == nil)
+                for (i, k) in keys.enumerated() where k != victim { #expect(table[k] == i) }
+                #expect(table.count == 7)
+            }
+        }
+    }
+
+    /// Growth keeps every flow; `removeAll` empties and releases; the table does not shrink on
+    /// removal (a documented choice: it stays at its peak).
+    @Test func growsKeepsEntriesAndRemoveAllReleases() {
+        var table = FlowTable(seed: 42)
+        var keys: [Key] = []
+        for i in 0 ..< 5000 {
+            let a = Endpoint(address: IPAddress(ipv4: 0x0A00_0000 | UInt32(i)), port: UInt16(1024 + i % 50000))
+            let b = Endpoint(address: IPAddress(ipv4: 0xC000_0201), port: 443)
+            keys.append(Key(a, b))
+            #expect(table.updateValue(i, forKey: keys[i]) == nil)
+        }
+        #expect(table.count == 5000)
+        #expect(table.capacity == 16384) // smallest power of two with 5000 at most half full
+        for (i, k) in keys.enumerated() { #expect(table[k] == i) }
+        for k in keys.prefix(4990) { table.removeValue(forKey: k) }
+        #expect(table.count == 10 && table.capacity == 16384)
+        #expect(Self.contents(table) == Self.contents(keys.suffix(10).enumerated().map { (key: $0.element, value: 4990 + $0.offset) }))
+        table.removeAll()
+        #expect(table.count == 0 && table.capacity == FlowTable.minimumCapacity && table[keys[4999]] == nil)
+        #expect(Array(table).isEmpty)
+    }
+}
