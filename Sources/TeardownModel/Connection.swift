@@ -55,11 +55,6 @@ struct Connection {
     /// Only the originator's SYNs so far: nothing came back (what `classify` calls unanswered).
     var isUnansweredAttempt: Bool { facts.origSentSYN && resp.packets == 0 && !facts.isFinished }
 
-    /// What a freed slot of the connection table holds (see `SlotArray`): no events, no strings.
-    static let vacant = Connection(index: 0, orig: Endpoint(address: IPAddress(ipv4: 0), port: 0),
-                                   resp: Endpoint(address: IPAddress(ipv4: 0), port: 0),
-                                   time: Timestamp(nanoseconds: 0), packetNumber: 0, recordEvents: false)
-
     /// Connection-wide facts, kept apart from the two sides so that one segment can update
     /// both sides and these in place (`apply` takes all three `inout`: no copies per packet).
     struct Facts {

@@ -129,13 +129,13 @@ public struct ConnectionTracker {
         }
     }
 
-    /// Removes a connection from the table and reports it (moved out of its slot, not copied).
+    /// Removes a connection from the table and reports it. The record is made in place; the
+    /// connection stays in its freed slot until a new one overwrites it (no kilobyte copy to
+    /// move it out, none to blank the slot).
     private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (ConnectionRecord) -> Void) {
         guard let slot = table.removeValue(forKey: key) else { return }
-        var c = slots.take(slot)
         freeSlots.append(slot)
-        if let reason { c.forgottenReason = reason }
-        emit(c.makeRecord(recordNotes: configuration.recordNotes))
+        emit(slots[slot].record(forgottenReason: reason, recordNotes: configuration.recordNotes))
     }
 
     private mutating func start(_ seg: TCPSegment, key: FlowKey, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
@@ -144,17 +144,20 @@ public struct ConnectionTracker {
                                         destinationPort: seg.destination.port)
         let orig = flip ? seg.destination : seg.source
         let resp = flip ? seg.source : seg.destination
-        var c = Connection(index: nextIndex, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
-                           recordEvents: configuration.recordEvents, rolesFlipped: flip)
+        let index = nextIndex
         nextIndex += 1
-        let done = c.process(seg, from: flip ? .resp : .orig, time: time, packetNumber: packetNumber)
-        if done { finished.append((key, c.index, time.nanoseconds)) }
+        // Built straight into its slot and processed there: a Connection is about a kilobyte.
+        let c = Connection(index: index, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
+                           recordEvents: configuration.recordEvents, rolesFlipped: flip)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
             slots[slot] = c
         } else {
             slot = slots.append(c)
+        }
+        if slots[slot].process(seg, from: flip ? .resp : .orig, time: time, packetNumber: packetNumber) {
+            finished.append((key, index, time.nanoseconds))
         }
         table.updateValue(slot, forKey: key)
         if table.count > peakOpenConnections { peakOpenConnections = table.count }
@@ -229,7 +232,7 @@ public struct ConnectionTracker {
     public mutating func finish(emit: (ConnectionRecord) -> Void) {
         var held = table.map { (slot: $0.value, index: slots[$0.value].index) }
         held.sort { $0.index < $1.index }
-        for h in held { emit(slots.take(h.slot).makeRecord(recordNotes: configuration.recordNotes)) }
+        for h in held { emit(slots[h.slot].record(forgottenReason: nil, recordNotes: configuration.recordNotes)) }
         table.removeAll()
         slots = SlotArray()
         freeSlots.removeAll()
@@ -243,7 +246,8 @@ public struct ConnectionTracker {
 /// connections), and element mutation through the subscript happens in place.
 ///
 /// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
-/// call per packet): a freed slot holds `Connection.vacant` until it is reused.
+/// call per packet): a freed slot keeps its reported connection until a new one overwrites it, so
+/// what freed slots hold is bounded by the peak number of connections, like the slots themselves.
 struct SlotArray {
     private static let chunkShift = 9
     private static let chunkSize = 1 << chunkShift
@@ -267,10 +271,4 @@ struct SlotArray {
         return count - 1
     }
 
-    /// Moves the connection out of slot `i`, leaving `Connection.vacant` behind.
-    mutating func take(_ i: Int) -> Connection {
-        var c = Connection.vacant
-        swap(&c, &self[i])
-        return c
-    }
 }

@@ -21,9 +21,14 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         }
     }
 
-    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+    // Comparison is inlinable: the connection table orders and compares endpoints on every packet.
+    @inlinable public static func < (a: IPAddress, b: IPAddress) -> Bool {
         if a.isIPv6 != b.isIPv6 { return !a.isIPv6 }
-        return (a.high, a.low) < (b.high, b.low)
+        return a.high != b.high ? a.high < b.high : a.low < b.low
+    }
+
+    @inlinable public static func == (a: IPAddress, b: IPAddress) -> Bool {
+        a.low == b.low && a.high == b.high && a.isIPv6 == b.isIPv6
     }
 
     /// Dotted quad, or RFC 5952 canonical IPv6 text (longest zero run as `::`, lower-case hex).
