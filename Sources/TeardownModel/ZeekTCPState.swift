@@ -233,7 +233,7 @@ extension ZeekTCPState.Session {
         Self.initEndpoint(&e, syn: syn, firstSegSeq: baseSeq, lastSeq: seqOnePast)
 
         var seqUnderflow = false
-        let relSeq = Self.relativeSeq(e, curBase: baseSeq, last: e.lastSeq, wraps: e.seqWraps, underflow: &seqUnderflow)
+        let relSeq = Self.relativeSeq(start: e.startSeq, curBase: baseSeq, last: e.lastSeq, wraps: e.seqWraps, underflow: &seqUnderflow)
 
         updateHistory(syn: syn, fin: fin, rst: rst, ack: ack, endpoint: &e, relSeq: relSeq, len: len)
 
@@ -259,7 +259,7 @@ extension ZeekTCPState.Session {
                 p.lastSeq = ackSeq &- 1
             } else {
                 var ackUnderflow = false
-                relAck = Self.relativeSeq(p, curBase: ackSeq, last: p.ackSeq, wraps: p.ackWraps, underflow: &ackUnderflow)
+                relAck = Self.relativeSeq(start: p.startSeq, curBase: ackSeq, last: p.ackSeq, wraps: p.ackWraps, underflow: &ackUnderflow)
                 if ackUnderflow {
                     relAck = 0
                 } else if !rst {
@@ -279,14 +279,15 @@ extension ZeekTCPState.Session {
         updateStateMachine(isOrig: isOrig, e: &e, p: &p, syn: syn, fin: fin, rst: rst, ack: ack,
                            baseSeq: baseSeq, len: len, deltaLast: deltaLast)
 
-        if ack { ackReceived(&p, peerOfIt: e, seq: relAck) }
+        // The peer is passed as the one fact these steps read of it, not copied whole.
+        if ack { ackReceived(&p, peerIsClean: e.isClean, seq: relAck) }
 
         // CheckPIA_FirstPacket (uses the packet's direction as it arrived).
         firstPacketSeen |= isOrig ? 1 : 2
 
         let relDataSeq = syn ? relSeq &+ 1 : relSeq
         if len > 0 && !rst && !seqUnderflow && payloadCaptured {
-            dataSent(&e, peer: p, seq: relDataSeq, len: UInt64(len))
+            dataSent(&e, peerState: p.state, seq: relDataSeq, len: UInt64(len))
         }
     }
 
@@ -338,8 +339,9 @@ extension ZeekTCPState.Session {
     }
 
     /// `get_relative_seq`: the sequence number relative to the endpoint's start, in the
-    /// 64-bit space; `underflow` when it lies before the start.
-    private static func relativeSeq(_ e: ZeekTCPEndpoint, curBase: UInt32, last: UInt32, wraps: UInt32,
+    /// 64-bit space; `underflow` when it lies before the start. Takes the endpoint's `startSeq`
+    /// alone: passing the whole endpoint, held `inout` by the caller, copied it on every packet.
+    private static func relativeSeq(start: Int64, curBase: UInt32, last: UInt32, wraps: UInt32,
                                     underflow: inout Bool) -> UInt64 {
         var wraps = wraps
         let delta = seqDelta(curBase, last)
@@ -349,11 +351,11 @@ extension ZeekTCPState.Session {
             if curBase < last { wraps &+= 1 }
         }
         if wraps == 0 {
-            let d = seqDelta(curBase, e.startSeq32)
+            let d = seqDelta(curBase, UInt32(truncatingIfNeeded: start))
             if d < 0 { underflow = true }
             return UInt64(bitPattern: Int64(d))
         }
-        return e.relativeSeqSpace(curBase, wraps: wraps)
+        return ZeekTCPEndpoint.fullSeqSpace(curBase, wraps: wraps) &- UInt64(bitPattern: start)
     }
 
     /// `Session::CheckHistory` via `TCP_Endpoint::CheckHistory`: adds the letter the first
@@ -531,7 +533,7 @@ extension ZeekTCPState.Session {
     // MARK: - TCP_Reassembler (content gaps)
 
     /// `TCP_Reassembler::DataSent` + `Reassembler::NewBlock` + `BlockInserted`.
-    private mutating func dataSent(_ e: inout ZeekTCPEndpoint, peer: ZeekTCPEndpoint, seq: UInt64, len: UInt64) {
+    private mutating func dataSent(_ e: inout ZeekTCPEndpoint, peerState: ZeekEndpointState, seq: UInt64, len: UInt64) {
         if e.skipDeliveries { return }
         var seq = seq
         let upper = seq &+ len
@@ -549,7 +551,7 @@ extension ZeekTCPState.Session {
         let deliveredBefore = e.lastReassemSeq
         Self.deliverContiguous(&e)
         if e.lastReassemSeq != deliveredBefore && e.noDataAcked
-            && e.size(peerState: peer.state) > Self.maxInitialWindow {
+            && e.size(peerState: peerState) > Self.maxInitialWindow {
             // Lots of data and no acks: presume the acks are not visible; stop holding data.
             e.trimSeq = max(e.trimSeq, e.lastReassemSeq)
         }
@@ -603,18 +605,18 @@ extension ZeekTCPState.Session {
 
     /// `TCP_Endpoint::AckReceived` → `TCP_Reassembler::AckReceived` → `TrimToSeq`
     /// (→ `Undelivered` for sequence space never seen).
-    private mutating func ackReceived(_ e: inout ZeekTCPEndpoint, peerOfIt peer: ZeekTCPEndpoint, seq: UInt64) {
+    private mutating func ackReceived(_ e: inout ZeekTCPEndpoint, peerIsClean: Bool, seq: UInt64) {
         var seq = seq
         // The FIN's octet is not data.
         if e.finCount > 0 && seq >= e.finSeq { seq = e.finSeq &- 1 }
         if seq <= e.trimSeq { return }
-        if seq > e.lastReassemSeq { undelivered(&e, peer: peer, upTo: seq) }
+        if seq > e.lastReassemSeq { undelivered(&e, peerIsClean: peerIsClean, upTo: seq) }
         while let b = e.blocks.first, b.upper <= seq, b.lower < seq { e.blocks.removeFirst() }
         e.trimSeq = seq
     }
 
     /// `TCP_Reassembler::Undelivered`: every hole below `upTo` is a content gap.
-    private mutating func undelivered(_ e: inout ZeekTCPEndpoint, peer: ZeekTCPEndpoint, upTo: UInt64) {
+    private mutating func undelivered(_ e: inout ZeekTCPEndpoint, peerIsClean: Bool, upTo: UInt64) {
         if upTo <= 2 && isPartial {
             // The first ack of a partial connection: the faked initial numbers make it look
             // like a gap of one octet (or of a keep-alive's octet). Ignored, without moving on.
@@ -622,19 +624,19 @@ extension ZeekTCPState.Session {
         }
         if !e.skipDeliveries {
             while let b = e.blocks.first, b.lower < upTo {
-                if b.lower > e.lastReassemSeq { gap(&e, peer: peer) }
+                if b.lower > e.lastReassemSeq { gap(&e, peerIsClean: peerIsClean) }
                 e.lastReassemSeq = max(e.lastReassemSeq, b.upper)
                 e.blocks.removeFirst()
                 Self.deliverContiguous(&e)
             }
-            if upTo > e.lastReassemSeq { gap(&e, peer: peer) }
+            if upTo > e.lastReassemSeq { gap(&e, peerIsClean: peerIsClean) }
         }
         if upTo > e.lastReassemSeq { e.lastReassemSeq = upTo }
     }
 
     /// `TCP_Reassembler::Gap` → `TCP_Endpoint::Gap`: only for cleanly established connections.
-    private mutating func gap(_ e: inout ZeekTCPEndpoint, peer: ZeekTCPEndpoint) {
-        guard e.isClean && peer.isClean else { return }
+    private mutating func gap(_ e: inout ZeekTCPEndpoint, peerIsClean: Bool) {
+        guard e.isClean && peerIsClean else { return }
         if e.gaps.increment() { history.append(e.isOrig ? "G" : "g") }
     }
 }

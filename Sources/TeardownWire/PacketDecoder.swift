@@ -18,8 +18,22 @@ public enum PacketDecoder {
     ///   than `bytes.count` the packet was cut by snaplen. A value below `bytes.count` is bogus
     ///   and is read as `bytes.count`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int) -> DecodeResult {
-        let packet = Packet(reader: ByteReader(bytes), wireLength: max(originalLength, bytes.count))
         var segment = Packet.placeholderSegment
+        switch decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment) {
+        case .tcp: return .tcp(segment)
+        case .notTCP: return .notTCP
+        case .fragment: return .fragment
+        case .unsupportedLinkType: return .unsupportedLinkType(linkType)
+        case .invalid(let error): return .invalid(error)
+        }
+    }
+
+    /// The same decode, writing the TCP segment into `segment`, which holds it when the result
+    /// is `.tcp` and is meaningless (partly written) otherwise: a caller that keeps segments in
+    /// an array decodes straight into it, without copying 131 bytes out of an enum payload.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
+                              into segment: inout TCPSegment) -> DecodeStatus {
+        let packet = Packet(reader: ByteReader(bytes), wireLength: max(originalLength, bytes.count))
         let status: Packet.Status
         switch linkType.rawValue {
         case LinkType.ethernet.rawValue:
@@ -37,15 +51,24 @@ public enum PacketDecoder {
         case LinkType.ipv6.rawValue:
             status = packet.decodeIPv6(at: 0, into: &segment)
         default:
-            return .unsupportedLinkType(linkType)
+            return .unsupportedLinkType
         }
         switch status {
-        case .tcp: return .tcp(segment)
+        case .tcp: return .tcp
         case .notTCP: return .notTCP
         case .fragment: return .fragment
         case .invalid(let error): return .invalid(error)
         }
     }
+
+    /// A segment to decode into (all zero).
+    public static var emptySegment: TCPSegment { Packet.placeholderSegment }
+}
+
+/// `DecodeResult` without the segment, for `decode(_:linkType:originalLength:into:)`.
+public enum DecodeStatus: Sendable, Hashable {
+    case tcp, notTCP, fragment, unsupportedLinkType
+    case invalid(DecodeError)
 }
 
 /// The captured bytes of one packet and its length on the wire; the layer decoders are

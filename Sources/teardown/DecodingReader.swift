@@ -6,11 +6,27 @@ import Glibc
 #endif
 
 /// One packet as the reading thread hands it to the tracking thread: decoded, with its time and
-/// number in the file.
+/// number in the file. The segment is decoded straight into the batch and handed on from it by
+/// reference (a `DecodeResult.tcp` payload would be copied in and out: 131 bytes a packet).
 struct DecodedPacket {
     var time: Timestamp
     var number: Int
-    var result: DecodeResult
+    var status: DecodeStatus
+    /// Meaningful when `status == .tcp`.
+    var segment: TCPSegment
+
+    /// Decodes `packet` under `linkType` into `self`.
+    @inline(__always)
+    mutating func decode(_ packet: CapturedPacket, linkType: LinkType) {
+        time = packet.time
+        number = packet.number
+        status = PacketDecoder.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+                                      into: &segment)
+    }
+
+    static var empty: DecodedPacket {
+        DecodedPacket(time: Timestamp(nanoseconds: 0), number: 0, status: .notTCP, segment: PacketDecoder.emptySegment)
+    }
 }
 
 /// Reads and decodes a capture on a thread of its own while the caller's thread tracks
@@ -51,14 +67,14 @@ final class DecodingReader: @unchecked Sendable {
     /// while a second thread reads and decodes ahead. Returns how the read ended, or throws the
     /// read error after delivering every packet before it.
     @discardableResult
-    func run(_ body: (DecodedPacket) -> Void) throws -> ReadOutcome {
+    func run(_ body: (UnsafePointer<DecodedPacket>) -> Void) throws -> ReadOutcome {
         guard let thread = startProducer() else {
             // No second thread (a resource limit): the same work, on this thread alone.
             let linkType = source.linkType
+            var p = DecodedPacket.empty
             return try source.read { packet in
-                body(DecodedPacket(time: packet.time, number: packet.number,
-                                   result: PacketDecoder.decode(packet.bytes, linkType: linkType,
-                                                                originalLength: packet.originalLength)))
+                p.decode(packet, linkType: linkType)
+                withUnsafePointer(to: &p) { body($0) }
                 return true
             }
         }
@@ -74,7 +90,10 @@ final class DecodingReader: @unchecked Sendable {
             let end = slot.end
             slot.end = nil
             empty.signal()
-            for p in batch { body(p) }
+            batch.withUnsafeBufferPointer { packets in
+                guard let base = packets.baseAddress else { return }
+                for i in 0..<packets.count { body(base + i) }
+            }
             batch.removeAll(keepingCapacity: true)
             if let end { return try end.get() }
         }
@@ -112,8 +131,8 @@ final class DecodingReader: @unchecked Sendable {
         }
         let end: Result<ReadOutcome, Error> = Result {
             try source.read { packet in
-                let result = PacketDecoder.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength)
-                batch.append(DecodedPacket(time: packet.time, number: packet.number, result: result))
+                batch.append(.empty)
+                batch[batch.count - 1].decode(packet, linkType: linkType)
                 if batch.count == DecodingReader.batchSize { hand(nil) }
                 return true
             }

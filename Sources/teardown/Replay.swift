@@ -265,10 +265,11 @@ enum ReplayPipeline {
         do {
             try DecodingReader(source: source).run { packet in
                 packets += 1
-                switch packet.result {
-                case .tcp(let seg):
+                switch packet.pointee.status {
+                case .tcp:
                     tcp += 1
-                    tracker.process(seg, time: packet.time, packetNumber: packet.number, emit: emit)
+                    tracker.process(packet.pointee.segment, time: packet.pointee.time,
+                                    packetNumber: packet.pointee.number, emit: emit)
                 case .notTCP:
                     notTCP += 1
                 case .fragment:
@@ -278,7 +279,7 @@ enum ReplayPipeline {
                 case .invalid(let e):
                     invalid += 1
                     if invalid <= shownProblems {
-                        Diagnostics.warning("\(label): packet \(packet.number): \(e)")
+                        Diagnostics.warning("\(label): packet \(packet.pointee.number): \(e)")
                     }
                 }
             }
