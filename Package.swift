@@ -20,7 +20,8 @@ let package = Package(
         // Link layer -> IPv4/IPv6 -> TCP, from raw bytes. Pure: no I/O, no Foundation.
         .target(name: "TeardownWire", swiftSettings: v5),
         // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
-        .target(name: "TeardownModel", dependencies: ["TeardownWire"], swiftSettings: v5),
+        .target(name: "CPrefetch"),
+        .target(name: "TeardownModel", dependencies: ["TeardownWire", "CPrefetch"], swiftSettings: v5),
         // Timeline text, JSON Lines, summaries: pure functions of Model output.
         .target(name: "TeardownRender", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
         // The only module that touches libpcap.

@@ -1,3 +1,4 @@
+import CPrefetch
 import TeardownWire
 
 /// The connection tracker's map from a flow to its slot: an open-addressing hash table with
@@ -106,6 +107,13 @@ struct FlowTable: Sequence {
                 i = (i &+ 1) & mask
             }
         }
+    }
+
+    /// Starts loading the bucket where a lookup of `key` begins (a hint; nothing is read).
+    @inline(__always)
+    func prefetch(_ key: Key) {
+        let i = Int(truncatingIfNeeded: hash(key)) & mask
+        buckets.withUnsafeBufferPointer { b in if let base = b.baseAddress { ctd_prefetch(base + i) } }
     }
 
     /// The value stored for `key`, or nil.

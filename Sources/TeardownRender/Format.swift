@@ -27,13 +27,14 @@ enum Format {
     /// formatters below serve `--summary`, which prints a line per connection of captures with
     /// hundreds of thousands of them: building Strings for each cell cost more than the model.
     static func appendDecimal(_ value: UInt64, width: Int = 1, to out: inout [UInt8]) {
+        // Digits are written right to left into a stack buffer, then appended in one call.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
         withUnsafeMutableBytes(of: &digits) { d in
-            var n = 0, v = value
-            repeat { d[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10); v /= 10; n += 1 } while v > 0
-            var missing = width - n
-            while missing > 0 { out.append(UInt8(ascii: "0")); missing -= 1 }
-            while n > 0 { n -= 1; out.append(d[n]) }
+            var n = d.count, v = value
+            repeat { n -= 1; d[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10); v /= 10 } while v > 0
+            let missing = width - (d.count - n)
+            if missing > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: missing)) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[n...]))
         }
     }
 

@@ -13,6 +13,9 @@ public enum SummaryRenderer {
         ("bytes s→c", 12, true), ("duration", 10, true), ("client ⇄ server", 0, false),
     ]
 
+    /// Padding, appended as a slice (contiguous: one copy, where `repeatElement` goes byte by byte).
+    private static let spaces = [UInt8](repeating: 0x20, count: 32)
+
     /// `columns` without the titles (reading a title would retain a String per cell).
     private static let layout: [(width: Int, right: Bool)] = columns.map { ($0.width, $0.right) }
 
@@ -36,11 +39,22 @@ public enum SummaryRenderer {
     /// connection of a multi-gigabyte capture, and building a String per cell (or per line)
     /// cost more than the whole connection model.
     public static func append(_ record: ConnectionRecord, source: String?, to b: inout [UInt8]) {
-        var start = b.count
-        Format.appendDecimal(UInt64(clamping: record.index), to: &b)
-        pad(from: start, column: 0, in: &b)
+        b.reserveCapacity(b.count + 192)
+        // Right-aligned cells are formatted into `cell` first, so their padding can go before them.
+        var cell: [UInt8] = []
+        cell.reserveCapacity(32)
+        func right(_ column: Int, _ format: (inout [UInt8]) -> Void) {
+            if column > 0 { _ = gutter(&b) }
+            cell.removeAll(keepingCapacity: true)
+            format(&cell)
+            let missing = layout[column].width - cell.count
+            if missing > 0 { b.append(contentsOf: spaces[..<min(missing, spaces.count)]) }
+            b.append(contentsOf: cell)
+        }
 
-        start = gutter(&b)
+        right(0) { Format.appendDecimal(UInt64(clamping: record.index), to: &$0) }
+
+        var start = gutter(&b)
         if record.teardown.midstream { b.append(contentsOf: "midstream-".utf8) }
         b.append(contentsOf: record.teardown.kind.rawValue.utf8)
         pad(from: start, column: 1, in: &b)
@@ -58,21 +72,10 @@ public enum SummaryRenderer {
         if record.history.isEmpty { b.append(UInt8(ascii: "-")) }
         pad(from: start, column: 4, ascii: ascii, in: &b)
 
-        start = gutter(&b)
-        Format.appendGrouped(UInt64(clamping: record.orig.packets + record.resp.packets), to: &b)
-        pad(from: start, column: 5, in: &b)
-
-        start = gutter(&b)
-        Format.appendGrouped(record.orig.payloadBytes, to: &b)
-        pad(from: start, column: 6, in: &b)
-
-        start = gutter(&b)
-        Format.appendGrouped(record.resp.payloadBytes, to: &b)
-        pad(from: start, column: 7, in: &b)
-
-        start = gutter(&b)
-        Format.appendSeconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6, to: &b)
-        pad(from: start, column: 8, in: &b)
+        right(5) { Format.appendGrouped(UInt64(clamping: record.orig.packets + record.resp.packets), to: &$0) }
+        right(6) { Format.appendGrouped(record.orig.payloadBytes, to: &$0) }
+        right(7) { Format.appendGrouped(record.resp.payloadBytes, to: &$0) }
+        right(8) { Format.appendSeconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6, to: &$0) }
 
         _ = gutter(&b)
         record.orig.endpoint.appendText(to: &b)
@@ -118,7 +121,7 @@ public enum SummaryRenderer {
         if c.right {
             b.insert(contentsOf: repeatElement(0x20, count: missing), at: start)
         } else {
-            b.append(contentsOf: repeatElement(0x20, count: missing))
+            b.append(contentsOf: spaces[..<min(missing, spaces.count)])
         }
     }
 

@@ -21,12 +21,13 @@ public struct Endpoint: Hashable, Comparable, Sendable, CustomStringConvertible 
         if address.isIPv6 { out.append(UInt8(ascii: "[")) }
         address.appendText(to: &out)
         if address.isIPv6 { out.append(UInt8(ascii: "]")) }
-        out.append(UInt8(ascii: ":"))
-        var divisor: UInt16 = 10_000
-        while divisor > 1 && port < divisor { divisor /= 10 }
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: port / divisor % 10))
-            divisor /= 10
+        var text: UInt64 = 0   // ":" and at most 5 digits, appended in one call
+        withUnsafeMutableBytes(of: &text) { t in
+            var n = t.count, p = port
+            repeat { n -= 1; t[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: p % 10); p /= 10 } while p > 0
+            n -= 1
+            t[n] = UInt8(ascii: ":")
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: t.bindMemory(to: UInt8.self)[n...]))
         }
     }
 }

@@ -87,12 +87,17 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     private static func appendDottedQuad(_ v: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 24, through: 0, by: -8) {
-            let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
-            if shift != 24 { out.append(UInt8(ascii: ".")) }
-            if octet >= 100 { out.append(UInt8(ascii: "0") + octet / 100) }
-            if octet >= 10 { out.append(UInt8(ascii: "0") + octet / 10 % 10) }
-            out.append(UInt8(ascii: "0") + octet % 10)
+        var text: (UInt64, UInt64) = (0, 0)   // at most 15 bytes, appended in one call
+        withUnsafeMutableBytes(of: &text) { t in
+            var n = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+                if shift != 24 { t[n] = UInt8(ascii: "."); n += 1 }
+                if octet >= 100 { t[n] = UInt8(ascii: "0") + octet / 100; n += 1 }
+                if octet >= 10 { t[n] = UInt8(ascii: "0") + octet / 10 % 10; n += 1 }
+                t[n] = UInt8(ascii: "0") + octet % 10; n += 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: t.bindMemory(to: UInt8.self)[..<n]))
         }
     }
 

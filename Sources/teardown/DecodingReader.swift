@@ -32,43 +32,41 @@ struct DecodedPacket {
 /// Reads and decodes a capture on a thread of its own while the caller's thread tracks
 /// connections: replay of one file uses both cores.
 ///
-/// libpcap's read plus the decoder cost about as much as the connection model and the output
-/// together, so a two-stage pipeline is the largest step toward libpcap's own speed that does
-/// not leave work undone. Packets travel in batches (a handoff per `batchSize` packets, not per
-/// packet) through a ring of `depth` slots; the batch arrays circulate between the two threads
-/// and are reused, so the steady state allocates nothing.
+/// libpcap's read plus the decoder cost about as much as the connection model, so a two-stage
+/// pipeline is the largest step toward libpcap's own speed that leaves no work undone. Packets
+/// travel through a `BatchPipe` in batches of `batchSize`, decoded straight into the batch.
 ///
-/// Order is kept: batches are consumed in the order they were filled, and a read error is
-/// delivered after every packet read before it.
+/// Order is kept: packets arrive in file order, and a read error is delivered after every
+/// packet read before it.
 final class DecodingReader: @unchecked Sendable {
-    static let batchSize = 1024
-    static let depth = 8
-
-    /// A slot of the ring. The producer owns it between `empty.wait()` and `filled.signal()`,
-    /// the consumer between `filled.wait()` and `empty.signal()`: the semaphores order every
-    /// access, so the slot needs no lock of its own.
-    private final class Slot {
-        var packets: ContiguousArray<DecodedPacket> = []
-        /// Set on the last batch: how the read ended.
-        var end: Result<ReadOutcome, Error>?
-    }
+    static let batchSize = 256
 
     private let source: PacketSource
-    private let slots: [Slot]
-    private let filled = DispatchSemaphore(value: 0)
-    private let empty = DispatchSemaphore(value: DecodingReader.depth)
+    private let pipe = BatchPipe<DecodedPacket>(depth: 4)
+    /// How the read ended; written by the reading thread before it sends the last batch, read
+    /// by the caller after receiving it (the pipe's semaphores order the two).
+    private var end: Result<ReadOutcome, Error> = .success(.endOfInput)
 
     init(source: PacketSource) {
         self.source = source
-        self.slots = (0..<DecodingReader.depth).map { _ in Slot() }
     }
 
     /// Reads the whole source, passing every packet to `body` in order on the calling thread
     /// while a second thread reads and decodes ahead. Returns how the read ended, or throws the
     /// read error after delivering every packet before it.
+    /// How far ahead `run` shows packets to its `ahead` callback: first for their flow's table
+    /// bucket, then, nearer, for their connection (see `ConnectionTracker.prefetchFlow`).
+    static let flowLookahead = 12
+    static let connectionLookahead = 6
+    enum Lookahead { case flow, connection }
+
+    /// `ahead` sees each packet twice before `body` does (`flowLookahead` and
+    /// `connectionLookahead` packets earlier, within a batch), to start loading what `body`
+    /// will need; it must change nothing.
     @discardableResult
-    func run(_ body: (UnsafePointer<DecodedPacket>) -> Void) throws -> ReadOutcome {
-        guard let thread = startProducer() else {
+    func run(ahead: (UnsafePointer<DecodedPacket>, Lookahead) -> Void = { _, _ in },
+             _ body: (UnsafePointer<DecodedPacket>) -> Void) throws -> ReadOutcome {
+        guard let thread = WorkerThread({ self.produce() }) else {
             // No second thread (a resource limit): the same work, on this thread alone.
             let linkType = source.linkType
             var p = DecodedPacket.empty
@@ -78,65 +76,40 @@ final class DecodingReader: @unchecked Sendable {
                 return true
             }
         }
-        defer { pthread_join(thread, nil) }
+        defer { thread.join() }
         var batch = ContiguousArray<DecodedPacket>()
         batch.reserveCapacity(DecodingReader.batchSize)
-        var next = 0
-        while true {
-            filled.wait()
-            let slot = slots[next]
-            next = (next + 1) % DecodingReader.depth
-            swap(&batch, &slot.packets)   // take the batch, leave an emptied array to refill
-            let end = slot.end
-            slot.end = nil
-            empty.signal()
+        var more = true
+        while more {
+            more = pipe.receive(into: &batch)
             batch.withUnsafeBufferPointer { packets in
                 guard let base = packets.baseAddress else { return }
-                for i in 0..<packets.count { body(base + i) }
+                let n = packets.count
+                for i in 0..<n {
+                    if i + DecodingReader.flowLookahead < n { ahead(base + i + DecodingReader.flowLookahead, .flow) }
+                    if i + DecodingReader.connectionLookahead < n {
+                        ahead(base + i + DecodingReader.connectionLookahead, .connection)
+                    }
+                    body(base + i)
+                }
             }
-            batch.removeAll(keepingCapacity: true)
-            if let end { return try end.get() }
         }
+        return try end.get()
     }
 
-    /// Starts the reading thread; nil if none could be started.
-    private func startProducer() -> pthread_t? {
-        let box = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { arg in
-            Unmanaged<DecodingReader>.fromOpaque(arg!).takeRetainedValue().produce()
-            return nil
-        }, box.toOpaque())
-        guard rc == 0 else {
-            box.release()
-            return nil
-        }
-        return t
-    }
-
-    /// The reading thread: fills slots in ring order until the source ends.
+    /// The reading thread: decodes into batches and sends them until the source ends.
     private func produce() {
         let linkType = source.linkType
         var batch = ContiguousArray<DecodedPacket>()
         batch.reserveCapacity(DecodingReader.batchSize)
-        var next = 0
-        func hand(_ end: Result<ReadOutcome, Error>?) {
-            empty.wait()
-            let slot = slots[next]
-            next = (next + 1) % DecodingReader.depth
-            swap(&batch, &slot.packets)   // give the batch, take back an emptied array
-            slot.end = end
-            filled.signal()
-            batch.removeAll(keepingCapacity: true)
-        }
-        let end: Result<ReadOutcome, Error> = Result {
+        end = Result {
             try source.read { packet in
                 batch.append(.empty)
                 batch[batch.count - 1].decode(packet, linkType: linkType)
-                if batch.count == DecodingReader.batchSize { hand(nil) }
+                if batch.count == DecodingReader.batchSize { pipe.send(&batch) }
                 return true
             }
         }
-        hand(end)
+        pipe.send(&batch, last: true)
     }
 }

@@ -248,9 +248,10 @@ enum ReplayPipeline {
             }
         }
         var held: [ConnectionRecord] = []
+        let printing = PrintingStage(printer: printer, source: label)
         let emit: (ConnectionRecord) -> Void = { record in
             result.connections += 1
-            if calls != nil { held.append(record) } else { printer.print(record, source: label) }
+            if calls != nil { held.append(record) } else { printing.print(record) }
         }
         defer {
             if let calls {
@@ -263,7 +264,13 @@ enum ReplayPipeline {
         var packets = 0, tcp = 0, notTCP = 0, fragments = 0, invalid = 0
         var readError: Error?
         do {
-            try DecodingReader(source: source).run { packet in
+            try DecodingReader(source: source).run(ahead: { packet, what in
+                guard case .tcp = packet.pointee.status else { return }
+                switch what {
+                case .flow: tracker.prefetchFlow(packet.pointee.segment)
+                case .connection: tracker.prefetchConnection(packet.pointee.segment)
+                }
+            }) { packet in
                 packets += 1
                 switch packet.pointee.status {
                 case .tcp:
@@ -292,6 +299,7 @@ enum ReplayPipeline {
         result.fragments = fragments
         result.invalid = invalid
         tracker.finish(emit: emit)
+        printing.finish()
         if let readError {
             Diagnostics.warning("\(readError); the \(result.packets) packets before it are reported")
         }

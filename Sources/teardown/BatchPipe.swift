@@ -1,0 +1,122 @@
+import Dispatch
+import TeardownModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A one-way, in-order channel of batches between two threads: a ring of `depth` slots guarded
+/// by two semaphores. The sender owns a slot between `empty.wait()` and `filled.signal()`, the
+/// receiver between `filled.wait()` and `empty.signal()`, so the semaphores order every access
+/// and the slots need no lock of their own.
+///
+/// Batches are swapped in and out of the slots, never copied: the arrays circulate between the
+/// two threads with their capacity, so a pipe in steady state allocates nothing. A handoff costs
+/// a semaphore pair per batch, not per element.
+final class BatchPipe<Element>: @unchecked Sendable {
+    private final class Slot {
+        var items = ContiguousArray<Element>()
+        var isLast = false
+    }
+
+    private let slots: [Slot]
+    private let filled = DispatchSemaphore(value: 0)
+    private let empty: DispatchSemaphore
+    private var sendIndex = 0      // touched by the sender only
+    private var receiveIndex = 0   // touched by the receiver only
+
+    init(depth: Int = 8) {
+        slots = (0..<max(1, depth)).map { _ in Slot() }
+        empty = DispatchSemaphore(value: slots.count)
+    }
+
+    /// Hands `batch` over (waiting while every slot is full) and leaves an emptied array, with
+    /// capacity, in its place. `last` marks the end of the stream.
+    func send(_ batch: inout ContiguousArray<Element>, last: Bool = false) {
+        empty.wait()
+        let slot = slots[sendIndex]
+        sendIndex = (sendIndex + 1) % slots.count
+        swap(&batch, &slot.items)
+        slot.isLast = last
+        filled.signal()
+        batch.removeAll(keepingCapacity: true)
+    }
+
+    /// Takes the next batch into `batch` (waiting for one), giving back the array `batch` held.
+    /// Returns false for the last batch of the stream.
+    func receive(into batch: inout ContiguousArray<Element>) -> Bool {
+        batch.removeAll(keepingCapacity: true)
+        filled.wait()
+        let slot = slots[receiveIndex]
+        receiveIndex = (receiveIndex + 1) % slots.count
+        swap(&batch, &slot.items)
+        let more = !slot.isLast
+        empty.signal()
+        return more
+    }
+}
+
+/// A joinable thread running `body` (pthreads, not Dispatch: the pipeline's stages block on each
+/// other, and a stage must never wait for a pool thread that is not free to run it).
+struct WorkerThread {
+    private let thread: pthread_t
+
+    /// Starts `body` on a new thread; nil when no thread could be made (a resource limit).
+    init?(_ body: @escaping () -> Void) {
+        final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+        let box = Unmanaged.passRetained(Box(body))
+        var t = pthread_t()
+        let rc = pthread_create(&t, nil, { arg in
+            Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
+            return nil
+        }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            return nil
+        }
+        thread = t
+    }
+
+    /// Waits for the thread to end.
+    func join() { pthread_join(thread, nil) }
+}
+
+/// Prints records on a thread of its own, in the order given: formatting a record's output
+/// (a summary line, a JSON object, a timeline) is taken off the thread that tracks connections.
+/// Records travel through a `BatchPipe` in batches of `batchSize`.
+final class PrintingStage {
+    static let batchSize = 256
+    private let printer: RecordPrinter
+    private let source: String
+    private let pipe = BatchPipe<ConnectionRecord>(depth: 4)
+    private var batch = ContiguousArray<ConnectionRecord>()
+    private var thread: WorkerThread?
+
+    /// Starts the printing thread for `printer`; records are labelled with `source`.
+    init(printer: RecordPrinter, source: String) {
+        self.printer = printer
+        self.source = source
+        batch.reserveCapacity(PrintingStage.batchSize)
+        thread = WorkerThread { [pipe] in
+            var records = ContiguousArray<ConnectionRecord>()
+            var more = true
+            while more {
+                more = pipe.receive(into: &records)
+                for r in records { printer.print(r, source: source) }
+            }
+        }
+    }
+
+    func print(_ record: ConnectionRecord) {
+        guard thread != nil else { return printer.print(record, source: source) }   // no thread: print here
+        batch.append(record)
+        if batch.count == PrintingStage.batchSize { pipe.send(&batch) }
+    }
+
+    /// Prints what is still queued and waits for the thread: the printer is the caller's again.
+    func finish() {
+        guard let t = thread else { return }
+        pipe.send(&batch, last: true)
+        t.join()
+        thread = nil
+    }
+}
