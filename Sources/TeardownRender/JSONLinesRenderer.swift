@@ -14,7 +14,17 @@ public enum JSONLinesRenderer {
 
     /// One connection as one line of JSON, without a trailing newline.
     public static func render(_ record: ConnectionRecord, source: String?, includeEvents: Bool) -> String {
-        var w = JSONWriter(capacity: 900 + (includeEvents ? record.events.count * 260 : 0))
+        var b: [UInt8] = []
+        append(record, source: source, includeEvents: includeEvents, to: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// Appends `render(_:source:includeEvents:)` (without a newline) to `b`: the bytes go
+    /// straight into the output buffer, with no String per line.
+    public static func append(_ record: ConnectionRecord, source: String?, includeEvents: Bool, to b: inout [UInt8]) {
+        b.reserveCapacity(b.count + 900 + (includeEvents ? record.events.count * 260 : 0))
+        var w = JSONWriter(appendingTo: &b)
+        defer { w.finish(into: &b) }
         w.beginObject()
         w.key("schema_version"); w.int(schemaVersion)
         if let source { w.key("file"); w.string(source) }
@@ -57,12 +67,11 @@ public enum JSONLinesRenderer {
             w.endArray()
         }
         w.endObject()
-        return w.string
     }
 
     static func side(_ s: SideSummary, into w: inout JSONWriter) {
         w.beginObject()
-        w.key("addr"); w.string(s.endpoint.address.description)
+        w.key("addr"); w.address(s.endpoint.address)
         w.key("port"); w.int(s.endpoint.port)
         w.key("packets"); w.int(s.packets)
         w.key("payload_bytes"); w.int(s.payloadBytes)

@@ -1,3 +1,5 @@
+import TeardownWire
+
 /// A minimal streaming JSON writer (RFC 8259) that appends UTF-8 bytes to one buffer.
 ///
 /// Built for one object per connection over millions of connections: keys are static
@@ -10,6 +12,12 @@ struct JSONWriter {
     private var needsComma = false
 
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// A writer that appends to `buffer`'s bytes, taking them over (no copy) until `finish`.
+    init(appendingTo buffer: inout [UInt8]) { swap(&bytes, &buffer) }
+
+    /// Hands the bytes back to the buffer given to `init(appendingTo:)`.
+    mutating func finish(into buffer: inout [UInt8]) { swap(&bytes, &buffer) }
 
     /// The document as a String (the bytes are valid UTF-8 by construction: every input
     /// was a Swift String, which is always valid UTF-8, and escapes are ASCII).
@@ -55,15 +63,17 @@ struct JSONWriter {
         let m = ns.magnitude
         digits(m / 1_000_000_000)
         bytes.append(UInt8(ascii: "."))
-        var fraction = m % 1_000_000_000
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 9))
-        var i = start + 8
-        while fraction > 0 && i >= start {
-            bytes[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
-            fraction /= 10
-            i -= 1
-        }
+        digits(m % 1_000_000_000, width: 9)
+        needsComma = true
+    }
+
+    /// An IP address as a JSON string (its text is digits, hex letters, `.` and `:`: nothing
+    /// to escape), written without a String in between.
+    mutating func address(_ a: IPAddress) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        a.appendText(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -106,19 +116,8 @@ struct JSONWriter {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    /// Decimal digits of `v`, written in place without a temporary String.
-    private mutating func digits(_ v: UInt64) {
-        var n = v
-        var count = 0
-        repeat { count += 1; n /= 10 } while n > 0
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
-        n = v
-        var i = start + count - 1
-        while n > 0 {
-            bytes[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: n % 10)
-            n /= 10
-            i -= 1
-        }
+    /// Decimal digits of `v`, at least `width` of them (zero-padded), without a String.
+    private mutating func digits(_ v: UInt64, width: Int = 1) {
+        Format.appendDecimal(v, width: width, to: &bytes)
     }
 }

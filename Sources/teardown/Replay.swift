@@ -118,7 +118,11 @@ final class RecordPrinter {
             }
             if let writer { writer.append(body) } else { body(&buffer) }
         } else if options.format == .json {
-            line(JSONLinesRenderer.render(record, source: source, includeEvents: !options.noEvents))
+            let body = { (b: inout [UInt8]) in
+                JSONLinesRenderer.append(record, source: source, includeEvents: !self.options.noEvents, to: &b)
+                b.append(0x0a)
+            }
+            if let writer { writer.append(body) } else { body(&buffer) }
         } else {
             if printed > 1 { line("") }
             write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
