@@ -38,9 +38,19 @@ final class CaptureSession: @unchecked Sendable {
         t.start()
     }
 
-    /// Stops after letting in-flight packets arrive; returns what was captured.
-    func stop(after ms: Int = 150) -> [StoredPacket] {
+    /// Stops once the capture has gone quiet: at least `ms` after the last call, then until no
+    /// packet has arrived for `quietMs` (at most 3 s in all). A fixed wait lost the last packets
+    /// (an RST drawn by close()) when the capture thread was descheduled on a loaded machine:
+    /// a stop ends the read loop without draining what the kernel still holds.
+    func stop(after ms: Int = 150, quietMs: Int = 100) -> [StoredPacket] {
         usleep(useconds_t(ms * 1000))
+        var last = -1, quietFor = 0, waited = ms
+        while quietFor < quietMs && waited < 3000 {
+            lock.lock(); let n = stored.count; lock.unlock()
+            if n == last { quietFor += 25 } else { quietFor = 0; last = n }
+            usleep(25_000)
+            waited += 25
+        }
         source.stop()
         _ = finished.wait(timeout: .now() + 5)
         lock.lock(); defer { lock.unlock() }
