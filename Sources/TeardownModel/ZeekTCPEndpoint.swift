@@ -95,7 +95,13 @@ struct ZeekTCPEndpoint: Sendable {
 
     /// `ToRelativeSeqSpace`.
     func relativeSeqSpace(_ seq: UInt32, wraps: UInt32) -> UInt64 {
-        Self.fullSeqSpace(seq, wraps: wraps) &- UInt64(bitPattern: startSeq)
+        Self.relativeSeqSpace(seq, wraps: wraps, start: startSeq)
+    }
+
+    /// `ToRelativeSeqSpace` given only the endpoint's `startSeq` (for callers holding the
+    /// endpoint `inout`, where passing it whole would copy it).
+    static func relativeSeqSpace(_ seq: UInt32, wraps: UInt32, start: Int64) -> UInt64 {
+        fullSeqSpace(seq, wraps: wraps) &- UInt64(bitPattern: start)
     }
 
     /// `NoDataAcked`: the peer acknowledged nothing beyond (possibly) the SYN.

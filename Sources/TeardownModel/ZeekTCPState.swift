@@ -355,7 +355,7 @@ extension ZeekTCPState.Session {
             if d < 0 { underflow = true }
             return UInt64(bitPattern: Int64(d))
         }
-        return ZeekTCPEndpoint.fullSeqSpace(curBase, wraps: wraps) &- UInt64(bitPattern: start)
+        return ZeekTCPEndpoint.relativeSeqSpace(curBase, wraps: wraps, start: start)
     }
 
     /// `Session::CheckHistory` via `TCP_Endpoint::CheckHistory`: adds the letter the first

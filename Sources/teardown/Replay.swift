@@ -107,22 +107,25 @@ final class RecordPrinter {
         if let writer { writer.write("\n") } else { buffer.append(0x0a) }
     }
 
+    /// A line whose bytes `body` appends straight to the output (no String in between).
+    private func line(_ body: (inout [UInt8]) -> Void) {
+        if let writer {
+            writer.append { body(&$0); $0.append(0x0a) }
+        } else {
+            body(&buffer)
+            buffer.append(0x0a)
+        }
+    }
+
     func print(_ record: ConnectionRecord, source: String) {
         printed += 1
         let label: String? = labelFiles ? source : nil
         if options.summary {
             tally.add(record)
-            let body = { (b: inout [UInt8]) in
-                SummaryRenderer.append(record, source: label, to: &b)
-                b.append(0x0a)
-            }
-            if let writer { writer.append(body) } else { body(&buffer) }
+            line { SummaryRenderer.append(record, source: label, to: &$0) }
         } else if options.format == .json {
-            let body = { (b: inout [UInt8]) in
-                JSONLinesRenderer.append(record, source: source, includeEvents: !self.options.noEvents, to: &b)
-                b.append(0x0a)
-            }
-            if let writer { writer.append(body) } else { body(&buffer) }
+            let includeEvents = !options.noEvents
+            line { JSONLinesRenderer.append(record, source: source, includeEvents: includeEvents, to: &$0) }
         } else {
             if printed > 1 { line("") }
             write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
