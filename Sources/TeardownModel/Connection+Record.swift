@@ -63,7 +63,7 @@ extension Connection {
         let o = summary(orig, peer: resp)
         let r = summary(resp, peer: orig)
         var rows: [TimelineEvent] = []
-        if var log = events {
+        if var log = events?.log {
             rows = log.finish()
             if log.droppedRows > 0 {
                 rows.append(.note(NoteEvent(time: end, side: nil,

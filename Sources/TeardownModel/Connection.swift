@@ -30,8 +30,8 @@ struct Connection {
     /// What the connection as a whole has shown so far (as opposed to each side's own state).
     var facts = Facts()
 
-    var events: EventLog?
-    /// `events != nil`, kept as a flag: testing the optional itself copies the log per packet.
+    var events: EventLogBox?
+    /// `events != nil`, kept as a flag.
     let recordsEvents: Bool
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
     var forgottenReason: String?
@@ -46,7 +46,7 @@ struct Connection {
         self.end = time
         self.firstPacketNumber = packetNumber
         self.lastPacketNumber = packetNumber
-        self.events = recordEvents ? EventLog() : nil
+        self.events = recordEvents ? EventLogBox() : nil
         self.recordsEvents = recordEvents
     }
 
@@ -154,7 +154,7 @@ struct Connection {
                                 rstValidity: step.rstValidity)
             let plain = step.transitions.isEmpty && step.notes.isEmpty && !step.retransmission
                 && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
-            events?.append(.packet(p), plain: plain)
+            events?.log.append(.packet(p), plain: plain)
         }
         return facts.isFinished && !wasFinished
     }
@@ -162,24 +162,41 @@ struct Connection {
     /// Per-packet scratch: what changed, for the timeline row.
     struct Step {
         let side: Side
-        let recording: Bool
         /// The segment's capture time and packet number (an ending RST records them).
         let time: Timestamp
         let packetNumber: Int
-        var transitions: [StateTransition] = []
-        var notes: [String] = []
+        /// The row's transitions and notes; nil when events are not recorded (then a step
+        /// holds no array, and there is nothing to release after every packet).
+        var log: Log?
         var retransmission = false
         var rstValidity: RSTValidity?
 
+        struct Log {
+            var transitions: [StateTransition] = []
+            var notes: [String] = []
+        }
+
+        init(side: Side, recording: Bool, time: Timestamp, packetNumber: Int) {
+            self.side = side
+            self.time = time
+            self.packetNumber = packetNumber
+            self.log = recording ? Log() : nil
+        }
+
+        var recording: Bool { log != nil }
+        var transitions: [StateTransition] { log?.transitions ?? [] }
+        var notes: [String] { log?.notes ?? [] }
+
+        /// Adds a note to the row (`text` is not evaluated when events are not recorded).
         mutating func note(_ text: @autoclosure () -> String) {
-            if recording { notes.append(text()) }
+            log?.notes.append(text())
         }
     }
 
     /// The one place where an endpoint's state changes.
     private static func move(_ t: inout SideTracker, _ who: Side, to new: TCPState, _ step: inout Step) {
         guard t.state != new else { return }
-        if step.recording { step.transitions.append(StateTransition(side: who, from: t.state, to: new)) }
+        step.log?.transitions.append(StateTransition(side: who, from: t.state, to: new))
         t.state = new
     }
 

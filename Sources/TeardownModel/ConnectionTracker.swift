@@ -47,6 +47,19 @@ public struct ConnectionTracker {
             if a < b { low = a; high = b } else { low = b; high = a }
         }
 
+        /// The key of endpoints already in order (`low < high`).
+        @inline(__always)
+        init(ordered low: Endpoint, _ high: Endpoint) {
+            self.low = low
+            self.high = high
+        }
+
+        /// The key of `seg`'s flow, ordered as `flow` says (no comparison).
+        @inline(__always)
+        init(_ seg: TCPSegment, _ flow: FlowHash) {
+            if flow.sourceIsLow { low = seg.source; high = seg.destination } else { low = seg.destination; high = seg.source }
+        }
+
         /// Equality compares the same fields, words first.
         static func == (a: FlowKey, b: FlowKey) -> Bool {
             a.low.address.low == b.low.address.low && a.high.address.low == b.high.address.low
@@ -105,33 +118,68 @@ public struct ConnectionTracker {
     /// Connections held whose ending is not complete (not those waiting out their linger).
     public var unfinishedConnections: Int { table.reduce(0) { $0 + (slots[$1.value].facts.isFinished ? 0 : 1) } }
 
-    /// Hints for a segment that `process` will be given soon: `prefetchFlow` starts loading the
-    /// table bucket its flow hashes to, `prefetchConnection` (called later, once that bucket has
-    /// had time to arrive) the connection it leads to. With 10,000 connections open, a packet's
-    /// connection is rarely in the core's own cache; a caller that reads ahead (replay does, a
-    /// few packets at a time) overlaps those misses with the work on the packets before it.
-    /// Neither changes anything.
-    public func prefetchFlow(_ seg: TCPSegment) {
-        table.prefetch(FlowKey(seg.source, seg.destination))
-    }
+    /// The hash function of this tracker's table, for a reading stage that fills in
+    /// `DecodedPacket.flow` ahead of `process(_:emit:)`.
+    public var flowHasher: FlowHasher { table.hasher }
 
-    /// See `prefetchFlow`.
-    public func prefetchConnection(_ seg: TCPSegment) {
-        if let slot = table[FlowKey(seg.source, seg.destination)] { slots.prefetch(slot) }
+    /// How far ahead `process(_:emit:)` starts loading what a packet will need: its flow's
+    /// table bucket `flowLookahead` packets ahead, then (once that bucket has had time to
+    /// arrive) its connection `connectionLookahead` packets ahead. With 10,000 connections
+    /// open, a packet's connection is rarely in the core's own cache; loading it while the
+    /// packets before it are worked on overlaps those misses with work.
+    static let flowLookahead = 12
+    static let connectionLookahead = 6
+
+    /// Feeds a batch of packets, in order; packets that are not TCP segments are skipped.
+    /// `flow` of every TCP packet must come from this tracker's `flowHasher`.
+    /// Connections whose reporting time has come are passed to `emit`.
+    ///
+    /// The same as `process(_:time:packetNumber:emit:)` on each segment, but the flow hashes
+    /// are computed already (on the reading thread, in replay), the memory each packet needs is
+    /// prefetched a few packets ahead, and segments are read where they lie in the batch.
+    public mutating func process(_ packets: UnsafeBufferPointer<DecodedPacket>, emit: (ConnectionRecord) -> Void) {
+        guard let base = packets.baseAddress else { return }
+        let n = packets.count
+        for i in 0..<n {
+            if i &+ Self.flowLookahead < n {
+                let q = base + i + Self.flowLookahead
+                if case .tcp = q.pointee.status { table.prefetch(hash: q.pointee.flow.value) }
+            }
+            if i &+ Self.connectionLookahead < n {
+                let q = base + i + Self.connectionLookahead
+                if case .tcp = q.pointee.status,
+                   let slot = table[FlowKey(q.pointee.segment, q.pointee.flow), hash: q.pointee.flow.value] {
+                    slots.prefetch(slot)
+                }
+            }
+            let p = base + i
+            if case .tcp = p.pointee.status {
+                process(p.pointee.segment, flow: p.pointee.flow, time: p.pointee.time,
+                        packetNumber: p.pointee.number, emit: emit)
+            }
+        }
     }
 
     /// Feeds one segment. Connections whose reporting time has come are passed to `emit`.
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
+        process(seg, flow: table.hasher.flow(of: seg), time: time, packetNumber: packetNumber, emit: emit)
+    }
+
+    @inline(__always)
+    private mutating func process(_ seg: TCPSegment, flow: FlowHash, time: Timestamp, packetNumber: Int,
+                                  emit: (ConnectionRecord) -> Void) {
         segmentsProcessed += 1
-        if finishedHead < finished.count { expire(before: time.nanoseconds, emit: emit) }
+        if finishedHead < finished.count && time.nanoseconds &- finished[finishedHead].at > configuration.linger {
+            expire(before: time.nanoseconds, emit: emit)
+        }
         if let last = lastSweep {
             if time.nanoseconds &- last >= sweepInterval { sweepIdle(now: time.nanoseconds, emit: emit) }
         } else {
             lastSweep = time.nanoseconds
         }
-        let key = FlowKey(seg.source, seg.destination)
-        guard let slot = table[key] else {
-            start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
+        let key = FlowKey(seg, flow)
+        guard let slot = table[key, hash: flow.value] else {
+            start(seg, key: key, hash: flow.value, time: time, packetNumber: packetNumber, emit: emit)
             return
         }
         switch slots[slot].process(seg, time: time, packetNumber: packetNumber) {
@@ -141,7 +189,7 @@ public struct ConnectionTracker {
             finished.append((key, slots[slot].index, time.nanoseconds))
         case .newIncarnation:
             report(key, emit: emit)
-            start(seg, key: key, time: time, packetNumber: packetNumber, emit: emit)
+            start(seg, key: key, hash: flow.value, time: time, packetNumber: packetNumber, emit: emit)
         }
     }
 
@@ -154,7 +202,8 @@ public struct ConnectionTracker {
         emit(slots[slot].record(forgottenReason: reason, recordNotes: configuration.recordNotes))
     }
 
-    private mutating func start(_ seg: TCPSegment, key: FlowKey, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
+    private mutating func start(_ seg: TCPSegment, key: FlowKey, hash: UInt64, time: Timestamp, packetNumber: Int,
+                                emit: (ConnectionRecord) -> Void) {
         // The originator is the SYN sender; otherwise Zeek's port heuristic decides (see ZeekRoles).
         let flip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
                                         destinationPort: seg.destination.port)
@@ -168,14 +217,14 @@ public struct ConnectionTracker {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
-            slots[slot] = c
+            slots[slot] = consume c
         } else {
-            slot = slots.append(c)
+            slot = slots.append(consume c)
         }
         if slots[slot].process(seg, from: flip ? .resp : .orig, time: time, packetNumber: packetNumber) {
             finished.append((key, index, time.nanoseconds))
         }
-        table.updateValue(slot, forKey: key)
+        table.updateValue(slot, forKey: key, hash: hash)
         if table.count > peakOpenConnections { peakOpenConnections = table.count }
         if table.count > configuration.maxConnections { evictLeastRecent(emit: emit) }
     }
@@ -280,11 +329,13 @@ struct SlotArray {
     func prefetch(_ i: Int) {
         let chunk = i >> Self.chunkShift
         guard chunk < chunks.count else { return }
-        chunks[chunk].withUnsafeBufferPointer { b in
-            let j = i & (Self.chunkSize - 1)
-            guard j < b.count, let base = b.baseAddress else { return }
-            let start = UnsafeRawPointer(base + j)
-            for offset in stride(from: 0, to: MemoryLayout<Connection>.size, by: 64) { ctd_prefetch(start + offset) }
+        chunks.withUnsafeBufferPointer { outer in
+            outer[chunk].withUnsafeBufferPointer { b in
+                let j = i & (Self.chunkSize - 1)
+                guard j < b.count, let base = b.baseAddress else { return }
+                let start = UnsafeRawPointer(base + j)
+                for offset in stride(from: 0, to: MemoryLayout<Connection>.size, by: 64) { ctd_prefetch(start + offset) }
+            }
         }
     }
 

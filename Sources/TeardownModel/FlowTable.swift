@@ -42,14 +42,13 @@ struct FlowTable: Sequence {
     }
 
     static let minimumCapacity = 16
-    private static let occupied: UInt64 = 1 << 63
 
     private var buckets: ContiguousArray<Bucket>
     /// `buckets.count - 1`; `buckets.count` is a power of two.
     private var mask: Int
-    private let seed: UInt64
-    /// When true, every key hashes to `seed` (tests: forces every flow into one cluster).
-    private let constantHash: Bool
+    /// The table's hash function (its seed); a reading stage that hashes segments ahead of the
+    /// tracker uses this same value (`ConnectionTracker.flowHasher`).
+    let hasher: FlowHasher
     /// The number of flows held.
     private(set) var count = 0
 
@@ -66,8 +65,7 @@ struct FlowTable: Sequence {
         while c < capacity { c <<= 1 }
         buckets = ContiguousArray(repeating: .empty, count: c)
         mask = c - 1
-        self.seed = seed
-        self.constantHash = constantHash
+        hasher = FlowHasher(seed: seed, constantHash: constantHash)
     }
 
     /// The number of buckets (a power of two).
@@ -75,27 +73,11 @@ struct FlowTable: Sequence {
 
     var isEmpty: Bool { count == 0 }
 
-    /// wyhash's mix: the two halves of the 128-bit product, xored.
+    /// The key's hash (see `FlowHasher`).
     @inline(__always)
-    private static func mum(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let p = a.multipliedFullWidth(by: b)
-        return p.high ^ p.low
-    }
+    func hash(_ k: Key) -> UInt64 { hasher.hash(k) }
 
-    /// The key's hash, top bit set (so it is never 0, the empty mark). Every field of the key
-    /// takes part: the four address words, both ports and both families (an IPv4 address and
-    /// the IPv6 address with the same low word differ only in the family bits).
-    @inline(__always)
-    func hash(_ k: Key) -> UInt64 {
-        if constantHash { return seed | Self.occupied }
-        let meta = UInt64(k.low.port) | UInt64(k.high.port) << 16
-            | (k.low.address.isIPv6 ? 1 << 32 : 0) | (k.high.address.isIPv6 ? 1 << 33 : 0)
-        let a = Self.mum(k.low.address.low ^ seed, k.high.address.low ^ 0xA076_1D64_78BD_642F)
-        let b = Self.mum(k.low.address.high ^ 0xE703_7ED1_A0B4_28DB, k.high.address.high ^ meta ^ seed)
-        return Self.mum(a ^ 0x8EBC_6AF0_9C88_C6E3, b ^ 0x5899_65CC_7537_4CC3) | Self.occupied
-    }
-
-    /// The bucket holding `key`, or nil.
+    /// The bucket holding `key`, whose hash is `h`, or nil.
     @inline(__always)
     private func find(_ key: Key, hash h: UInt64) -> Int? {
         buckets.withUnsafeBufferPointer { b in
@@ -109,23 +91,33 @@ struct FlowTable: Sequence {
         }
     }
 
-    /// Starts loading the bucket where a lookup of `key` begins (a hint; nothing is read).
+    /// Starts loading the bucket where a lookup of a key with hash `h` begins (a hint; nothing
+    /// is read).
     @inline(__always)
-    func prefetch(_ key: Key) {
-        let i = Int(truncatingIfNeeded: hash(key)) & mask
+    func prefetch(hash h: UInt64) {
+        let i = Int(truncatingIfNeeded: h) & mask
         buckets.withUnsafeBufferPointer { b in if let base = b.baseAddress { ctd_prefetch(base + i) } }
     }
 
     /// The value stored for `key`, or nil.
-    subscript(key: Key) -> Int? {
-        guard let i = find(key, hash: hash(key)) else { return nil }
-        return buckets[i].value
+    subscript(key: Key) -> Int? { self[key, hash: hash(key)] }
+
+    /// The value stored for `key`, whose hash (`hash(key)`, computed earlier) is `h`, or nil.
+    @inline(__always)
+    subscript(key: Key, hash h: UInt64) -> Int? {
+        guard let i = find(key, hash: h) else { return nil }
+        return buckets.withUnsafeBufferPointer { $0[i].value }
     }
 
     /// Stores `value` for `key`; returns the value it replaces, or nil if the key was new.
     @discardableResult
     mutating func updateValue(_ value: Int, forKey key: Key) -> Int? {
-        let h = hash(key)
+        updateValue(value, forKey: key, hash: hash(key))
+    }
+
+    /// `updateValue(_:forKey:)` for a key whose hash `h` was computed earlier.
+    @discardableResult
+    mutating func updateValue(_ value: Int, forKey key: Key, hash h: UInt64) -> Int? {
         if let i = find(key, hash: h) {
             let old = buckets[i].value
             buckets[i].value = value
@@ -163,7 +155,13 @@ struct FlowTable: Sequence {
     /// flow is still reachable from its home without crossing an empty bucket.
     @discardableResult
     mutating func removeValue(forKey key: Key) -> Int? {
-        guard let found = find(key, hash: hash(key)) else { return nil }
+        removeValue(forKey: key, hash: hash(key))
+    }
+
+    /// `removeValue(forKey:)` for a key whose hash `h` was computed earlier.
+    @discardableResult
+    mutating func removeValue(forKey key: Key, hash h: UInt64) -> Int? {
+        guard let found = find(key, hash: h) else { return nil }
         let mask = self.mask
         count -= 1
         return buckets.withUnsafeMutableBufferPointer { b in
@@ -208,4 +206,64 @@ struct FlowTable: Sequence {
     func makeIterator() -> Iterator { Iterator(buckets: buckets) }
 
     var underestimatedCount: Int { count }
+}
+
+/// The flow table's hash function, as a value a reading stage can hold: replay hashes each
+/// segment's flow on the thread that decodes it, so the tracking thread, the busier of the
+/// two, does not (`DecodedPacket.flow`, `ConnectionTracker.process(_:emit:)`).
+///
+/// The hash is three 64×64→128-bit multiplies folding the key's words (the "mum" mix of
+/// wyhash), seeded with a random value drawn once per table (see `FlowTable`).
+public struct FlowHasher: Sendable {
+    let seed: UInt64
+    /// When true, every key hashes to `seed` (tests: forces every flow into one cluster).
+    let constantHash: Bool
+    static let occupied: UInt64 = 1 << 63
+
+    /// wyhash's mix: the two halves of the 128-bit product, xored.
+    @inline(__always)
+    private static func mum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
+    }
+
+    /// The key's hash, top bit set (so it is never 0, the empty mark). Every field of the key
+    /// takes part: the four address words, both ports and both families (an IPv4 address and
+    /// the IPv6 address with the same low word differ only in the family bits).
+    @inline(__always)
+    func hash(_ k: ConnectionTracker.FlowKey) -> UInt64 {
+        if constantHash { return seed | Self.occupied }
+        // Ports and families go into the last multiply, apart from every address word: xored
+        // into an address word, a change of one port bit could cancel a change of the same
+        // bit in that word (flows p → [x:…] and p+1 → [x^1:…] collided for every seed).
+        let meta = UInt64(k.low.port) | UInt64(k.high.port) << 16
+            | (k.low.address.isIPv6 ? 1 << 32 : 0) | (k.high.address.isIPv6 ? 1 << 33 : 0)
+        let a = Self.mum(k.low.address.low ^ seed, k.high.address.low ^ 0xA076_1D64_78BD_642F)
+        let b = Self.mum(k.low.address.high ^ 0xE703_7ED1_A0B4_28DB, k.high.address.high ^ seed)
+        return Self.mum(a ^ meta ^ 0x8EBC_6AF0_9C88_C6E3, b ^ 0x5899_65CC_7537_4CC3) | Self.occupied
+    }
+
+    /// The flow `seg` belongs to, hashed: what the tracker needs to find its connection.
+    public func flow(of seg: TCPSegment) -> FlowHash {
+        flow(from: seg.source, to: seg.destination)
+    }
+
+    /// The flow of a segment from `source` to `destination`, hashed. (The endpoints are passed
+    /// alone, in registers: a caller holding the segment in memory it cannot prove unaliased
+    /// would copy all 131 bytes of it to pass the segment.)
+    public func flow(from source: Endpoint, to destination: Endpoint) -> FlowHash {
+        let sourceIsLow = source < destination
+        let key = ConnectionTracker.FlowKey(ordered: sourceIsLow ? source : destination,
+                                            sourceIsLow ? destination : source)
+        return FlowHash(value: hash(key), sourceIsLow: sourceIsLow)
+    }
+}
+
+/// A segment's flow as `FlowHasher` computed it: the hash of its direction-free key, and
+/// which of the segment's endpoints comes first in that key.
+public struct FlowHash: Sendable, Equatable {
+    public internal(set) var value: UInt64
+    public internal(set) var sourceIsLow: Bool
+    /// No flow (a packet that is not a TCP segment).
+    public static let none = FlowHash(value: 0, sourceIsLow: false)
 }

@@ -31,14 +31,21 @@ struct ZeekHistory: Sendable {
 
     var count: Int { inlineCount + spill.count }
 
+    /// The letters as a string, built in place (a history of up to 15 letters, nearly every
+    /// one, is a small string: no allocation at all).
     var string: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        let words = [inline.0, inline.1, inline.2]
-        for i in 0..<inlineCount {
-            bytes.append(UInt8(truncatingIfNeeded: words[i / 8] >> (UInt64(i % 8) * 8)))
+        String(unsafeUninitializedCapacity: count) { buffer in
+            var n = 0
+            for i in 0..<inlineCount {
+                let word = i < 8 ? inline.0 : i < 16 ? inline.1 : inline.2
+                buffer[n] = UInt8(truncatingIfNeeded: word >> (UInt64(i % 8) * 8))
+                n += 1
+            }
+            for byte in spill {
+                buffer[n] = byte
+                n += 1
+            }
+            return n
         }
-        bytes.append(contentsOf: spill)
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

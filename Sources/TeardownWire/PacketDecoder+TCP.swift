@@ -61,7 +61,13 @@ extension Packet {
         // Written field by field into `segment`, so the 131-byte value is never copied here.
         segment.options = TCPOptions()
         if reader.has(headerLength, at: start) {
-            if headerLength > TCPLayout.minimumLength {
+            if headerLength == TCPLayout.minimumLength &+ 12, let tsval = timestampsOnly(at: start &+ TCPLayout.minimumLength) {
+                // NOP, NOP, timestamps: what Linux puts on every segment after the handshake
+                // (RFC 7323 Appendix A's layout), read without walking the list. The general
+                // walk below gives the same options for these 12 bytes.
+                segment.options.timestampValue = tsval.value
+                segment.options.timestampEcho = tsval.echo
+            } else if headerLength > TCPLayout.minimumLength {
                 if let error = parseOptions(from: start &+ TCPLayout.minimumLength, to: start &+ headerLength,
                                             into: &segment.options) {
                     return .invalid(error)
@@ -84,6 +90,15 @@ extension Packet {
         segment.ipVersion = ip.ipVersion
         segment.hopLimit = ip.hopLimit
         return .tcp
+    }
+
+    /// The timestamps in 12 captured option bytes at `offset` when they are exactly NOP, NOP,
+    /// timestamps (kind 8, length 10); nil for any other layout.
+    @inline(__always)
+    func timestampsOnly(at offset: Int) -> (value: UInt32, echo: UInt32)? {
+        guard let head = reader.u32(at: offset), head == 0x0101_080A,
+              let value = reader.u32(at: offset &+ 4), let echo = reader.u32(at: offset &+ 8) else { return nil }
+        return (value, echo)
     }
 
     /// Parses the options in `[start, end)`, all of which were captured (RFC 9293 §3.2).

@@ -1,33 +1,10 @@
 import Dispatch
 import TeardownCapture
+import TeardownModel
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// One packet as the reading thread hands it to the tracking thread: decoded, with its time and
-/// number in the file. The segment is decoded straight into the batch and handed on from it by
-/// reference (a `DecodeResult.tcp` payload would be copied in and out: 131 bytes a packet).
-struct DecodedPacket {
-    var time: Timestamp
-    var number: Int
-    var status: DecodeStatus
-    /// Meaningful when `status == .tcp`.
-    var segment: TCPSegment
-
-    /// Decodes `packet` under `linkType` into `self`.
-    @inline(__always)
-    mutating func decode(_ packet: CapturedPacket, linkType: LinkType) {
-        time = packet.time
-        number = packet.number
-        status = PacketDecoder.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                                      into: &segment)
-    }
-
-    static var empty: DecodedPacket {
-        DecodedPacket(time: Timestamp(nanoseconds: 0), number: 0, status: .notTCP, segment: PacketDecoder.emptySegment)
-    }
-}
 
 /// Reads and decodes a capture on a thread of its own while the caller's thread tracks
 /// connections: replay of one file uses both cores.
@@ -39,40 +16,35 @@ struct DecodedPacket {
 /// Order is kept: packets arrive in file order, and a read error is delivered after every
 /// packet read before it.
 final class DecodingReader: @unchecked Sendable {
-    static let batchSize = 256
+    static let batchSize = 1024
 
     private let source: PacketSource
-    private let pipe = BatchPipe<DecodedPacket>(depth: 4)
+    private let hasher: FlowHasher
+    private let pipe = BatchPipe<DecodedPacket>(depth: 4, clearsBatches: false)
     /// How the read ended; written by the reading thread before it sends the last batch, read
     /// by the caller after receiving it (the pipe's semaphores order the two).
     private var end: Result<ReadOutcome, Error> = .success(.endOfInput)
 
-    init(source: PacketSource) {
+    /// A reader of `source` whose packets' flows are hashed with `hasher` (the tracker's own:
+    /// `ConnectionTracker.flowHasher`), so that hashing is done on the reading thread.
+    init(source: PacketSource, hasher: FlowHasher) {
         self.source = source
+        self.hasher = hasher
     }
 
-    /// Reads the whole source, passing every packet to `body` in order on the calling thread
-    /// while a second thread reads and decodes ahead. Returns how the read ended, or throws the
-    /// read error after delivering every packet before it.
-    /// How far ahead `run` shows packets to its `ahead` callback: first for their flow's table
-    /// bucket, then, nearer, for their connection (see `ConnectionTracker.prefetchFlow`).
-    static let flowLookahead = 12
-    static let connectionLookahead = 6
-    enum Lookahead { case flow, connection }
-
-    /// `ahead` sees each packet twice before `body` does (`flowLookahead` and
-    /// `connectionLookahead` packets earlier, within a batch), to start loading what `body`
-    /// will need; it must change nothing.
+    /// Reads the whole source, passing every packet to `body` in order, in batches, on the
+    /// calling thread while a second thread reads and decodes ahead. Returns how the read
+    /// ended, or throws the read error after delivering every packet before it.
     @discardableResult
-    func run(ahead: (UnsafePointer<DecodedPacket>, Lookahead) -> Void = { _, _ in },
-             _ body: (UnsafePointer<DecodedPacket>) -> Void) throws -> ReadOutcome {
+    func run(_ body: (UnsafeBufferPointer<DecodedPacket>) -> Void) throws -> ReadOutcome {
         guard let thread = WorkerThread({ self.produce() }) else {
             // No second thread (a resource limit): the same work, on this thread alone.
-            let linkType = source.linkType
+            let linkType = source.linkType, hasher = self.hasher
             var p = DecodedPacket.empty
             return try source.read { packet in
-                p.decode(packet, linkType: linkType)
-                withUnsafePointer(to: &p) { body($0) }
+                p.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+                         time: packet.time, number: packet.number, hasher: hasher)
+                withUnsafePointer(to: &p) { body(UnsafeBufferPointer(start: $0, count: 1)) }
                 return true
             }
         }
@@ -82,34 +54,36 @@ final class DecodingReader: @unchecked Sendable {
         var more = true
         while more {
             more = pipe.receive(into: &batch)
-            batch.withUnsafeBufferPointer { packets in
-                guard let base = packets.baseAddress else { return }
-                let n = packets.count
-                for i in 0..<n {
-                    if i + DecodingReader.flowLookahead < n { ahead(base + i + DecodingReader.flowLookahead, .flow) }
-                    if i + DecodingReader.connectionLookahead < n {
-                        ahead(base + i + DecodingReader.connectionLookahead, .connection)
-                    }
-                    body(base + i)
-                }
-            }
+            batch.withUnsafeBufferPointer { body($0) }
         }
         return try end.get()
     }
 
     /// The reading thread: decodes into batches and sends them until the source ends.
     private func produce() {
-        let linkType = source.linkType
+        let linkType = source.linkType, hasher = self.hasher
+        let size = DecodingReader.batchSize
+        // Batches stay full-length as they circulate (the pipe does not clear them): each
+        // packet is decoded over a stale one, in place, with no copy in or out. `n` counts
+        // the packets of this batch; the last batch is cut to `n` before it is sent.
         var batch = ContiguousArray<DecodedPacket>()
-        batch.reserveCapacity(DecodingReader.batchSize)
+        var n = 0
         end = Result {
             try source.read { packet in
-                batch.append(.empty)
-                batch[batch.count - 1].decode(packet, linkType: linkType)
-                if batch.count == DecodingReader.batchSize { pipe.send(&batch) }
+                if n == 0 && batch.count < size {
+                    batch.append(contentsOf: repeatElement(.empty, count: size - batch.count))
+                }
+                batch[n].decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+                                time: packet.time, number: packet.number, hasher: hasher)
+                n += 1
+                if n == size {
+                    pipe.send(&batch)
+                    n = 0
+                }
                 return true
             }
         }
+        batch.removeLast(batch.count - n)
         pipe.send(&batch, last: true)
     }
 }

@@ -271,31 +271,26 @@ enum ReplayPipeline {
         var packets = 0, tcp = 0, notTCP = 0, fragments = 0, invalid = 0
         var readError: Error?
         do {
-            try DecodingReader(source: source).run(ahead: { packet, what in
-                guard case .tcp = packet.pointee.status else { return }
-                switch what {
-                case .flow: tracker.prefetchFlow(packet.pointee.segment)
-                case .connection: tracker.prefetchConnection(packet.pointee.segment)
-                }
-            }) { packet in
-                packets += 1
-                switch packet.pointee.status {
-                case .tcp:
-                    tcp += 1
-                    tracker.process(packet.pointee.segment, time: packet.pointee.time,
-                                    packetNumber: packet.pointee.number, emit: emit)
-                case .notTCP:
-                    notTCP += 1
-                case .fragment:
-                    fragments += 1
-                case .unsupportedLinkType:
-                    invalid += 1
-                case .invalid(let e):
-                    invalid += 1
-                    if invalid <= shownProblems {
-                        Diagnostics.warning("\(label): packet \(packet.pointee.number): \(e)")
+            try DecodingReader(source: source, hasher: tracker.flowHasher).run { batch in
+                for i in batch.indices {   // indices, not elements: no copy of each packet
+                    switch batch[i].status {
+                    case .tcp:
+                        tcp += 1
+                    case .notTCP:
+                        notTCP += 1
+                    case .fragment:
+                        fragments += 1
+                    case .unsupportedLinkType:
+                        invalid += 1
+                    case .invalid(let e):
+                        invalid += 1
+                        if invalid <= shownProblems {
+                            Diagnostics.warning("\(label): packet \(batch[i].number): \(e)")
+                        }
                     }
                 }
+                packets += batch.count
+                tracker.process(batch, emit: emit)
             }
         } catch {
             readError = error

@@ -1,5 +1,6 @@
 import Testing
 import TeardownCapture
+import TeardownModel
 import TeardownWire
 @testable import teardown
 #if canImport(Glibc)
@@ -51,22 +52,55 @@ import Glibc
             return true
         }
         var piped: [(Int, Int64, DecodeResult)] = []
-        try DecodingReader(source: try PacketSource.openFile(path)).run { p in
-            let r: DecodeResult
-            switch p.pointee.status {
-            case .tcp: r = .tcp(p.pointee.segment)
-            case .notTCP: r = .notTCP
-            case .fragment: r = .fragment
-            case .unsupportedLinkType: r = .unsupportedLinkType(linkType)
-            case .invalid(let e): r = .invalid(e)
+        let hasher = ConnectionTracker().flowHasher
+        try DecodingReader(source: try PacketSource.openFile(path), hasher: hasher).run { batch in
+            for p in batch {
+                let r: DecodeResult
+                switch p.status {
+                case .tcp:
+                    r = .tcp(p.segment)
+                    #expect(p.flow == hasher.flow(of: p.segment), "packet \(p.number) of \(path)")
+                case .notTCP: r = .notTCP
+                case .fragment: r = .fragment
+                case .unsupportedLinkType: r = .unsupportedLinkType(linkType)
+                case .invalid(let e): r = .invalid(e)
+                }
+                piped.append((p.number, p.time.nanoseconds, r))
             }
-            piped.append((p.pointee.number, p.pointee.time.nanoseconds, r))
         }
         #expect(!direct.isEmpty)
         #expect(piped.count == direct.count)
         for (a, b) in zip(direct, piped) {
             #expect(a.0 == b.0 && a.1 == b.1 && a.2 == b.2, "packet \(a.0) of \(path)")
         }
+    }
+
+    /// The tracker's batch path (flows hashed on the reading thread, lookahead prefetching)
+    /// reports exactly what feeding it one segment at a time reports, with timelines and
+    /// notes on, on every capture in captures/real and captures/fixtures.
+    @Test(arguments: PipelineTests.captures)
+    func batchTrackingEqualsSegmentBySegmentTracking(_ path: String) throws {
+        let configuration = ConnectionTracker.Configuration(recordEvents: true, recordNotes: true)
+        var one = ConnectionTracker(configuration: configuration)
+        var expected: [ConnectionRecord] = []
+        let plain = try PacketSource.openFile(path)
+        let linkType = plain.linkType
+        try plain.read { p in
+            if case .tcp(let seg) = PacketDecoder.decode(p.bytes, linkType: linkType, originalLength: p.originalLength) {
+                one.process(seg, time: p.time, packetNumber: p.number) { expected.append($0) }
+            }
+            return true
+        }
+        one.finish { expected.append($0) }
+
+        var batched = ConnectionTracker(configuration: configuration)
+        var got: [ConnectionRecord] = []
+        try DecodingReader(source: try PacketSource.openFile(path), hasher: batched.flowHasher).run { batch in
+            batched.process(batch) { got.append($0) }
+        }
+        batched.finish { got.append($0) }
+        #expect(!expected.isEmpty || path.hasSuffix("/non-tcp.pcap"), "no connection in \(path)")
+        #expect(got == expected, "\(path)")
     }
 
     /// A file cut inside a record: every packet before the cut is delivered, then the error.
@@ -77,7 +111,9 @@ import Glibc
         #expect(throws: CaptureError.self) { try plain.read { _ in before += 1; return true } }
         var delivered = 0
         #expect(throws: CaptureError.self) {
-            try DecodingReader(source: try PacketSource.openFile(path)).run { _ in delivered += 1 }
+            try DecodingReader(source: try PacketSource.openFile(path), hasher: ConnectionTracker().flowHasher).run {
+                delivered += $0.count
+            }
         }
         #expect(before > 0)
         #expect(delivered == before)

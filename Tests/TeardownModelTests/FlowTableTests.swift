@@ -133,6 +133,31 @@ struct FlowTableTests {
 
     /// Growth keeps every flow; `removeAll` empties and releases; the table does not shrink on
     /// removal (a documented choice: it stays at its peak).
+    /// `FlowHasher.flow`, which replay computes on its reading thread, gives the hash the table
+    /// computes for the flow's key, the same for both directions of a flow, and says which
+    /// endpoint comes first in the key; segments of different flows in the pool get different
+    /// hashes.
+    @Test func flowHashMatchesTheTablesHashInBothDirections() {
+        var rng = SplitMix(state: 7)
+        let table = FlowTable(seed: 0x5EED)
+        var seen: [UInt64: Key] = [:]
+        for key in Self.keyPool(size: 500, rng: &rng) {
+            let forward = TCPSegment(source: key.low, destination: key.high, sequenceNumber: SequenceNumber(1),
+                                     acknowledgmentNumber: SequenceNumber(0), flags: .syn, window: 0, payloadLength: 0)
+            var backward = forward
+            backward.source = key.high
+            backward.destination = key.low
+            let f = table.hasher.flow(of: forward), b = table.hasher.flow(of: backward)
+            #expect(f.value == table.hash(key))
+            #expect(b.value == f.value)
+            #expect(f.sourceIsLow && !b.sourceIsLow)
+            #expect(Key(forward, f) == key && Key(backward, b) == key)
+            if let other = seen[f.value] { #expect(other == key, "two flows share hash \(f.value)") }
+            seen[f.value] = key
+        }
+        #expect(seen.count > 100)
+    }
+
     @Test func growsKeepsEntriesAndRemoveAllReleases() {
         var table = FlowTable(seed: 42)
         var keys: [Key] = []
