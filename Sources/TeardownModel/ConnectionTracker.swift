@@ -122,11 +122,13 @@ public struct ConnectionTracker {
     /// `DecodedPacket.flow` ahead of `process(_:emit:)`.
     public var flowHasher: FlowHasher { table.hasher }
 
-    /// How far ahead `process(_:emit:)` starts loading what a packet will need: its flow's
-    /// table bucket `flowLookahead` packets ahead, then (once that bucket has had time to
-    /// arrive) its connection `connectionLookahead` packets ahead. With 10,000 connections
+    /// How far ahead `process(_:emit:)` starts loading what a packet will need: the packet
+    /// itself `batchLookahead` packets ahead (replay's reading thread wrote it, on the other
+    /// core), its flow's table bucket `flowLookahead` ahead, then (once that bucket has had
+    /// time to arrive) its connection `connectionLookahead` ahead. With 10,000 connections
     /// open, a packet's connection is rarely in the core's own cache; loading it while the
     /// packets before it are worked on overlaps those misses with work.
+    static let batchLookahead = 20
     static let flowLookahead = 12
     static let connectionLookahead = 6
 
@@ -141,6 +143,11 @@ public struct ConnectionTracker {
         guard let base = packets.baseAddress else { return }
         let n = packets.count
         for i in 0..<n {
+            if i &+ Self.batchLookahead < n {
+                // The batch was written on the reading thread's core: its lines come from there.
+                let q = UnsafeRawPointer(base + i + Self.batchLookahead)
+                for offset in stride(from: 0, to: MemoryLayout<DecodedPacket>.size, by: 64) { ctd_prefetch(q + offset) }
+            }
             if i &+ Self.flowLookahead < n {
                 let q = base + i + Self.flowLookahead
                 if case .tcp = q.pointee.status { table.prefetch(hash: q.pointee.flow.value) }
@@ -324,19 +331,22 @@ struct SlotArray {
         _modify { yield &chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
     }
 
+    /// Where each chunk's elements start, for `prefetch`. A chunk never grows past the
+    /// capacity it is made with, so its storage stays put; only a copy of the whole array,
+    /// then mutated, would move it (the copy's prefetches would then load the original's
+    /// memory: a wasted hint, never a fault, as a prefetch cannot fault).
+    private var bases: [UnsafeRawPointer] = []
+
     /// Starts loading the connection in slot `i` into the cache (every line of it: a packet
-    /// touches most of a connection's kilobyte).
+    /// touches most of a connection). Reads the chunk's address from `bases`, not from
+    /// `chunks`: taking a chunk out of `chunks` retains it, an atomic operation that stalled
+    /// the tracking thread until the misses before it were served.
+    @inline(__always)
     func prefetch(_ i: Int) {
         let chunk = i >> Self.chunkShift
-        guard chunk < chunks.count else { return }
-        chunks.withUnsafeBufferPointer { outer in
-            outer[chunk].withUnsafeBufferPointer { b in
-                let j = i & (Self.chunkSize - 1)
-                guard j < b.count, let base = b.baseAddress else { return }
-                let start = UnsafeRawPointer(base + j)
-                for offset in stride(from: 0, to: MemoryLayout<Connection>.size, by: 64) { ctd_prefetch(start + offset) }
-            }
-        }
+        guard chunk < bases.count else { return }
+        let start = bases[chunk] + (i & (Self.chunkSize - 1)) &* MemoryLayout<Connection>.stride
+        for offset in stride(from: 0, to: MemoryLayout<Connection>.size, by: 64) { ctd_prefetch(start + offset) }
     }
 
     /// Adds a slot holding `c`; returns its index.
@@ -344,6 +354,7 @@ struct SlotArray {
         if count & (Self.chunkSize - 1) == 0 {
             var chunk: [Connection] = []
             chunk.reserveCapacity(Self.chunkSize)
+            chunk.withUnsafeBufferPointer { if let base = $0.baseAddress { bases.append(UnsafeRawPointer(base)) } }
             chunks.append(chunk)
         }
         chunks[chunks.count - 1].append(c)

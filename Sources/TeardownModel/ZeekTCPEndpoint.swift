@@ -127,7 +127,7 @@ struct ZeekTCPEndpoint: Sendable {
     }
 
     /// `is_clean` in TCP_Reassembler.cc.
-    var isClean: Bool { state == .established || (state == .closed && prevState == .established) }
+    @inline(__always) var isClean: Bool { state == .established || (state == .closed && prevState == .established) }
 }
 
 /// `Connection::ScaledHistoryEntry` with base 10: the letter is recorded at the 1st,
