@@ -1,0 +1,141 @@
+/// Writes bytes into memory lent to it for one rendering, and never past the end of it.
+///
+/// The line renderers run once per connection of captures with hundreds of thousands of them;
+/// appending to a `[UInt8]` field by field cost a uniqueness check, a capacity check and often
+/// a generic call per field. A cursor is three pointers: each write is one bounds check and a
+/// store or a `memcpy`. A write that does not fit sets `overflowed` and writes nothing; the
+/// owner of the memory then renders again with more room (`append(to:_:)` and
+/// `OutputWriter.render` do), so output is never cut and nothing traps.
+public struct ByteCursor {
+    let start: UnsafeMutablePointer<UInt8>
+    var position: UnsafeMutablePointer<UInt8>
+    let end: UnsafeMutablePointer<UInt8>
+    /// True once a write did not fit: what was written is incomplete and must be thrown away.
+    public private(set) var overflowed = false
+
+    /// A cursor at the start of `memory`; nil when it has no memory at all.
+    public init?(_ memory: UnsafeMutableRawBufferPointer) {
+        guard let base = memory.baseAddress else { return nil }
+        start = base.bindMemory(to: UInt8.self, capacity: memory.count)
+        position = start
+        end = start + memory.count
+    }
+
+    /// Bytes written so far.
+    public var count: Int { position - start }
+
+    /// Takes `n` bytes for the caller to fill, or returns nil (and records the overflow) when
+    /// they do not fit.
+    mutating func claim(_ n: Int) -> UnsafeMutablePointer<UInt8>? {
+        guard n >= 0, n <= end - position else { overflowed = true; return nil }
+        let p = position
+        position += n
+        return p
+    }
+
+    public mutating func write(_ byte: UInt8) {
+        guard position < end else { overflowed = true; return }
+        position.pointee = byte
+        position += 1
+    }
+
+    /// Two bytes (a gutter, `":`), with one bounds check.
+    public mutating func write(_ a: UInt8, _ b: UInt8) {
+        guard let p = claim(2) else { return }
+        p[0] = a
+        p[1] = b
+    }
+
+    public mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, let p = claim(bytes.count) else { return }
+        UnsafeMutableRawPointer(p).copyMemory(from: source, byteCount: bytes.count)
+    }
+
+    public mutating func write(_ text: StaticString) {
+        if text.hasPointerRepresentation {
+            write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        } else {
+            text.withUTF8Buffer { write(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// The UTF-8 of `text`, unchanged.
+    public mutating func write(_ text: String) {
+        text.withUTF8Bytes { write($0) }
+    }
+
+    public mutating func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    /// `n` spaces (none when `n` is not positive).
+    mutating func writeSpaces(_ n: Int) {
+        guard n > 0, let p = claim(n) else { return }
+        p.initialize(repeating: 0x20, count: n)
+    }
+
+    /// Moves what was written since `mark` right by `n` bytes and fills the gap with spaces:
+    /// right-aligns a cell whose width is known only once it is written.
+    mutating func insertSpaces(_ n: Int, at mark: Int) {
+        guard n > 0, mark >= 0, mark <= count, let p = claim(n) else { return }
+        let from = start + mark
+        let length = p - from
+        (from + n).moveInitialize(from: from, count: length)   // the regions may overlap
+        from.initialize(repeating: 0x20, count: n)
+    }
+
+    /// Unicode scalars written since `mark`: bytes that are not UTF-8 continuation bytes
+    /// (`0b10xxxxxx`), which is how `String.displayWidth` counts columns.
+    func scalarCount(since mark: Int) -> Int {
+        guard mark >= 0, mark <= count else { return 0 }
+        var n = 0
+        var p = start + mark
+        while p < position {
+            if p.pointee & 0xC0 != 0x80 { n += 1 }
+            p += 1
+        }
+        return n
+    }
+
+    /// The bytes written since `mark` (valid until the next write).
+    func written(since mark: Int) -> UnsafeBufferPointer<UInt8> {
+        guard mark >= 0, mark <= count else { return UnsafeBufferPointer(start: position, count: 0) }
+        return UnsafeBufferPointer(start: start + mark, count: position - (start + mark))
+    }
+
+    /// Renders with `body` and appends what it wrote to `bytes`: into a scratch buffer first,
+    /// twice the size and again whenever the body ran out of room.
+    public static func append(to bytes: inout [UInt8], initialCapacity: Int = 1024, _ body: (inout ByteCursor) -> Void) {
+        var capacity = max(initialCapacity, 64)
+        while true {
+            let done = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { memory -> Bool in
+                guard var cursor = ByteCursor(memory) else { return false }
+                body(&cursor)
+                if cursor.overflowed { return false }
+                bytes.append(contentsOf: cursor.written(since: 0))
+                return true
+            }
+            if done { return }
+            let (doubled, overflow) = capacity.multipliedReportingOverflow(by: 2)
+            guard !overflow else { return }   // more than half the address space: cannot happen
+            capacity = doubled
+        }
+    }
+
+    /// What `body` writes, as a String (the renderers write only valid UTF-8).
+    public static func string(initialCapacity: Int = 64, _ body: (inout ByteCursor) -> Void) -> String {
+        var bytes: [UInt8] = []
+        append(to: &bytes, initialCapacity: initialCapacity, body)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// Calls `body` with this string's UTF-8 bytes: in place for a native string, from a
+    /// contiguous copy otherwise.
+    func withUTF8Bytes(_ body: (UnsafeRawBufferPointer) -> Void) {
+        if utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) != nil { return }
+        var copy = self
+        copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+}
