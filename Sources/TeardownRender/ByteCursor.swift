@@ -48,7 +48,38 @@ public struct ByteCursor {
 
     public mutating func write(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, let p = claim(bytes.count) else { return }
-        UnsafeMutableRawPointer(p).copyMemory(from: source, byteCount: bytes.count)
+        ByteCursor.copy(bytes.count, from: source, to: UnsafeMutableRawPointer(p))
+    }
+
+    /// Copies `n` bytes. Most of what the renderers copy (keys, states, numbers, addresses) is
+    /// 16 bytes or less: that is done in line with at most two loads and two stores (which
+    /// may overlap each other), cheaper than a call to `memcpy`. Every load comes before any
+    /// store, so source and destination may overlap too.
+    @inline(__always)
+    static func copy(_ n: Int, from s: UnsafeRawPointer, to d: UnsafeMutableRawPointer) {
+        switch n {
+        case 8...16:
+            let head = s.loadUnaligned(as: UInt64.self)
+            let tail = s.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            d.storeBytes(of: head, as: UInt64.self)
+            d.storeBytes(of: tail, toByteOffset: n - 8, as: UInt64.self)
+        case 4..<8:
+            let head = s.loadUnaligned(as: UInt32.self)
+            let tail = s.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+            d.storeBytes(of: head, as: UInt32.self)
+            d.storeBytes(of: tail, toByteOffset: n - 4, as: UInt32.self)
+        case 1..<4:
+            let first = s.load(as: UInt8.self)
+            let middle = s.load(fromByteOffset: n / 2, as: UInt8.self)
+            let last = s.load(fromByteOffset: n - 1, as: UInt8.self)
+            d.storeBytes(of: first, as: UInt8.self)
+            d.storeBytes(of: middle, toByteOffset: n / 2, as: UInt8.self)
+            d.storeBytes(of: last, toByteOffset: n - 1, as: UInt8.self)
+        case 17...:
+            d.copyMemory(from: s, byteCount: n)   // memmove: overlap is allowed
+        default:
+            break
+        }
     }
 
     public mutating func write(_ text: StaticString) {
@@ -59,8 +90,8 @@ public struct ByteCursor {
         }
     }
 
-    /// The UTF-8 of `text`, unchanged.
-    public mutating func write(_ text: String) {
+    /// The UTF-8 of `text`, unchanged. (Labelled, so that a literal picks `StaticString`.)
+    public mutating func write(utf8 text: String) {
         text.withUTF8Bytes { write($0) }
     }
 
@@ -71,17 +102,42 @@ public struct ByteCursor {
     /// `n` spaces (none when `n` is not positive).
     mutating func writeSpaces(_ n: Int) {
         guard n > 0, let p = claim(n) else { return }
-        p.initialize(repeating: 0x20, count: n)
+        ByteCursor.fillSpaces(n, at: UnsafeMutableRawPointer(p))
     }
 
     /// Moves what was written since `mark` right by `n` bytes and fills the gap with spaces:
     /// right-aligns a cell whose width is known only once it is written.
     mutating func insertSpaces(_ n: Int, at mark: Int) {
         guard n > 0, mark >= 0, mark <= count, let p = claim(n) else { return }
-        let from = start + mark
-        let length = p - from
-        (from + n).moveInitialize(from: from, count: length)   // the regions may overlap
-        from.initialize(repeating: 0x20, count: n)
+        let from = UnsafeMutableRawPointer(start + mark)
+        ByteCursor.copy(UnsafeMutableRawPointer(p) - from, from: from, to: from + n)   // regions overlap
+        ByteCursor.fillSpaces(n, at: from)
+    }
+
+    /// Column padding is short (at most 32 spaces): a few 8-, 4-, 2- or 1-byte stores, which
+    /// may overlap each other, rather than a loop (which the compiler turns into `memset`).
+    @inline(__always)
+    private static func fillSpaces(_ n: Int, at d: UnsafeMutableRawPointer) {
+        switch n {
+        case 8...32:
+            let eight: UInt64 = 0x2020_2020_2020_2020
+            d.storeBytes(of: eight, as: UInt64.self)
+            if n > 16 { d.storeBytes(of: eight, toByteOffset: 8, as: UInt64.self) }
+            if n > 24 { d.storeBytes(of: eight, toByteOffset: 16, as: UInt64.self) }
+            d.storeBytes(of: eight, toByteOffset: n - 8, as: UInt64.self)
+        case 4..<8:
+            d.storeBytes(of: 0x2020_2020 as UInt32, as: UInt32.self)
+            d.storeBytes(of: 0x2020_2020 as UInt32, toByteOffset: n - 4, as: UInt32.self)
+        case 2..<4:
+            d.storeBytes(of: 0x2020 as UInt16, as: UInt16.self)
+            d.storeBytes(of: 0x2020 as UInt16, toByteOffset: n - 2, as: UInt16.self)
+        case 1:
+            d.storeBytes(of: 0x20 as UInt8, as: UInt8.self)
+        case 33...:
+            d.initializeMemory(as: UInt8.self, repeating: 0x20, count: n)
+        default:
+            break
+        }
     }
 
     /// Unicode scalars written since `mark`: bytes that are not UTF-8 continuation bytes

@@ -79,15 +79,39 @@ enum Format {
 extension ByteCursor {
     /// `value` in decimal, at least `width` digits (zero-padded).
     mutating func writeDecimal(_ value: UInt64, width: Int = 1) {
+        if value < 10 && width <= 1 {   // most counts in a line: one digit
+            write(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
         var digits = 1
         var rest = value
-        while rest >= 10 { rest /= 10; digits += 1 }
+        while rest >= 100 { rest /= 100; digits &+= 2 }
+        if rest >= 10 { digits &+= 1 }
         let length = max(digits, width)
         guard let p = claim(length) else { return }
-        // Right to left: the last digit first.
+        // Right to left, two digits at a time from the table `00` `01` … `99`.
+        let pairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899
+            """
+        let table = UnsafeRawPointer(pairs.utf8Start)
         var i = length, v = value
-        repeat { i -= 1; p[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10); v /= 10 } while v > 0
-        while i > 0 { i -= 1; p[i] = UInt8(ascii: "0") }
+        while v >= 100 {
+            let pair = Int(truncatingIfNeeded: v % 100) &* 2
+            v /= 100
+            i &-= 2
+            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        }
+        if v >= 10 {
+            i &-= 2
+            let pair = Int(truncatingIfNeeded: v) &* 2
+            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        } else {
+            i &-= 1
+            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v)
+        }
+        while i > 0 { i &-= 1; p[i] = UInt8(ascii: "0") }
     }
 
     /// `value` in decimal with thousands separators: `1234567` → `1,234,567`.

@@ -66,15 +66,15 @@ public enum SummaryRenderer {
 
             start = gutter(&c)
             if record.teardown.midstream { c.write("midstream-") }
-            c.write(record.teardown.kind.rawValue)
+            c.write(utf8: record.teardown.kind.rawValue)
             pad(from: start, column: 1, &c)
 
             start = gutter(&c)
-            c.write(record.closedBy?.role ?? "-")
+            c.write(utf8: record.closedBy?.role ?? "-")
             pad(from: start, column: 2, &c)
 
             start = gutter(&c)
-            c.write(record.connState.rawValue)
+            c.write(utf8: record.connState.rawValue)
             pad(from: start, column: 3, &c)
 
             start = gutter(&c)
@@ -115,7 +115,7 @@ public enum SummaryRenderer {
         ByteCursor.string { c in
             for (i, cell) in cells.enumerated() {
                 let start = i > 0 ? gutter(&c) : c.count
-                c.write(cell)
+                c.write(utf8: cell)
                 if layout.indices.contains(i) { pad(from: start, to: layout[i], ascii: false, &c) }
             }
         }
@@ -152,7 +152,7 @@ public enum SummaryRenderer {
             for b in bytes where b < 0x20 || b >= 0x7F { ascii = false; break }
             if ascii { c.write(bytes) }
         }
-        if !ascii { c.write(text.terminalSafe) }
+        if !ascii { c.write(utf8: text.terminalSafe) }
         return ascii
     }
 }

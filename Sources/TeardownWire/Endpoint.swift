@@ -24,8 +24,7 @@ public struct Endpoint: Hashable, Comparable, Sendable, CustomStringConvertible 
     /// printed once per connection of captures with hundreds of thousands of them.
     public func withText(_ body: (UnsafeRawBufferPointer) -> Void) {
         // `[`, the address, `]:` and at most 5 digits: 47 bytes at most.
-        var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &text) { t in
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { t in
             var n = 0
             if address.isIPv6 { t[n] = UInt8(ascii: "["); n += 1 }
             n += address.writeText(into: UnsafeMutableRawBufferPointer(rebasing: t[n...]))

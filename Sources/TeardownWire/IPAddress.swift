@@ -47,8 +47,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Calls `body` with `description` as UTF-8, formatted on the stack (no String, no heap):
     /// renderers call this for every connection of captures with hundreds of thousands of them.
     public func withText(_ body: (UnsafeRawBufferPointer) -> Void) {
-        var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &text) { t in
+        withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { t in
             let n = writeText(into: t)
             body(UnsafeRawBufferPointer(rebasing: t[..<n]))
         }

@@ -122,17 +122,32 @@ final class RecordPrinter {
     }
 
     func print(_ record: ConnectionRecord, source: String) {
-        printed += 1
+        print(CollectionOfOne(record), source: source)
+    }
+
+    /// Prints `records`, in order. A batch at a time: the file's renderer is looked up once,
+    /// and each record is read where it lies rather than copied out.
+    func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
         if summary {
-            tally.add(record)
             let renderer = summaryRenderer(for: source)
-            line { renderer.write(record, to: &$0) }
+            var tally = TeardownTally()
+            swap(&tally, &self.tally)   // counted in a local: no access check per record
+            for i in records.indices {
+                tally.add(records[i])
+                line { renderer.write(records[i], to: &$0) }
+            }
+            swap(&tally, &self.tally)
+            printed += records.count
         } else if json {
             let renderer = jsonRenderer(for: source)
-            line { renderer.write(record, to: &$0) }
+            for i in records.indices { line { renderer.write(records[i], to: &$0) } }
+            printed += records.count
         } else {
-            if printed > 1 { line("") }
-            write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
+            for record in records {
+                printed += 1
+                if printed > 1 { line("") }
+                write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
+            }
         }
     }
 
