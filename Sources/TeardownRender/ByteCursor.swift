@@ -46,6 +46,7 @@ public struct ByteCursor {
         p[1] = b
     }
 
+    @inline(__always)
     public mutating func write(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, let p = claim(bytes.count) else { return }
         ByteCursor.copy(bytes.count, from: source, to: UnsafeMutableRawPointer(p))
@@ -117,24 +118,28 @@ public struct ByteCursor {
     /// Column padding is short (at most 32 spaces): a few 8-, 4-, 2- or 1-byte stores, which
     /// may overlap each other, rather than a loop (which the compiler turns into `memset`).
     @inline(__always)
-    private static func fillSpaces(_ n: Int, at d: UnsafeMutableRawPointer) {
+    static func fillSpaces(_ n: Int, at d: UnsafeMutableRawPointer) { fill(n, with: 0x20, at: d) }
+
+    /// `n` copies of `byte` at `d`, as `fillSpaces` writes them.
+    @inline(__always)
+    static func fill(_ n: Int, with byte: UInt8, at d: UnsafeMutableRawPointer) {
+        let eight = UInt64(byte) &* 0x0101_0101_0101_0101
         switch n {
         case 8...32:
-            let eight: UInt64 = 0x2020_2020_2020_2020
             d.storeBytes(of: eight, as: UInt64.self)
             if n > 16 { d.storeBytes(of: eight, toByteOffset: 8, as: UInt64.self) }
             if n > 24 { d.storeBytes(of: eight, toByteOffset: 16, as: UInt64.self) }
             d.storeBytes(of: eight, toByteOffset: n - 8, as: UInt64.self)
         case 4..<8:
-            d.storeBytes(of: 0x2020_2020 as UInt32, as: UInt32.self)
-            d.storeBytes(of: 0x2020_2020 as UInt32, toByteOffset: n - 4, as: UInt32.self)
+            d.storeBytes(of: UInt32(truncatingIfNeeded: eight), as: UInt32.self)
+            d.storeBytes(of: UInt32(truncatingIfNeeded: eight), toByteOffset: n - 4, as: UInt32.self)
         case 2..<4:
-            d.storeBytes(of: 0x2020 as UInt16, as: UInt16.self)
-            d.storeBytes(of: 0x2020 as UInt16, toByteOffset: n - 2, as: UInt16.self)
+            d.storeBytes(of: UInt16(truncatingIfNeeded: eight), as: UInt16.self)
+            d.storeBytes(of: UInt16(truncatingIfNeeded: eight), toByteOffset: n - 2, as: UInt16.self)
         case 1:
-            d.storeBytes(of: 0x20 as UInt8, as: UInt8.self)
+            d.storeBytes(of: byte, as: UInt8.self)
         case 33...:
-            d.initializeMemory(as: UInt8.self, repeating: 0x20, count: n)
+            d.initializeMemory(as: UInt8.self, repeating: byte, count: n)
         default:
             break
         }

@@ -114,6 +114,26 @@ extension ByteCursor {
         while i > 0 { i &-= 1; p[i] = UInt8(ascii: "0") }
     }
 
+    /// The last `count` decimal digits of `value`, zeros included: `(1500, 6)` → `001500`.
+    /// For fractions, which the caller keeps below 10^`count`: no digits to count first.
+    mutating func writeDigits(_ value: UInt64, exactly count: Int) {
+        guard count > 0, let p = claim(count) else { return }
+        let pairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899
+            """
+        let table = UnsafeRawPointer(pairs.utf8Start)
+        var i = count, v = value
+        while i >= 2 {
+            let pair = Int(truncatingIfNeeded: v % 100) &* 2
+            v /= 100
+            i &-= 2
+            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        }
+        if i == 1 { p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10) }
+    }
+
     /// `value` in decimal with thousands separators: `1234567` → `1,234,567`.
     mutating func writeGrouped(_ value: UInt64) {
         guard value >= 1000 else { writeDecimal(value); return }
@@ -136,7 +156,7 @@ extension ByteCursor {
         writeDecimal(scaled / perSecond)
         if decimals > 0 {
             write(UInt8(ascii: "."))
-            writeDecimal(scaled % perSecond, width: decimals)
+            writeDigits(scaled % perSecond, exactly: decimals)
         }
     }
 }

@@ -83,7 +83,7 @@ struct JSONWriter {
         let m = ns.magnitude
         out.writeDecimal(m / 1_000_000_000)
         out.write(UInt8(ascii: "."))
-        out.writeDecimal(m % 1_000_000_000, width: 9)
+        out.writeDigits(m % 1_000_000_000, exactly: 9)
         needsComma = true
     }
 
@@ -136,19 +136,29 @@ struct JSONWriter {
     /// is exact about whether *some* byte matches, which is all this asks.
     static func needsEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let base = bytes.baseAddress else { return false }
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
-        let quotes = ones &* 0x22, backslashes = ones &* 0x5C
         let n = bytes.count
-        var i = 0
-        while n - i >= 8 {
-            let w = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        @inline(__always) func matches(_ w: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
             let control = (w &- ones &* 0x20) & ~w
-            let q = w ^ quotes, bs = w ^ backslashes
+            let q = w ^ (ones &* 0x22), bs = w ^ (ones &* 0x5C)
             let quote = (q &- ones) & ~q
             let backslash = (bs &- ones) & ~bs
-            if (control | quote | backslash) & highs != 0 { return true }
-            i &+= 8
+            return (control | quote | backslash) & 0x8080_8080_8080_8080 != 0
         }
+        if n >= 8 {
+            var i = 0
+            while n - i > 8 {
+                if matches(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
+                i &+= 8
+            }
+            return matches(base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))   // may overlap
+        }
+        if n >= 4 {   // two 4-byte loads, which may overlap, as one word
+            let low = UInt64(base.loadUnaligned(as: UInt32.self))
+            let high = UInt64(base.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            return matches(low | high << 32)
+        }
+        var i = 0
         while i < n {
             let b = base.load(fromByteOffset: i, as: UInt8.self)
             if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return true }

@@ -84,7 +84,7 @@ struct FastPathTests {
     /// Every byte value, in every lane of the 8-byte scan and in the tail after it, against
     /// RFC 8259 §7's rule (below U+0020, quotation mark, reverse solidus), on backgrounds of
     /// ASCII and of high (UTF-8) bytes, where a borrow between lanes could mislead the scan.
-    @Test(arguments: [1, 7, 8, 9, 15, 16, 17, 24])
+    @Test(arguments: [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24])
     func needsEscape_matchesTheRule(_ length: Int) {
         for background in [UInt8(ascii: "a"), 0x80, 0xE2, 0xFF, 0x20] {
             var bytes = [UInt8](repeating: background, count: length)
@@ -115,6 +115,22 @@ struct FastPathTests {
         #expect(ByteCursor.string { $0.writeDecimal(1234, width: 2) } == "1234")
         #expect(ByteCursor.string { $0.writeDecimal(0, width: 9) } == "000000000")
         #expect(ByteCursor.string { $0.writeDecimal(42, width: -5) } == "42")
+    }
+
+    /// Fixed-width fractions: the last `count` digits, zeros kept, against `String` padded by hand.
+    @Test func writeDigits_isZeroPaddedToExactlyTheCount() {
+        var v: UInt64 = 0
+        for count in 1...19 {
+            var limit: UInt64 = 1
+            for _ in 0..<count { limit *= 10 }
+            for value in [0, 1, 9, 10, 99, limit / 10, limit / 10 + 7, limit - 1, v % limit] where value < limit {
+                let text = String(value)
+                let expected = String(repeating: "0", count: count - text.count) + text
+                #expect(ByteCursor.string { $0.writeDigits(value, exactly: count) } == expected)
+            }
+            v = v &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407   // Knuth's MMIX LCG
+        }
+        #expect(ByteCursor.string { $0.writeDigits(5, exactly: 0) } == "")
     }
 
     /// Short copies of every length up to 40 (the in-line loads and stores, then `memcpy`),
