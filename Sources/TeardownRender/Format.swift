@@ -6,7 +6,7 @@ import TeardownWire
 /// the nanoseconds a capture recorded are the nanoseconds printed.
 enum Format {
     /// `1234567` → `1,234,567`.
-    static func grouped(_ value: UInt64) -> String { text { appendGrouped(value, to: &$0) } }
+    static func grouped(_ value: UInt64) -> String { text { $0.writeGrouped(value) } }
 
     /// Signed variant: `-1234` → `-1,234`.
     static func grouped(_ value: Int64) -> String {
@@ -15,36 +15,8 @@ enum Format {
 
     static func grouped(_ value: Int) -> String { grouped(Int64(value)) }
 
-    /// The bytes `body` appends, as a String.
-    @inline(__always) static func text(_ body: (inout [UInt8]) -> Void) -> String {
-        var b: [UInt8] = []
-        b.reserveCapacity(32)
-        body(&b)
-        return String(decoding: b, as: UTF8.self)
-    }
-
-    /// Appends `value` in decimal, at least `width` digits (zero-padded). The byte-level
-    /// formatters below serve `--summary`, which prints a line per connection of captures with
-    /// hundreds of thousands of them: building Strings for each cell cost more than the model.
-    static func appendDecimal(_ value: UInt64, width: Int = 1, to out: inout [UInt8]) {
-        // Digits are written right to left into a stack buffer, then appended in one call.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
-        withUnsafeMutableBytes(of: &digits) { d in
-            var n = d.count, v = value
-            repeat { n -= 1; d[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: v % 10); v /= 10 } while v > 0
-            let missing = width - (d.count - n)
-            if missing > 0 { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: missing)) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: d.bindMemory(to: UInt8.self)[n...]))
-        }
-    }
-
-    /// Appends `value` in decimal with thousands separators: `1234567` → `1,234,567`.
-    static func appendGrouped(_ value: UInt64, to out: inout [UInt8]) {
-        guard value >= 1000 else { appendDecimal(value, to: &out); return }
-        appendGrouped(value / 1000, to: &out)
-        out.append(UInt8(ascii: ","))
-        appendDecimal(value % 1000, width: 3, to: &out)
-    }
+    /// The bytes `body` writes, as a String.
+    static func text(_ body: (inout ByteCursor) -> Void) -> String { ByteCursor.string(body) }
 
     /// `a - b` in nanoseconds, clamped instead of trapping on absurd timestamps.
     static func difference(_ a: Timestamp, _ b: Timestamp) -> Int64 {
@@ -56,29 +28,11 @@ enum Format {
     /// Seconds with exactly `decimals` fraction digits (0...9), rounded half away from zero.
     /// `seconds(nanoseconds: 1_500_000, decimals: 6)` → `0.001500`.
     static func seconds(nanoseconds: Int64, decimals: Int) -> String {
-        text { appendSeconds(nanoseconds: nanoseconds, decimals: decimals, to: &$0) }
-    }
-
-    /// Appends `seconds(nanoseconds:decimals:)`.
-    static func appendSeconds(nanoseconds: Int64, decimals: Int, to out: inout [UInt8]) {
-        let decimals = min(max(decimals, 0), 9)
-        var unit: UInt64 = 1
-        for _ in 0..<(9 - decimals) { unit *= 10 }
-        let magnitude = nanoseconds.magnitude
-        // magnitude <= 2^63, so adding at most 5e8 cannot overflow a UInt64.
-        let scaled = (magnitude + unit / 2) / unit
-        var perSecond: UInt64 = 1
-        for _ in 0..<decimals { perSecond *= 10 }
-        if nanoseconds < 0 && scaled != 0 { out.append(UInt8(ascii: "-")) }
-        appendDecimal(scaled / perSecond, to: &out)
-        if decimals > 0 {
-            out.append(UInt8(ascii: "."))
-            appendDecimal(scaled % perSecond, width: decimals, to: &out)
-        }
+        text { $0.writeSeconds(nanoseconds: nanoseconds, decimals: decimals) }
     }
 
     /// `n` in decimal, left-padded with zeros to `width`.
-    static func zeroPadded(_ n: UInt64, width: Int) -> String { text { appendDecimal(n, width: width, to: &$0) } }
+    static func zeroPadded(_ n: UInt64, width: Int) -> String { text { $0.writeDecimal(n, width: width) } }
 
     /// A call's duration in the unit that reads best: `850 ns`, `12 µs`, `1.234 ms`, `2.000000 s`.
     static func duration(nanoseconds ns: Int64) -> String {
@@ -116,6 +70,94 @@ enum Format {
         func two(_ v: Int64) -> String { zeroPadded(UInt64(v), width: 2) }
         return "\(year)-\(two(month))-\(two(day)) \(two(sod / 3600)):\(two(sod % 3600 / 60)):\(two(sod % 60))."
             + zeroPadded(UInt64(sub) / 1_000, width: 6) + " UTC"
+    }
+}
+
+/// The byte-level formatters: `--summary` and JSON Lines print a line per connection of
+/// captures with hundreds of thousands of them, and building Strings for each cell cost more
+/// than the connection model.
+extension ByteCursor {
+    /// `value` in decimal, at least `width` digits (zero-padded).
+    mutating func writeDecimal(_ value: UInt64, width: Int = 1) {
+        if value < 10 && width <= 1 {   // most counts in a line: one digit
+            write(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
+            return
+        }
+        var digits = 1
+        var rest = value
+        while rest >= 100 { rest /= 100; digits &+= 2 }
+        if rest >= 10 { digits &+= 1 }
+        let length = max(digits, width)
+        guard let p = claim(length) else { return }
+        // Right to left, two digits at a time from the table `00` `01` … `99`.
+        let pairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899
+            """
+        let table = UnsafeRawPointer(pairs.utf8Start)
+        var i = length, v = value
+        while v >= 100 {
+            let pair = Int(truncatingIfNeeded: v % 100) &* 2
+            v /= 100
+            i &-= 2
+            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        }
+        if v >= 10 {
+            i &-= 2
+            let pair = Int(truncatingIfNeeded: v) &* 2
+            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        } else {
+            i &-= 1
+            p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v)
+        }
+        while i > 0 { i &-= 1; p[i] = UInt8(ascii: "0") }
+    }
+
+    /// The last `count` decimal digits of `value`, zeros included: `(1500, 6)` → `001500`.
+    /// For fractions, which the caller keeps below 10^`count`: no digits to count first.
+    mutating func writeDigits(_ value: UInt64, exactly count: Int) {
+        guard count > 0, let p = claim(count) else { return }
+        let pairs: StaticString = """
+            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899
+            """
+        let table = UnsafeRawPointer(pairs.utf8Start)
+        var i = count, v = value
+        while i >= 2 {
+            let pair = Int(truncatingIfNeeded: v % 100) &* 2
+            v /= 100
+            i &-= 2
+            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+        }
+        if i == 1 { p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10) }
+    }
+
+    /// `value` in decimal with thousands separators: `1234567` → `1,234,567`.
+    mutating func writeGrouped(_ value: UInt64) {
+        guard value >= 1000 else { writeDecimal(value); return }
+        writeGrouped(value / 1000)
+        write(UInt8(ascii: ","))
+        writeDecimal(value % 1000, width: 3)
+    }
+
+    /// `Format.seconds(nanoseconds:decimals:)`.
+    mutating func writeSeconds(nanoseconds: Int64, decimals: Int) {
+        let decimals = min(max(decimals, 0), 9)
+        var unit: UInt64 = 1
+        for _ in 0..<(9 - decimals) { unit *= 10 }
+        let magnitude = nanoseconds.magnitude
+        // magnitude <= 2^63, so adding at most 5e8 cannot overflow a UInt64.
+        let scaled = (magnitude + unit / 2) / unit
+        var perSecond: UInt64 = 1
+        for _ in 0..<decimals { perSecond *= 10 }
+        if nanoseconds < 0 && scaled != 0 { write(UInt8(ascii: "-")) }
+        writeDecimal(scaled / perSecond)
+        if decimals > 0 {
+            write(UInt8(ascii: "."))
+            writeDigits(scaled % perSecond, exactly: decimals)
+        }
     }
 }
 

@@ -19,15 +19,45 @@ public enum JSONLinesRenderer {
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// Appends `render(_:source:includeEvents:)` (without a newline) to `b`: the bytes go
-    /// straight into the output buffer, with no String per line.
+    /// Appends `render(_:source:includeEvents:)` (without a newline) to `b`.
     public static func append(_ record: ConnectionRecord, source: String?, includeEvents: Bool, to b: inout [UInt8]) {
-        b.reserveCapacity(b.count + 900 + (includeEvents ? record.events.count * 260 : 0))
-        var w = JSONWriter(appendingTo: &b)
-        defer { w.finish(into: &b) }
-        w.beginObject()
-        w.key("schema_version"); w.int(schemaVersion)
-        if let source { w.key("file"); w.string(source) }
+        let file = FileRenderer(source: source, includeEvents: includeEvents)
+        ByteCursor.append(to: &b, initialCapacity: 1024 + (includeEvents ? record.events.count * 320 : 0)) {
+            file.write(record, to: &$0)
+        }
+    }
+
+    /// Renders the lines of one file. Every line begins `{"schema_version":1,"file":"…"`, so
+    /// those bytes (with the file name escaped) are rendered once, not once per connection.
+    public struct FileRenderer: Sendable {
+        public let includeEvents: Bool
+        /// The object's opening brace and its first fields, up to the value of `file`.
+        private let head: [UInt8]
+
+        public init(source: String?, includeEvents: Bool) {
+            self.includeEvents = includeEvents
+            var head: [UInt8] = []
+            ByteCursor.append(to: &head) { cursor in
+                var w = JSONWriter(cursor)
+                w.beginObject()
+                w.key("schema_version"); w.int(schemaVersion)
+                if let source { w.key("file"); w.string(source) }
+                cursor = w.out
+            }
+            self.head = head
+        }
+
+        /// Writes `render(_:source:includeEvents:)` for `record`, without a newline.
+        public func write(_ record: ConnectionRecord, to cursor: inout ByteCursor) {
+            cursor.write(head)
+            var w = JSONWriter(cursor, afterValue: true)
+            JSONLinesRenderer.fields(record, includeEvents: includeEvents, into: &w)
+            cursor = w.out
+        }
+    }
+
+    /// Everything after `file`, to the closing brace.
+    static func fields(_ record: ConnectionRecord, includeEvents: Bool, into w: inout JSONWriter) {
         w.key("index"); w.int(record.index)
         w.key("orig"); side(record.orig, into: &w)
         w.key("resp"); side(record.resp, into: &w)

@@ -1,54 +1,74 @@
 import TeardownWire
 
-/// A minimal streaming JSON writer (RFC 8259) that appends UTF-8 bytes to one buffer.
+/// A minimal streaming JSON writer (RFC 8259) that writes UTF-8 bytes through a `ByteCursor`.
 ///
 /// Built for one object per connection over millions of connections: keys are static
-/// strings, numbers are written digit by digit into the buffer, and nothing allocates per
-/// field once the buffer has grown. Commas are placed automatically: a value or container
-/// start writes one when the previous thing at this level was a value.
+/// strings, numbers are written digit by digit, and nothing allocates. Commas are placed
+/// automatically: a value or container start writes one when the previous thing at this
+/// level was a value.
 struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+    /// Where the bytes go; the caller takes the cursor back from here when done.
+    var out: ByteCursor
     /// True when the last thing written was a complete value, so the next one needs a comma.
-    private var needsComma = false
+    private var needsComma: Bool
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    /// A writer at `cursor`. `afterValue` continues a document whose last write was a value
+    /// (a line whose first fields were rendered once, ahead of time).
+    init(_ cursor: ByteCursor, afterValue: Bool = false) {
+        out = cursor
+        needsComma = afterValue
+    }
 
-    /// A writer that appends to `buffer`'s bytes, taking them over (no copy) until `finish`.
-    init(appendingTo buffer: inout [UInt8]) { swap(&bytes, &buffer) }
-
-    /// Hands the bytes back to the buffer given to `init(appendingTo:)`.
-    mutating func finish(into buffer: inout [UInt8]) { swap(&bytes, &buffer) }
-
-    /// The document as a String (the bytes are valid UTF-8 by construction: every input
+    /// What `body` writes, as a String (the bytes are valid UTF-8 by construction: every input
     /// was a Swift String, which is always valid UTF-8, and escapes are ASCII).
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    static func text(_ body: (inout JSONWriter) -> Void) -> String {
+        ByteCursor.string { cursor in
+            var w = JSONWriter(cursor)
+            body(&w)
+            cursor = w.out
+        }
+    }
 
     private mutating func separate() {
-        if needsComma { bytes.append(UInt8(ascii: ",")) }
+        if needsComma { out.write(UInt8(ascii: ",")) }
     }
 
-    mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    mutating func beginObject() { separate(); out.write(UInt8(ascii: "{")); needsComma = false }
+    mutating func endObject() { out.write(UInt8(ascii: "}")); needsComma = true }
+    mutating func beginArray() { separate(); out.write(UInt8(ascii: "[")); needsComma = false }
+    mutating func endArray() { out.write(UInt8(ascii: "]")); needsComma = true }
 
     /// An object key. Keys are ASCII literals chosen by this module, so they need no escaping.
+    /// The separator, quotes, key and colon go in one bounds check; in line, so that the
+    /// key's length is a constant and its copy a pair of stores.
+    @inline(__always)
     mutating func key(_ k: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        k.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        guard k.hasPointerRepresentation else {   // a one-scalar literal: rare, take the long way
+            separate()
+            out.write(UInt8(ascii: "\""))
+            out.write(k)
+            out.write(UInt8(ascii: "\""), UInt8(ascii: ":"))
+            needsComma = false
+            return
+        }
+        let n = k.utf8CodeUnitCount
+        let comma = needsComma ? 1 : 0
         needsComma = false
+        guard let p = out.claim(comma + n + 3) else { return }
+        p[0] = UInt8(ascii: ",")   // overwritten by the quote when there is no comma
+        p[comma] = UInt8(ascii: "\"")
+        ByteCursor.copy(n, from: k.utf8Start, to: UnsafeMutableRawPointer(p + comma + 1))
+        p[comma + n + 1] = UInt8(ascii: "\"")
+        p[comma + n + 2] = UInt8(ascii: ":")
     }
 
-    mutating func null() { separate(); appendASCII("null"); needsComma = true }
-    mutating func bool(_ b: Bool) { separate(); appendASCII(b ? "true" : "false"); needsComma = true }
+    mutating func null() { separate(); out.write("null"); needsComma = true }
+    mutating func bool(_ b: Bool) { separate(); out.write(b ? "true" : "false"); needsComma = true }
 
     mutating func int<T: BinaryInteger>(_ v: T) {
         separate()
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        digits(UInt64(v.magnitude))
+        if v < 0 { out.write(UInt8(ascii: "-")) }
+        out.writeDecimal(UInt64(v.magnitude))
         needsComma = true
     }
 
@@ -59,11 +79,11 @@ struct JSONWriter {
     /// Seconds with a 9-digit fraction, written exactly from nanoseconds: `1714564800.123456789`.
     mutating func seconds(nanoseconds ns: Int64) {
         separate()
-        if ns < 0 { bytes.append(UInt8(ascii: "-")) }
+        if ns < 0 { out.write(UInt8(ascii: "-")) }
         let m = ns.magnitude
-        digits(m / 1_000_000_000)
-        bytes.append(UInt8(ascii: "."))
-        digits(m % 1_000_000_000, width: 9)
+        out.writeDecimal(m / 1_000_000_000)
+        out.write(UInt8(ascii: "."))
+        out.writeDigits(m % 1_000_000_000, exactly: 9)
         needsComma = true
     }
 
@@ -71,9 +91,9 @@ struct JSONWriter {
     /// to escape), written without a String in between.
     mutating func address(_ a: IPAddress) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        a.appendText(to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        out.write(UInt8(ascii: "\""))
+        a.withText { out.write($0) }
+        out.write(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -81,28 +101,9 @@ struct JSONWriter {
     /// everything else (valid UTF-8) passed through byte for byte (RFC 8259 §7).
     mutating func string(_ s: String) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { utf8 in
-            var clean = true
-            for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { clean = false; break }
-            if clean {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for b in utf8 {
-                switch b {
-                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-                case 0..<0x20:
-                    appendASCII("\\u00")
-                    bytes.append(JSONWriter.hex[Int(b >> 4)])
-                    bytes.append(JSONWriter.hex[Int(b & 0xf)])
-                default: bytes.append(b)
-                }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        out.write(UInt8(ascii: "\""))
+        s.withUTF8Bytes { escaped($0) }
+        out.write(UInt8(ascii: "\""))
         needsComma = true
     }
 
@@ -110,14 +111,64 @@ struct JSONWriter {
         if let s { string(s) } else { null() }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    private mutating func appendASCII(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    /// The body of a JSON string: most text needs no escape and goes in one copy.
+    private mutating func escaped(_ utf8: UnsafeRawBufferPointer) {
+        guard JSONWriter.needsEscape(utf8) else {
+            out.write(utf8)
+            return
+        }
+        for b in utf8 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.write(UInt8(ascii: "\\"), b)
+            case 0..<0x20:
+                out.write("\\u00")
+                out.write(JSONWriter.hexDigit(b >> 4), JSONWriter.hexDigit(b & 0xf))
+            default:
+                out.write(b)
+            }
+        }
     }
 
-    /// Decimal digits of `v`, at least `width` of them (zero-padded), without a String.
-    private mutating func digits(_ v: UInt64, width: Int = 1) {
-        Format.appendDecimal(v, width: width, to: &bytes)
+    /// Whether any byte needs an escape: below 0x20, `"` or `\`. Eight bytes at a time, with
+    /// the word tricks of S. E. Anderson's "Bit Twiddling Hacks" ("Determine if a word has a
+    /// byte less than n", "… has a zero byte", applied to the word XOR the byte sought): each
+    /// is exact about whether *some* byte matches, which is all this asks.
+    static func needsEscape(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let n = bytes.count
+        @inline(__always) func matches(_ w: UInt64) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let control = (w &- ones &* 0x20) & ~w
+            let q = w ^ (ones &* 0x22), bs = w ^ (ones &* 0x5C)
+            let quote = (q &- ones) & ~q
+            let backslash = (bs &- ones) & ~bs
+            return (control | quote | backslash) & 0x8080_8080_8080_8080 != 0
+        }
+        if n >= 8 {
+            var i = 0
+            while n - i > 8 {
+                if matches(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
+                i &+= 8
+            }
+            return matches(base.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))   // may overlap
+        }
+        if n >= 4 {   // two 4-byte loads, which may overlap, as one word
+            let low = UInt64(base.loadUnaligned(as: UInt32.self))
+            let high = UInt64(base.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            return matches(low | high << 32)
+        }
+        var i = 0
+        while i < n {
+            let b = base.load(fromByteOffset: i, as: UInt8.self)
+            if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return true }
+            i &+= 1
+        }
+        return false
+    }
+
+    /// Lower-case hex digit of `nibble` (0...15).
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + (nibble & 0xf) - 10
     }
 }

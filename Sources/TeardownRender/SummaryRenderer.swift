@@ -13,9 +13,6 @@ public enum SummaryRenderer {
         ("bytes s→c", 12, true), ("duration", 10, true), ("client ⇄ server", 0, false),
     ]
 
-    /// Padding, appended as a slice (contiguous: one copy, where `repeatElement` goes byte by byte).
-    private static let spaces = [UInt8](repeating: 0x20, count: 32)
-
     /// `columns` without the titles (reading a title would retain a String per cell).
     private static let layout: [(width: Int, right: Bool)] = columns.map { ($0.width, $0.right) }
 
@@ -28,136 +25,167 @@ public enum SummaryRenderer {
     /// bytes each way, duration (seconds), then `client ⇄ server` and the file label if any.
     public static func line(_ record: ConnectionRecord, source: String?) -> String {
         var b: [UInt8] = []
-        b.reserveCapacity(192)
         append(record, source: source, to: &b)
         return String(decoding: b, as: UTF8.self)
     }
 
     /// Appends `line(_:source:)` (without a newline) to `b`.
-    ///
-    /// Written as bytes straight into the output buffer, cell by cell: this runs once per
-    /// connection of a multi-gigabyte capture, and building a String per cell (or per line)
-    /// cost more than the whole connection model.
     public static func append(_ record: ConnectionRecord, source: String?, to b: inout [UInt8]) {
-        b.reserveCapacity(b.count + 192)
-        // Right-aligned cells are formatted into `cell` first, so their padding can go before them.
-        var cell: [UInt8] = []
-        cell.reserveCapacity(32)
-        func right(_ column: Int, _ format: (inout [UInt8]) -> Void) {
-            if column > 0 { _ = gutter(&b) }
-            cell.removeAll(keepingCapacity: true)
-            format(&cell)
-            let missing = layout[column].width - cell.count
-            if missing > 0 { b.append(contentsOf: spaces[..<min(missing, spaces.count)]) }
-            b.append(contentsOf: cell)
+        let file = FileRenderer(source: source)
+        ByteCursor.append(to: &b, initialCapacity: 256) { file.write(record, to: &$0) }
+    }
+
+    /// Renders the summary lines of one file, whose label (made safe for a terminal) is
+    /// rendered once rather than once per connection.
+    ///
+    /// Written as bytes straight into the output, cell by cell: this runs once per connection
+    /// of a multi-gigabyte capture, and building a String per cell (or per line) cost more
+    /// than the whole connection model.
+    public struct FileRenderer: Sendable {
+        /// `  (label)` after the endpoints, or nothing.
+        private let tail: [UInt8]
+        private let layout = SummaryRenderer.layout
+
+        public init(source: String?) {
+            var tail: [UInt8] = []
+            if let source {
+                ByteCursor.append(to: &tail) { c in
+                    c.write("  (")
+                    SummaryRenderer.writeTerminalSafe(source, to: &c)
+                    c.write(UInt8(ascii: ")"))
+                }
+            }
+            self.tail = tail
         }
 
-        right(0) { Format.appendDecimal(UInt64(clamping: record.index), to: &$0) }
+        /// Writes `line(_:source:)` for `record`, without a newline.
+        public func write(_ record: ConnectionRecord, to c: inout ByteCursor) {
+            var start = c.count
+            c.writeDecimal(UInt64(clamping: record.index))
+            pad(from: start, column: 0, &c)
 
-        var start = gutter(&b)
-        if record.teardown.midstream { b.append(contentsOf: "midstream-".utf8) }
-        b.append(contentsOf: record.teardown.kind.rawValue.utf8)
-        pad(from: start, column: 1, in: &b)
+            start = gutter(&c)
+            if record.teardown.midstream { c.write("midstream-") }
+            c.write(utf8: record.teardown.kind.rawValue)
+            pad(from: start, column: 1, &c)
 
-        start = gutter(&b)
-        b.append(contentsOf: (record.closedBy?.role ?? "-").utf8)
-        pad(from: start, column: 2, in: &b)
+            start = gutter(&c)
+            c.write(utf8: record.closedBy?.role ?? "-")
+            pad(from: start, column: 2, &c)
 
-        start = gutter(&b)
-        b.append(contentsOf: record.connState.rawValue.utf8)
-        pad(from: start, column: 3, in: &b)
+            start = gutter(&c)
+            c.write(utf8: record.connState.rawValue)
+            pad(from: start, column: 3, &c)
 
-        start = gutter(&b)
-        let ascii = record.history.isEmpty || appendTerminalSafe(record.history, to: &b)
-        if record.history.isEmpty { b.append(UInt8(ascii: "-")) }
-        pad(from: start, column: 4, ascii: ascii, in: &b)
+            start = gutter(&c)
+            let ascii = record.history.isEmpty || SummaryRenderer.writeTerminalSafe(record.history, to: &c)
+            if record.history.isEmpty { c.write(UInt8(ascii: "-")) }
+            pad(from: start, column: 4, ascii: ascii, &c)
 
-        right(5) { Format.appendGrouped(UInt64(clamping: record.orig.packets + record.resp.packets), to: &$0) }
-        right(6) { Format.appendGrouped(record.orig.payloadBytes, to: &$0) }
-        right(7) { Format.appendGrouped(record.resp.payloadBytes, to: &$0) }
-        right(8) { Format.appendSeconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6, to: &$0) }
+            start = gutter(&c)
+            c.writeGrouped(UInt64(clamping: record.orig.packets + record.resp.packets))
+            pad(from: start, column: 5, &c)
 
-        _ = gutter(&b)
-        record.orig.endpoint.appendText(to: &b)
-        b.append(contentsOf: " ⇄ ".utf8)
-        record.resp.endpoint.appendText(to: &b)
-        if let source {
-            b.append(contentsOf: "  (".utf8)
-            appendTerminalSafe(source, to: &b)
-            b.append(UInt8(ascii: ")"))
+            start = gutter(&c)
+            c.writeGrouped(record.orig.payloadBytes)
+            pad(from: start, column: 6, &c)
+
+            start = gutter(&c)
+            c.writeGrouped(record.resp.payloadBytes)
+            pad(from: start, column: 7, &c)
+
+            start = gutter(&c)
+            c.writeSeconds(nanoseconds: Format.difference(record.end, record.start), decimals: 6)
+            pad(from: start, column: 8, &c)
+
+            _ = gutter(&c)
+            record.orig.endpoint.withText { c.write($0) }
+            c.write(" ⇄ ")
+            record.resp.endpoint.withText { c.write($0) }
+            c.write(tail)
+        }
+
+        private func pad(from start: Int, column: Int, ascii: Bool = true, _ c: inout ByteCursor) {
+            guard layout.indices.contains(column) else { return }
+            SummaryRenderer.pad(from: start, to: layout[column], ascii: ascii, &c)
         }
     }
 
     static func row(_ cells: [String]) -> String {
-        var b: [UInt8] = []
-        for (i, cell) in cells.enumerated() {
-            let start = i > 0 ? gutter(&b) : b.count
-            b.append(contentsOf: cell.utf8)
-            pad(from: start, column: i, ascii: false, in: &b)
+        ByteCursor.string { c in
+            for (i, cell) in cells.enumerated() {
+                let start = i > 0 ? gutter(&c) : c.count
+                c.write(utf8: cell)
+                if layout.indices.contains(i) { pad(from: start, to: layout[i], ascii: false, &c) }
+            }
         }
-        return String(decoding: b, as: UTF8.self)
     }
 
     /// The two-space gutter before a column; returns where the cell begins.
-    private static func gutter(_ b: inout [UInt8]) -> Int {
-        b.append(0x20); b.append(0x20)
-        return b.count
+    private static func gutter(_ c: inout ByteCursor) -> Int {
+        c.write(0x20, 0x20)
+        return c.count
     }
 
-    /// Pads the cell that begins at `start` (and runs to the end of `b`) to its column's width:
+    /// Pads the cell that begins at `start` (and runs to the cursor) to its column's width:
     /// spaces after it, or before it for a right-aligned column. Width counts Unicode scalars
-    /// (as `String.displayWidth` does): every byte that is not a UTF-8 continuation byte; a
-    /// cell known to be ASCII (`ascii`) is as wide as it is long, without looking.
-    private static func pad(from start: Int, column i: Int, ascii: Bool = true, in b: inout [UInt8]) {
-        let c = layout[i]
-        guard c.width > 0 else { return }
-        var width = b.count - start
-        if !ascii {
-            width = 0
-            for j in start..<b.count where b[j] & 0xC0 != 0x80 { width += 1 }
-        }
-        let missing = c.width - width
+    /// (as `String.displayWidth` does); a cell known to be ASCII (`ascii`) is as wide as it
+    /// is long, without looking.
+    private static func pad(from start: Int, to column: (width: Int, right: Bool), ascii: Bool, _ c: inout ByteCursor) {
+        guard column.width > 0 else { return }
+        let width = ascii ? c.count - start : c.scalarCount(since: start)
+        let missing = column.width - width
         guard missing > 0 else { return }
-        if c.right {
-            b.insert(contentsOf: repeatElement(0x20, count: missing), at: start)
+        if column.right {
+            c.insertSpaces(missing, at: start)
         } else {
-            b.append(contentsOf: spaces[..<min(missing, spaces.count)])
+            c.writeSpaces(missing)
         }
     }
 
-    /// Appends `text` as `String.terminalSafe` would make it (controls become U+FFFD).
-    /// Returns true if what it appended is printable ASCII.
+    /// Writes `text` as `String.terminalSafe` would make it (controls become U+FFFD).
+    /// Returns true if what it wrote is printable ASCII.
     @discardableResult
-    private static func appendTerminalSafe(_ text: String, to b: inout [UInt8]) -> Bool {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-            b.append(contentsOf: text.utf8)
-            return true
+    static func writeTerminalSafe(_ text: String, to c: inout ByteCursor) -> Bool {
+        var ascii = true
+        text.withUTF8Bytes { bytes in
+            for b in bytes where b < 0x20 || b >= 0x7F { ascii = false; break }
+            if ascii { c.write(bytes) }
         }
-        b.append(contentsOf: text.terminalSafe.utf8)
-        return false
+        if !ascii { c.write(utf8: text.terminalSafe) }
+        return ascii
     }
 }
 
 /// The final count of connections by how they ended, printed after `--summary` output.
 public struct TeardownTally: Sendable {
-    private var counts: [Teardown: Int] = [:]
+    /// Count per teardown seen, in the order first seen: a handful of entries, searched in
+    /// line (cheaper than hashing, once per connection).
+    private var counts: [(teardown: Teardown, count: Int)] = []
     /// Connections added so far.
     public private(set) var total = 0
 
     public init() {}
 
     public mutating func add(_ record: ConnectionRecord) {
-        counts[record.teardown, default: 0] += 1
-        total += 1
+        add(record.teardown, 1)
+    }
+
+    private mutating func add(_ teardown: Teardown, _ n: Int) {
+        if let i = counts.firstIndex(where: { $0.teardown == teardown }) {
+            counts[i].count += n
+        } else {
+            counts.append((teardown, n))
+        }
+        total += n
     }
 
     /// How many connections ended this way.
-    public func count(_ teardown: Teardown) -> Int { counts[teardown] ?? 0 }
+    public func count(_ teardown: Teardown) -> Int { counts.first { $0.teardown == teardown }?.count ?? 0 }
 
     /// Adds another tally's counts (files replayed in parallel, each with its own tally).
     public mutating func merge(_ other: TeardownTally) {
-        for (teardown, n) in other.counts { counts[teardown, default: 0] += n }
-        total += other.total
+        for (teardown, n) in other.counts { add(teardown, n) }
     }
 
     /// ```
@@ -173,7 +201,7 @@ public struct TeardownTally: Sendable {
                               + (total == 0 ? "" : " by teardown:"), Painter.bold) + "\n"
         let order = TeardownKind.allCases
         func rank(_ t: Teardown) -> Int { (order.firstIndex(of: t.kind) ?? 0) * 2 + (t.midstream ? 1 : 0) }
-        let sorted = counts.sorted { a, b in a.value != b.value ? a.value > b.value : rank(a.key) < rank(b.key) }
+        let sorted = counts.sorted { a, b in a.count != b.count ? a.count > b.count : rank(a.teardown) < rank(b.teardown) }
         let countWidth = max(5, Format.grouped(total).utf8.count)
         for (teardown, n) in sorted {
             let name = teardown.name.padded(to: 30)

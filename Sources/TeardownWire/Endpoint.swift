@@ -15,19 +15,27 @@ public struct Endpoint: Hashable, Comparable, Sendable, CustomStringConvertible 
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// Appends `description` as UTF-8 to `out`, with no String in between (printed once per
-    /// connection of captures with hundreds of thousands of them).
+    /// Appends `description` as UTF-8 to `out`, with no String in between.
     public func appendText(to out: inout [UInt8]) {
-        if address.isIPv6 { out.append(UInt8(ascii: "[")) }
-        address.appendText(to: &out)
-        if address.isIPv6 { out.append(UInt8(ascii: "]")) }
-        var text: UInt64 = 0   // ":" and at most 5 digits, appended in one call
-        withUnsafeMutableBytes(of: &text) { t in
-            var n = t.count, p = port
-            repeat { n -= 1; t[n] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: p % 10); p /= 10 } while p > 0
-            n -= 1
-            t[n] = UInt8(ascii: ":")
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: t.bindMemory(to: UInt8.self)[n...]))
+        withText { out.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with `description` as UTF-8, formatted on the stack (no String, no heap):
+    /// printed once per connection of captures with hundreds of thousands of them.
+    public func withText(_ body: (UnsafeRawBufferPointer) -> Void) {
+        // `[`, the address, `]:` and at most 5 digits: 47 bytes at most.
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { t in
+            var n = 0
+            if address.isIPv6 { t[n] = UInt8(ascii: "["); n += 1 }
+            n += address.writeText(into: UnsafeMutableRawBufferPointer(rebasing: t[n...]))
+            if address.isIPv6 { t[n] = UInt8(ascii: "]"); n += 1 }
+            t[n] = UInt8(ascii: ":"); n += 1
+            var digits = 1, rest = port
+            while rest >= 10 { rest /= 10; digits += 1 }
+            var i = n + digits, p = port
+            repeat { i -= 1; t[i] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: p % 10); p /= 10 } while p > 0
+            n += digits
+            body(UnsafeRawBufferPointer(rebasing: t[..<n]))
         }
     }
 }

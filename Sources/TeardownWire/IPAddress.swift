@@ -39,18 +39,35 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         return String(decoding: b, as: UTF8.self)
     }
 
-    /// Appends `description` as UTF-8 to `out`, with no String in between: renderers call this
-    /// for every connection of captures with hundreds of thousands of them.
+    /// Appends `description` as UTF-8 to `out`, with no String in between.
     public func appendText(to out: inout [UInt8]) {
+        withText { out.append(contentsOf: $0) }
+    }
+
+    /// Calls `body` with `description` as UTF-8, formatted on the stack (no String, no heap):
+    /// renderers call this for every connection of captures with hundreds of thousands of them.
+    public func withText(_ body: (UnsafeRawBufferPointer) -> Void) {
+        withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { t in
+            let n = writeText(into: t)
+            body(UnsafeRawBufferPointer(rebasing: t[..<n]))
+        }
+    }
+
+    /// The longest text `writeText(into:)` writes: eight groups of four hex digits and seven colons.
+    static var maxTextLength: Int { 39 }
+
+    /// Writes `description` at the start of `t`, which has room for `maxTextLength` bytes;
+    /// returns how many bytes it wrote.
+    func writeText(into t: UnsafeMutableRawBufferPointer) -> Int {
+        guard t.count >= IPAddress.maxTextLength else { return 0 }
         if !isIPv6 {
-            IPAddress.appendDottedQuad(UInt32(truncatingIfNeeded: low), to: &out)
-            return
+            return IPAddress.writeDottedQuad(UInt32(truncatingIfNeeded: low), into: t, at: 0)
         }
         // IPv4-mapped (::ffff:a.b.c.d) keeps the dotted quad (RFC 5952 §5).
         if high == 0 && low >> 32 == 0xffff {
-            out.append(contentsOf: "::ffff:".utf8)
-            IPAddress.appendDottedQuad(UInt32(truncatingIfNeeded: low), to: &out)
-            return
+            var n = 0
+            for byte in "::ffff:".utf8 { t[n] = byte; n += 1 }
+            return IPAddress.writeDottedQuad(UInt32(truncatingIfNeeded: low), into: t, at: n)
         }
         @inline(__always) func group(_ i: Int) -> UInt16 {
             UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * UInt64(i & 3)))
@@ -65,40 +82,40 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
                 i = j
             } else { i += 1 }
         }
-        var k = 0
+        var n = 0, k = 0
         while k < 8 {
             if k == bestStart {
-                out.append(UInt8(ascii: ":")); out.append(UInt8(ascii: ":"))
+                t[n] = UInt8(ascii: ":"); t[n + 1] = UInt8(ascii: ":"); n += 2
                 k += bestLen
                 continue
             }
-            if k > 0 && out.last != UInt8(ascii: ":") { out.append(UInt8(ascii: ":")) }
+            if k > 0 && t[n - 1] != UInt8(ascii: ":") { t[n] = UInt8(ascii: ":"); n += 1 }
             let g = group(k)
             var shift: UInt16 = 12
             while shift > 0 && g >> shift == 0 { shift -= 4 }   // no leading zeros (§4.1)
             while true {
                 let nibble = UInt8(truncatingIfNeeded: g >> shift & 0xF)
-                out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+                t[n] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                n += 1
                 if shift == 0 { break }
                 shift -= 4
             }
             k += 1
         }
+        return n
     }
 
-    private static func appendDottedQuad(_ v: UInt32, to out: inout [UInt8]) {
-        var text: (UInt64, UInt64) = (0, 0)   // at most 15 bytes, appended in one call
-        withUnsafeMutableBytes(of: &text) { t in
-            var n = 0
-            for shift in stride(from: 24, through: 0, by: -8) {
-                let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
-                if shift != 24 { t[n] = UInt8(ascii: "."); n += 1 }
-                if octet >= 100 { t[n] = UInt8(ascii: "0") + octet / 100; n += 1 }
-                if octet >= 10 { t[n] = UInt8(ascii: "0") + octet / 10 % 10; n += 1 }
-                t[n] = UInt8(ascii: "0") + octet % 10; n += 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: t.bindMemory(to: UInt8.self)[..<n]))
+    /// Writes `a.b.c.d` (at most 15 bytes) into `t` from `n`; returns where it ended.
+    private static func writeDottedQuad(_ v: UInt32, into t: UnsafeMutableRawBufferPointer, at n: Int) -> Int {
+        var n = n
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let octet = UInt8(truncatingIfNeeded: v >> UInt32(shift))
+            if shift != 24 { t[n] = UInt8(ascii: "."); n += 1 }
+            if octet >= 100 { t[n] = UInt8(ascii: "0") + octet / 100; n += 1 }
+            if octet >= 10 { t[n] = UInt8(ascii: "0") + octet / 10 % 10; n += 1 }
+            t[n] = UInt8(ascii: "0") + octet % 10; n += 1
         }
+        return n
     }
 
     static func parseIPv4(_ s: Substring) -> UInt32? {

@@ -108,7 +108,7 @@ final class PrintingStage {
             var more = true
             while more {
                 more = pipe.receive(into: &records)
-                for r in records { printer.print(r, source: source) }
+                printer.print(records, source: source)
             }
         }
     }

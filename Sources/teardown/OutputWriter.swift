@@ -1,41 +1,90 @@
+import TeardownRender
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Buffered writes to a file descriptor. A closed pipe (`teardown replay big.pcap | head`)
-/// ends the program quietly with status 0, as the reader asked for no more.
+/// Buffered writes to a file descriptor, or output kept in memory. A closed pipe
+/// (`teardown replay big.pcap | head`) ends the program quietly with status 0, as the reader
+/// asked for no more.
+///
+/// The buffer is raw memory that renderers write into through a `ByteCursor` (`render`), so a
+/// line goes from the record to the buffer with no array in between.
 final class OutputWriter {
-    private var buffer: [UInt8] = []
-    private let fd: Int32
+    private var storage: UnsafeMutableRawBufferPointer
+    /// Bytes of `storage` holding output not yet written.
+    private var count = 0
+    /// Nil when the output is kept in memory (`kept`), never written.
+    private let fd: Int32?
+    /// Output is written once this many bytes are buffered.
     private let limit: Int
 
+    /// `limit` bytes are buffered before a write; the buffer has room past it for the
+    /// line being rendered (a longer one grows it).
     init(fd: Int32 = STDOUT_FILENO, limit: Int = 1 << 16) {
         self.fd = fd
-        self.limit = limit
-        buffer.reserveCapacity(limit + 4096)
+        self.limit = max(limit, 1)
+        storage = .allocate(byteCount: self.limit + (1 << 16), alignment: 16)
     }
+
+    /// A writer that keeps everything in memory, for `kept`.
+    init(keepingInMemory: ()) {
+        fd = nil
+        limit = Int.max
+        storage = .allocate(byteCount: 1 << 16, alignment: 16)
+    }
+
+    /// What a writer that keeps its output in memory holds (valid until its next write).
+    var kept: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[..<count]) }
 
     func write(_ s: String) {
         var s = s
-        s.withUTF8 { buffer.append(contentsOf: $0) }
-        if buffer.count >= limit { flush() }
+        s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     func line(_ s: String) {
         write(s)
-        buffer.append(0x0a)
+        render { $0.write(0x0a) }
     }
 
-    /// Lets `body` append bytes straight to the buffer (no String in between).
-    func append(_ body: (inout [UInt8]) -> Void) {
-        body(&buffer)
-        if buffer.count >= limit { flush() }
+    /// Copies `bytes` into the buffer, flushing when it fills.
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        render { $0.write(bytes) }
+    }
+
+    /// Lets `body` write bytes straight into the buffer through a cursor. When they do not fit
+    /// in the room left, the buffer is flushed (or, when empty or kept in memory, doubled) and
+    /// `body` writes them again: it must write the same bytes each time.
+    func render(_ body: (inout ByteCursor) -> Void) {
+        while true {
+            if var cursor = ByteCursor(UnsafeMutableRawBufferPointer(rebasing: storage[count...])) {
+                body(&cursor)
+                if !cursor.overflowed {
+                    count += cursor.count
+                    break
+                }
+            }
+            if count > 0 && fd != nil { flush() } else { grow() }
+        }
+        if count >= limit { flush() }
+    }
+
+    private func grow() {
+        let (doubled, overflow) = storage.count.multipliedReportingOverflow(by: 2)
+        if overflow {
+            Diagnostics.error("cannot buffer output: more than half the address space")
+            exit(1)
+        }
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: doubled, alignment: 16)
+        bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: storage[..<count]))
+        storage.deallocate()
+        storage = bigger
     }
 
     func flush() {
+        guard let fd, let base = storage.baseAddress else { return }
         var off = 0
-        while off < buffer.count {
-            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+        while off < count {
+            let n = Glibc.write(fd, base + off, count - off)
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EPIPE { exit(0) }
@@ -44,10 +93,13 @@ final class OutputWriter {
             }
             off += n
         }
-        buffer.removeAll(keepingCapacity: true)
+        count = 0
     }
 
-    deinit { flush() }
+    deinit {
+        flush()
+        storage.deallocate()
+    }
 }
 
 /// Messages to stderr, prefixed with the program name, as tcpdump does.

@@ -72,89 +72,117 @@ struct Replay: ParsableCommand {
 }
 
 /// Prints records in the chosen format as they arrive, to the output writer or (for a file
-/// replayed in parallel with an earlier one) into a buffer printed when its turn comes.
+/// replayed in parallel with an earlier one) into memory, printed when its turn comes.
 final class RecordPrinter {
     let options: OutputOptions
-    let writer: OutputWriter?
+    /// Standard output, or a writer that keeps the output in memory.
+    let writer: OutputWriter
     let color: Bool
     let labelFiles: Bool
     var tally = TeardownTally()
     var printed = 0
-    /// Output held back (when there is no writer).
-    private(set) var buffer: [UInt8] = []
+    // `options` read once: each read of an ArgumentParser property goes through its property
+    // wrapper (a generic metadata lookup), and `print` runs once per connection.
+    private let summary: Bool
+    private let json: Bool
+    private let includeEvents: Bool
+    /// The line renderers for the file being printed (its label rendered once, not per line).
+    private var summaryFile: (source: String, renderer: SummaryRenderer.FileRenderer)?
+    private var jsonFile: (source: String, renderer: JSONLinesRenderer.FileRenderer)?
 
-    init(options: OutputOptions, writer: OutputWriter, labelFiles: Bool) {
+    convenience init(options: OutputOptions, writer: OutputWriter, labelFiles: Bool) {
+        self.init(options: options, writer: writer, color: options.useColor, labelFiles: labelFiles)
+    }
+
+    /// A printer that keeps its output in memory, for `append(_:)`.
+    convenience init(bufferingFor options: OutputOptions, color: Bool, labelFiles: Bool) {
+        self.init(options: options, writer: OutputWriter(keepingInMemory: ()), color: color, labelFiles: labelFiles)
+    }
+
+    private init(options: OutputOptions, writer: OutputWriter, color: Bool, labelFiles: Bool) {
         self.options = options
         self.writer = writer
-        self.color = options.useColor
-        self.labelFiles = labelFiles
-    }
-
-    /// A printer that keeps its output in `buffer`.
-    init(bufferingFor options: OutputOptions, color: Bool, labelFiles: Bool) {
-        self.options = options
-        self.writer = nil
         self.color = color
         self.labelFiles = labelFiles
+        summary = options.summary
+        json = options.format == .json
+        includeEvents = !options.noEvents
     }
 
-    private func write(_ s: String) {
-        if let writer { writer.write(s) } else { buffer.append(contentsOf: s.utf8) }
-    }
+    private func write(_ s: String) { writer.write(s) }
 
-    private func line(_ s: String) {
-        write(s)
-        if let writer { writer.write("\n") } else { buffer.append(0x0a) }
-    }
+    private func line(_ s: String) { writer.line(s) }
 
-    /// A line whose bytes `body` appends straight to the output (no String in between).
-    private func line(_ body: (inout [UInt8]) -> Void) {
-        if let writer {
-            writer.append { body(&$0); $0.append(0x0a) }
-        } else {
-            body(&buffer)
-            buffer.append(0x0a)
+    /// A line whose bytes `body` writes straight into the output (no String in between).
+    private func line(_ body: (inout ByteCursor) -> Void) {
+        writer.render {
+            body(&$0)
+            $0.write(0x0a)
         }
     }
 
     func print(_ record: ConnectionRecord, source: String) {
-        printed += 1
-        let label: String? = labelFiles ? source : nil
-        if options.summary {
-            tally.add(record)
-            line { SummaryRenderer.append(record, source: label, to: &$0) }
-        } else if options.format == .json {
-            let includeEvents = !options.noEvents
-            line { JSONLinesRenderer.append(record, source: source, includeEvents: includeEvents, to: &$0) }
+        print(CollectionOfOne(record), source: source)
+    }
+
+    /// Prints `records`, in order. A batch at a time: the file's renderer is looked up once,
+    /// and each record is read where it lies rather than copied out.
+    func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
+        if summary {
+            let renderer = summaryRenderer(for: source)
+            var tally = TeardownTally()
+            swap(&tally, &self.tally)   // counted in a local: no access check per record
+            for i in records.indices {
+                tally.add(records[i])
+                line { renderer.write(records[i], to: &$0) }
+            }
+            swap(&tally, &self.tally)
+            printed += records.count
+        } else if json {
+            let renderer = jsonRenderer(for: source)
+            for i in records.indices { line { renderer.write(records[i], to: &$0) } }
+            printed += records.count
         } else {
-            if printed > 1 { line("") }
-            write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
+            for record in records {
+                printed += 1
+                if printed > 1 { line("") }
+                write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
+            }
         }
+    }
+
+    private func summaryRenderer(for source: String) -> SummaryRenderer.FileRenderer {
+        if let file = summaryFile, file.source == source { return file.renderer }
+        let renderer = SummaryRenderer.FileRenderer(source: labelFiles ? source : nil)
+        summaryFile = (source, renderer)
+        return renderer
+    }
+
+    private func jsonRenderer(for source: String) -> JSONLinesRenderer.FileRenderer {
+        if let file = jsonFile, file.source == source { return file.renderer }
+        let renderer = JSONLinesRenderer.FileRenderer(source: source, includeEvents: includeEvents)
+        jsonFile = (source, renderer)
+        return renderer
     }
 
     /// Prints what a buffering printer held back, as if its records had been printed here.
     func append(_ other: RecordPrinter) {
         guard other.printed > 0 else { return }
-        if printed > 0 && !options.summary && options.format != .json { line("") }
-        if let writer {
-            // In slices, so the writer flushes as it goes; a slice never ends inside a
-            // character (its end moves back over UTF-8 continuation bytes, 0b10xxxxxx).
-            var rest = other.buffer[...]
-            while !rest.isEmpty {
-                var end = min(rest.endIndex, rest.startIndex + (1 << 16))
-                while end < rest.endIndex && end > rest.startIndex && rest[end] & 0xC0 == 0x80 { end -= 1 }
-                writer.write(String(decoding: rest[..<end], as: UTF8.self))
-                rest = rest[end...]
-            }
-        } else {
-            buffer.append(contentsOf: other.buffer)
+        if printed > 0 && !summary && !json { line("") }
+        // In slices, so a writer to a file flushes as it goes.
+        let kept = other.writer.kept
+        var offset = 0
+        while offset < kept.count {
+            let end = min(kept.count, offset + (1 << 16))
+            writer.append(UnsafeRawBufferPointer(rebasing: kept[offset..<end]))
+            offset = end
         }
         printed += other.printed
         tally.merge(other.tally)
     }
 
     func finish() {
-        if options.summary {
+        if summary {
             line("")
             write(tally.render(color: color))
         }

@@ -6,9 +6,7 @@ import TeardownWire
 
 struct JSONWriterTests {
     static func encoded(_ s: String) -> String {
-        var w = JSONWriter(capacity: 16)
-        w.string(s)
-        return w.string
+        JSONWriter.text { $0.string(s) }
     }
 
     /// RFC 8259 §7: `"` and `\` escaped, U+0000–U+001F as \u00XX, everything else verbatim.
@@ -26,22 +24,22 @@ struct JSONWriterTests {
         var all = ""
         for v in 0..<0x80 { all.unicodeScalars.append(Unicode.Scalar(v)!) }
         all += "é\u{2028}\u{FFFD}🦀"
-        var w = JSONWriter(capacity: 64)
-        w.beginArray(); w.string(all); w.endArray()
-        let parsed = try JSONSerialization.jsonObject(with: Data(w.string.utf8)) as? [String]
+        let text = JSONWriter.text { w in w.beginArray(); w.string(all); w.endArray() }
+        let parsed = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]
         #expect(parsed == [all])
     }
 
     @Test func numbers_andSeparators() {
-        var w = JSONWriter(capacity: 64)
-        w.beginObject()
-        w.key("a"); w.int(0)
-        w.key("b"); w.int(Int64.min)
-        w.key("c"); w.int(UInt64.max)
-        w.key("d"); w.int(Optional<Int>.none)
-        w.key("e"); w.beginArray(); w.bool(true); w.null(); w.beginObject(); w.endObject(); w.endArray()
-        w.endObject()
-        #expect(w.string == #"{"a":0,"b":-9223372036854775808,"c":18446744073709551615,"d":null,"e":[true,null,{}]}"#)
+        let text = JSONWriter.text { w in
+            w.beginObject()
+            w.key("a"); w.int(0)
+            w.key("b"); w.int(Int64.min)
+            w.key("c"); w.int(UInt64.max)
+            w.key("d"); w.int(Optional<Int>.none)
+            w.key("e"); w.beginArray(); w.bool(true); w.null(); w.beginObject(); w.endObject(); w.endArray()
+            w.endObject()
+        }
+        #expect(text == #"{"a":0,"b":-9223372036854775808,"c":18446744073709551615,"d":null,"e":[true,null,{}]}"#)
     }
 
     @Test(arguments: [
@@ -50,9 +48,7 @@ struct JSONWriterTests {
         (1_000_000_000, "1.000000000"),
     ])
     func seconds_areExactFromNanoseconds(_ ns: Int64, _ expected: String) {
-        var w = JSONWriter(capacity: 32)
-        w.seconds(nanoseconds: ns)
-        #expect(w.string == expected)
+        #expect(JSONWriter.text { $0.seconds(nanoseconds: ns) } == expected)
     }
 }
 
