@@ -49,14 +49,6 @@ extension Connection {
         return out
     }
 
-    /// The record of a connection being reported, made where the connection lies (`mutating`
-    /// so that the table's slot is reached in place: a non-mutating call through the slot
-    /// subscript would copy the kilobyte-sized connection first).
-    mutating func record(forgottenReason reason: String?, recordNotes: Bool) -> ConnectionRecord {
-        if let reason { forgottenReason = reason }
-        return makeRecord(recordNotes: recordNotes)
-    }
-
     /// Builds the record handed to renderers. `recordNotes` is false in summary/no-events modes.
     func makeRecord(recordNotes: Bool) -> ConnectionRecord {
         let (kind, closedBy) = classify()

@@ -128,18 +128,19 @@ public struct ConnectionTracker {
     /// time to arrive) its connection `connectionLookahead` ahead. With 10,000 connections
     /// open, a packet's connection is rarely in the core's own cache; loading it while the
     /// packets before it are worked on overlaps those misses with work.
-    static let batchLookahead = 20
-    static let flowLookahead = 12
-    static let connectionLookahead = 6
+    static let batchLookahead = 32
+    static let flowLookahead = 24
+    static let connectionLookahead = 12
 
     /// Feeds a batch of packets, in order; packets that are not TCP segments are skipped.
     /// `flow` of every TCP packet must come from this tracker's `flowHasher`.
-    /// Connections whose reporting time has come are passed to `emit`.
+    /// Connections whose reporting time has come are passed to `emit`, not yet made into
+    /// records (`FinishedConnection.record()`): replay makes them on its printing thread.
     ///
     /// The same as `process(_:time:packetNumber:emit:)` on each segment, but the flow hashes
     /// are computed already (on the reading thread, in replay), the memory each packet needs is
     /// prefetched a few packets ahead, and segments are read where they lie in the batch.
-    public mutating func process(_ packets: UnsafeBufferPointer<DecodedPacket>, emit: (ConnectionRecord) -> Void) {
+    public mutating func process(_ packets: UnsafeBufferPointer<DecodedPacket>, emit: (FinishedConnection) -> Void) {
         guard let base = packets.baseAddress else { return }
         let n = packets.count
         for i in 0..<n {
@@ -169,15 +170,15 @@ public struct ConnectionTracker {
 
     /// Feeds one segment. Connections whose reporting time has come are passed to `emit`.
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
-        process(seg, flow: table.hasher.flow(of: seg), time: time, packetNumber: packetNumber, emit: emit)
+        process(seg, flow: table.hasher.flow(of: seg), time: time, packetNumber: packetNumber, emit: { emit($0.record()) })
     }
 
     @inline(__always)
     private mutating func process(_ seg: TCPSegment, flow: FlowHash, time: Timestamp, packetNumber: Int,
-                                  emit: (ConnectionRecord) -> Void) {
+                                  emit: (FinishedConnection) -> Void) {
         segmentsProcessed += 1
         if finishedHead < finished.count && time.nanoseconds &- finished[finishedHead].at > configuration.linger {
-            expire(before: time.nanoseconds, emit: emit)
+            expire(before: time.nanoseconds, emitFinished: emit)
         }
         if let last = lastSweep {
             if time.nanoseconds &- last >= sweepInterval { sweepIdle(now: time.nanoseconds, emit: emit) }
@@ -203,14 +204,15 @@ public struct ConnectionTracker {
     /// Removes a connection from the table and reports it. The record is made in place; the
     /// connection stays in its freed slot until a new one overwrites it (no kilobyte copy to
     /// move it out, none to blank the slot).
-    private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (ConnectionRecord) -> Void) {
+    private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (FinishedConnection) -> Void) {
         guard let slot = table.removeValue(forKey: key) else { return }
         freeSlots.append(slot)
-        emit(slots[slot].record(forgottenReason: reason, recordNotes: configuration.recordNotes))
+        if let reason { slots[slot].forgottenReason = reason }
+        emit(FinishedConnection(connection: slots[slot], recordNotes: configuration.recordNotes))
     }
 
     private mutating func start(_ seg: TCPSegment, key: FlowKey, hash: UInt64, time: Timestamp, packetNumber: Int,
-                                emit: (ConnectionRecord) -> Void) {
+                                emit: (FinishedConnection) -> Void) {
         // The originator is the SYN sender; otherwise Zeek's port heuristic decides (see ZeekRoles).
         let flip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
                                         destinationPort: seg.destination.port)
@@ -238,7 +240,7 @@ public struct ConnectionTracker {
 
     /// Reports connections idle for longer than `idleTimeout` (unanswered SYNs: longer than
     /// `unansweredTimeout`), in order of first packet.
-    private mutating func sweepIdle(now: Int64, emit: (ConnectionRecord) -> Void) {
+    private mutating func sweepIdle(now: Int64, emit: (FinishedConnection) -> Void) {
         lastSweep = now
         let cutoff = now &- configuration.idleTimeout
         let unansweredCutoff = now &- configuration.unansweredTimeout
@@ -263,7 +265,7 @@ public struct ConnectionTracker {
 
     /// The table is over its cap: evicts the least recently active 1% (at least one), so the
     /// sort is paid once per hundred insertions, not on every one.
-    private mutating func evictLeastRecent(emit: (ConnectionRecord) -> Void) {
+    private mutating func evictLeastRecent(emit: (FinishedConnection) -> Void) {
         let n = max(1, table.count / 100)
         // Connections whose ending is complete go first: they were only waiting for stragglers,
         // so they are reported early, as finished, not as evicted. Then the least recently active.
@@ -286,6 +288,10 @@ public struct ConnectionTracker {
 
     /// Reports finished connections whose linger time ended before `now` (packet time).
     public mutating func expire(before now: Int64, emit: (ConnectionRecord) -> Void) {
+        expire(before: now, emitFinished: { emit($0.record()) })
+    }
+
+    private mutating func expire(before now: Int64, emitFinished emit: (FinishedConnection) -> Void) {
         while finishedHead < finished.count {
             let f = finished[finishedHead]
             guard now &- f.at > configuration.linger else { break }
@@ -302,9 +308,15 @@ public struct ConnectionTracker {
 
     /// End of input: reports every connection still held, in order of first packet.
     public mutating func finish(emit: (ConnectionRecord) -> Void) {
+        finishHandingOver { emit($0.record()) }
+    }
+
+    /// `finish(emit:)`, handing over the connections before they are made into records (as
+    /// `process(_:emit:)` over a batch does).
+    public mutating func finishHandingOver(_ emit: (FinishedConnection) -> Void) {
         var held = table.map { (slot: $0.value, index: slots[$0.value].index) }
         held.sort { $0.index < $1.index }
-        for h in held { emit(slots[h.slot].record(forgottenReason: nil, recordNotes: configuration.recordNotes)) }
+        for h in held { emit(FinishedConnection(connection: slots[h.slot], recordNotes: configuration.recordNotes)) }
         table.removeAll()
         slots = SlotArray()
         freeSlots.removeAll()
@@ -320,6 +332,24 @@ public struct ConnectionTracker {
 /// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
 /// call per packet): a freed slot keeps its reported connection until a new one overwrites it, so
 /// what freed slots hold is bounded by the peak number of connections, like the slots themselves.
+/// A connection the tracker is done with, not yet made into its record. `record()` makes it;
+/// replay calls it on its printing thread, so that building records (classification, byte
+/// ledgers, notes, the history string) is not done on the tracking thread.
+///
+/// It holds a copy of the connection: the tracker never changes that connection again (its
+/// slot is freed, and a new connection overwrites it whole), so the copy, and the event log
+/// the two share, can be read on another thread.
+public struct FinishedConnection: @unchecked Sendable {
+    let connection: Connection
+    let recordNotes: Bool
+
+    /// The connection's number (order of first packet).
+    public var index: Int { connection.index }
+
+    /// The connection's record, as the renderers print it.
+    public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes) }
+}
+
 struct SlotArray {
     private static let chunkShift = 9
     private static let chunkSize = 1 << chunkShift

@@ -87,15 +87,16 @@ struct WorkerThread {
     func join() { pthread_join(thread, nil) }
 }
 
-/// Prints records on a thread of its own, in the order given: formatting a record's output
-/// (a summary line, a JSON object, a timeline) is taken off the thread that tracks connections.
+/// Makes and prints records on a thread of its own, in the order given: building a record from
+/// a finished connection and formatting it (a summary line, a JSON object, a timeline) are
+/// taken off the thread that tracks connections.
 /// Records travel through a `BatchPipe` in batches of `batchSize`.
 final class PrintingStage {
     static let batchSize = 256
     private let printer: RecordPrinter
     private let source: String
-    private let pipe = BatchPipe<ConnectionRecord>(depth: 4)
-    private var batch = ContiguousArray<ConnectionRecord>()
+    private let pipe = BatchPipe<FinishedConnection>(depth: 4)
+    private var batch = ContiguousArray<FinishedConnection>()
     private var thread: WorkerThread?
 
     /// Starts the printing thread for `printer`; records are labelled with `source`.
@@ -104,18 +105,23 @@ final class PrintingStage {
         self.source = source
         batch.reserveCapacity(PrintingStage.batchSize)
         thread = WorkerThread { [pipe] in
+            var finished = ContiguousArray<FinishedConnection>()
             var records = ContiguousArray<ConnectionRecord>()
+            records.reserveCapacity(PrintingStage.batchSize)
             var more = true
             while more {
-                more = pipe.receive(into: &records)
+                more = pipe.receive(into: &finished)
+                records.removeAll(keepingCapacity: true)
+                for f in finished { records.append(f.record()) }
                 printer.print(records, source: source)
             }
         }
     }
 
-    func print(_ record: ConnectionRecord) {
-        guard thread != nil else { return printer.print(record, source: source) }   // no thread: print here
-        batch.append(record)
+    /// Queues a finished connection; its record is made and printed on the printing thread.
+    func print(_ finished: FinishedConnection) {
+        guard thread != nil else { return printer.print(finished.record(), source: source) }   // no thread: print here
+        batch.append(finished)
         if batch.count == PrintingStage.batchSize { pipe.send(&batch) }
     }
 

@@ -284,9 +284,10 @@ enum ReplayPipeline {
         }
         var held: [ConnectionRecord] = []
         let printing = PrintingStage(printer: printer, source: label)
-        let emit: (ConnectionRecord) -> Void = { record in
+        // Records are made from finished connections on the printing thread (`FinishedConnection`).
+        let emit: (FinishedConnection) -> Void = { finished in
             result.connections += 1
-            if calls != nil { held.append(record) } else { printing.print(record) }
+            if calls != nil { held.append(finished.record()) } else { printing.print(finished) }
         }
         defer {
             if let calls {
@@ -328,7 +329,7 @@ enum ReplayPipeline {
         result.notTCP = notTCP
         result.fragments = fragments
         result.invalid = invalid
-        tracker.finish(emit: emit)
+        tracker.finishHandingOver(emit)
         printing.finish()
         if let readError {
             Diagnostics.warning("\(readError); the \(result.packets) packets before it are reported")

@@ -96,9 +96,9 @@ import Glibc
         var batched = ConnectionTracker(configuration: configuration)
         var got: [ConnectionRecord] = []
         try DecodingReader(source: try PacketSource.openFile(path), hasher: batched.flowHasher).run { batch in
-            batched.process(batch) { got.append($0) }
+            batched.process(batch) { got.append($0.record()) }
         }
-        batched.finish { got.append($0) }
+        batched.finishHandingOver { got.append($0.record()) }
         #expect(!expected.isEmpty || path.hasSuffix("/non-tcp.pcap"), "no connection in \(path)")
         #expect(got == expected, "\(path)")
     }
