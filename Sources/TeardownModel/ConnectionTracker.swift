@@ -140,7 +140,7 @@ public struct ConnectionTracker {
     /// The same as `process(_:time:packetNumber:emit:)` on each segment, but the flow hashes
     /// are computed already (on the reading thread, in replay), the memory each packet needs is
     /// prefetched a few packets ahead, and segments are read where they lie in the batch.
-    public mutating func process(_ packets: UnsafeBufferPointer<DecodedPacket>, emit: (FinishedConnection) -> Void) {
+    public mutating func process(_ packets: UnsafeBufferPointer<DecodedPacket>, emit: (consuming FinishedConnection) -> Void) {
         guard let base = packets.baseAddress else { return }
         let n = packets.count
         for i in 0..<n {
@@ -175,7 +175,7 @@ public struct ConnectionTracker {
 
     @inline(__always)
     private mutating func process(_ seg: TCPSegment, flow: FlowHash, time: Timestamp, packetNumber: Int,
-                                  emit: (FinishedConnection) -> Void) {
+                                  emit: (consuming FinishedConnection) -> Void) {
         segmentsProcessed += 1
         if finishedHead < finished.count && time.nanoseconds &- finished[finishedHead].at > configuration.linger {
             expire(before: time.nanoseconds, emitFinished: emit)
@@ -204,7 +204,7 @@ public struct ConnectionTracker {
     /// Removes a connection from the table and reports it. The record is made in place; the
     /// connection stays in its freed slot until a new one overwrites it (no kilobyte copy to
     /// move it out, none to blank the slot).
-    private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (FinishedConnection) -> Void) {
+    private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (consuming FinishedConnection) -> Void) {
         guard let slot = table.removeValue(forKey: key) else { return }
         freeSlots.append(slot)
         if let reason { slots[slot].forgottenReason = reason }
@@ -212,7 +212,7 @@ public struct ConnectionTracker {
     }
 
     private mutating func start(_ seg: TCPSegment, key: FlowKey, hash: UInt64, time: Timestamp, packetNumber: Int,
-                                emit: (FinishedConnection) -> Void) {
+                                emit: (consuming FinishedConnection) -> Void) {
         // The originator is the SYN sender; otherwise Zeek's port heuristic decides (see ZeekRoles).
         let flip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
                                         destinationPort: seg.destination.port)
@@ -240,7 +240,7 @@ public struct ConnectionTracker {
 
     /// Reports connections idle for longer than `idleTimeout` (unanswered SYNs: longer than
     /// `unansweredTimeout`), in order of first packet.
-    private mutating func sweepIdle(now: Int64, emit: (FinishedConnection) -> Void) {
+    private mutating func sweepIdle(now: Int64, emit: (consuming FinishedConnection) -> Void) {
         lastSweep = now
         let cutoff = now &- configuration.idleTimeout
         let unansweredCutoff = now &- configuration.unansweredTimeout
@@ -265,7 +265,7 @@ public struct ConnectionTracker {
 
     /// The table is over its cap: evicts the least recently active 1% (at least one), so the
     /// sort is paid once per hundred insertions, not on every one.
-    private mutating func evictLeastRecent(emit: (FinishedConnection) -> Void) {
+    private mutating func evictLeastRecent(emit: (consuming FinishedConnection) -> Void) {
         let n = max(1, table.count / 100)
         // Connections whose ending is complete go first: they were only waiting for stragglers,
         // so they are reported early, as finished, not as evicted. Then the least recently active.
@@ -291,7 +291,7 @@ public struct ConnectionTracker {
         expire(before: now, emitFinished: { emit($0.record()) })
     }
 
-    private mutating func expire(before now: Int64, emitFinished emit: (FinishedConnection) -> Void) {
+    private mutating func expire(before now: Int64, emitFinished emit: (consuming FinishedConnection) -> Void) {
         while finishedHead < finished.count {
             let f = finished[finishedHead]
             guard now &- f.at > configuration.linger else { break }
@@ -313,7 +313,7 @@ public struct ConnectionTracker {
 
     /// `finish(emit:)`, handing over the connections before they are made into records (as
     /// `process(_:emit:)` over a batch does).
-    public mutating func finishHandingOver(_ emit: (FinishedConnection) -> Void) {
+    public mutating func finishHandingOver(_ emit: (consuming FinishedConnection) -> Void) {
         var held = table.map { (slot: $0.value, index: slots[$0.value].index) }
         held.sort { $0.index < $1.index }
         for h in held { emit(FinishedConnection(connection: slots[h.slot], recordNotes: configuration.recordNotes)) }

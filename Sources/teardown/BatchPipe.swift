@@ -119,9 +119,9 @@ final class PrintingStage {
     }
 
     /// Queues a finished connection; its record is made and printed on the printing thread.
-    func print(_ finished: FinishedConnection) {
+    func print(_ finished: consuming FinishedConnection) {
         guard thread != nil else { return printer.print(finished.record(), source: source) }   // no thread: print here
-        batch.append(finished)
+        batch.append(consume finished)   // moved in, not copied: it is a kilobyte
         if batch.count == PrintingStage.batchSize { pipe.send(&batch) }
     }
 

@@ -285,9 +285,9 @@ enum ReplayPipeline {
         var held: [ConnectionRecord] = []
         let printing = PrintingStage(printer: printer, source: label)
         // Records are made from finished connections on the printing thread (`FinishedConnection`).
-        let emit: (FinishedConnection) -> Void = { finished in
+        let emit: (consuming FinishedConnection) -> Void = { (finished: consuming FinishedConnection) in
             result.connections += 1
-            if calls != nil { held.append(finished.record()) } else { printing.print(finished) }
+            if calls != nil { held.append(finished.record()) } else { printing.print(consume finished) }
         }
         defer {
             if let calls {
