@@ -42,9 +42,9 @@ extension Connection {
         var out = SideSummary(endpoint: s.endpoint, state: s.state, initialSequence: s.isn)
         out.packets = s.packets
         out.payloadBytes = s.payloadBytes
-        out.syn = s.synCount
-        out.fin = s.finCount
-        out.rst = s.rstCount
+        out.syn = Int(s.synCount)
+        out.fin = Int(s.finCount)
+        out.rst = Int(s.rstCount)
         out.bytes = ledger(s, peer: peer)
         return out
     }

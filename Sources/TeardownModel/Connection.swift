@@ -209,9 +209,9 @@ struct Connection {
         // Counters, as Wireshark counts them: per segment carrying the flag.
         s.packets += 1
         s.payloadBytes &+= UInt64(len)
-        if flags.contains(.syn) { s.synCount += 1 }
-        if flags.contains(.fin) { s.finCount += 1 }
-        if flags.contains(.rst) { s.rstCount += 1 }
+        if flags.contains(.syn) && s.synCount < .max { s.synCount += 1 }
+        if flags.contains(.fin) && s.finCount < .max { s.finCount += 1 }
+        if flags.contains(.rst) && s.rstCount < .max { s.rstCount += 1 }
         if !flags.contains(.rst) {
             s.window = seg.window
             s.hasAdvertisedWindow = true

@@ -27,6 +27,10 @@ struct ZeekTCPEndpoint: Sendable {
     var prevState: ZeekEndpointState = .inactive
     /// `is_orig`: toggled when Zeek flips the roles.
     var isOrig: Bool
+    /// `skip_deliveries`: the reassembler gave up on this stream. (Declared here, beside the
+    /// other one-byte fields, rather than with the reassembler state below: that packs the
+    /// endpoint into 136 bytes instead of 144.)
+    var skipDeliveries = false
 
     // Sequence bookkeeping, as in TCP_Endpoint: start_seq is a signed 64-bit value,
     // last_seq / ack_seq are raw 32-bit numbers with wrap counters.
@@ -58,8 +62,6 @@ struct ZeekTCPEndpoint: Sendable {
     var lastReassemSeq: UInt64 = 1
     /// `trim_seq`: everything below has been acknowledged and dropped.
     var trimSeq: UInt64 = 0
-    /// `skip_deliveries`: the reassembler gave up on this stream.
-    var skipDeliveries = false
     /// Undelivered blocks above `lastReassemSeq`: disjoint, sorted, not adjacent.
     /// Only out-of-order data lands here, so the array stays empty in the common case.
     var blocks: [(lower: UInt64, upper: UInt64)] = []
