@@ -325,13 +325,6 @@ public struct ConnectionTracker {
     }
 }
 
-/// Storage for connections in fixed-size chunks: growing never copies the connections already
-/// held (a doubling array would briefly hold two copies of a table of kilobyte-sized
-/// connections), and element mutation through the subscript happens in place.
-///
-/// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
-/// call per packet): a freed slot keeps its reported connection until a new one overwrites it, so
-/// what freed slots hold is bounded by the peak number of connections, like the slots themselves.
 /// A connection the tracker is done with, not yet made into its record. `record()` makes it;
 /// replay calls it on its printing thread, so that building records (classification, byte
 /// ledgers, notes, the history string) is not done on the tracking thread.
@@ -350,6 +343,13 @@ public struct FinishedConnection: @unchecked Sendable {
     public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes) }
 }
 
+/// Storage for connections in fixed-size chunks: growing never copies the connections already
+/// held (a doubling array would briefly hold two copies of a table of kilobyte-sized
+/// connections), and element mutation through the subscript happens in place.
+///
+/// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
+/// call per packet): a freed slot keeps its reported connection until a new one overwrites it, so
+/// what freed slots hold is bounded by the peak number of connections, like the slots themselves.
 struct SlotArray {
     private static let chunkShift = 9
     private static let chunkSize = 1 << chunkShift
