@@ -112,7 +112,8 @@ final class PrintingStage {
             while more {
                 more = pipe.receive(into: &finished)
                 records.removeAll(keepingCapacity: true)
-                for f in finished { records.append(f.record()) }
+                // By index: iterating the array would copy each kilobyte-sized connection out.
+                for i in finished.indices { records.append(finished[i].record()) }
                 printer.print(records, source: source)
             }
         }
