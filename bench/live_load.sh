@@ -18,7 +18,7 @@
 # (reported then, at exit), and how many connections were reported with the right ending.
 set -uo pipefail
 
-RATES="1000 2000 5000 10000 0" SECONDS_PER_RATE=4 PORT=8080 BUILD=1 BUFFER_MB=8
+RATES="1000 2000 5000 10000 0" SECONDS_PER_RATE=4 PORT=8080 BUILD=1 BUFFER_MB=64
 while [ $# -gt 0 ]; do
     case $1 in
         --rates) RATES=${2:?}; shift 2 ;;

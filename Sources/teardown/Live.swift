@@ -36,8 +36,11 @@ struct Live: ParsableCommand {
     @Option(name: .long, help: "Snapshot length: bytes kept per packet.")
     var snaplen: Int32 = 262_144
 
-    @Option(name: .long, help: "Kernel capture buffer size in MiB.")
-    var bufferSize: Int32 = 8
+    // 64 MiB: on a loaded 2-core machine (bench/live_load.sh, BENCHMARKS.md) 8 MiB dropped
+    // packets from about 2,000 short connections a second and 32 MiB at the load's maximum
+    // (about 7,000 a second); 64 MiB dropped none. tcpdump's -B is the same knob.
+    @Option(name: .long, help: "Kernel capture buffer size in MiB (a burst the program cannot take at once waits here).")
+    var bufferSize: Int32 = 64
 
     @Option(name: .customShort("Z"), help: ArgumentHelp("After opening the device, switch to this user (default: the sudo user).", valueName: "user"))
     var user: String?
