@@ -89,24 +89,16 @@ extension ByteCursor {
         if rest >= 10 { digits &+= 1 }
         let length = max(digits, width)
         guard let p = claim(length) else { return }
-        // Right to left, two digits at a time from the table `00` `01` … `99`.
-        let pairs: StaticString = """
-            00010203040506070809101112131415161718192021222324252627282930313233343536373839\
-            40414243444546474849505152535455565758596061626364656667686970717273747576777879\
-            8081828384858687888990919293949596979899
-            """
-        let table = UnsafeRawPointer(pairs.utf8Start)
+        // Right to left, two digits at a time.
         var i = length, v = value
         while v >= 100 {
-            let pair = Int(truncatingIfNeeded: v % 100) &* 2
-            v /= 100
             i &-= 2
-            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+            Self.storeTwoDigits(v % 100, at: p + i)
+            v /= 100
         }
         if v >= 10 {
             i &-= 2
-            let pair = Int(truncatingIfNeeded: v) &* 2
-            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
+            Self.storeTwoDigits(v, at: p + i)
         } else {
             i &-= 1
             p[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v)
@@ -118,20 +110,27 @@ extension ByteCursor {
     /// For fractions, which the caller keeps below 10^`count`: no digits to count first.
     mutating func writeDigits(_ value: UInt64, exactly count: Int) {
         guard count > 0, let p = claim(count) else { return }
+        var i = count, v = value
+        while i >= 2 {
+            i &-= 2
+            Self.storeTwoDigits(v % 100, at: p + i)
+            v /= 100
+        }
+        if i == 1 { p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10) }
+    }
+
+    /// Writes `v` (0...99) as two digits at `p`, from the table `00` `01` … `99`: one load and
+    /// one store where two divisions by 10 would do.
+    @inline(__always)
+    static func storeTwoDigits(_ v: UInt64, at p: UnsafeMutablePointer<UInt8>) {
         let pairs: StaticString = """
             00010203040506070809101112131415161718192021222324252627282930313233343536373839\
             40414243444546474849505152535455565758596061626364656667686970717273747576777879\
             8081828384858687888990919293949596979899
             """
         let table = UnsafeRawPointer(pairs.utf8Start)
-        var i = count, v = value
-        while i >= 2 {
-            let pair = Int(truncatingIfNeeded: v % 100) &* 2
-            v /= 100
-            i &-= 2
-            UnsafeMutableRawPointer(p + i).storeBytes(of: table.loadUnaligned(fromByteOffset: pair, as: UInt16.self), as: UInt16.self)
-        }
-        if i == 1 { p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10) }
+        let pair = table.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: v) &* 2, as: UInt16.self)
+        UnsafeMutableRawPointer(p).storeBytes(of: pair, as: UInt16.self)
     }
 
     /// `value` in decimal with thousands separators: `1234567` → `1,234,567`.
