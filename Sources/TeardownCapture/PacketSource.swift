@@ -1,4 +1,5 @@
 import CPcap
+import Synchronization
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
@@ -62,6 +63,8 @@ public final class PacketSource {
     /// than the copying itself (the bench's bare libpcap loop: 0.65 s with 4 KiB, 0.31 s with
     /// 1 MiB, the system time 0.40 s → 0.10 s).
     static let fileBufferSize = 1 << 20
+    /// Standard input has been given its buffer (it can be given one only once).
+    private static let stdinBuffered = Atomic<Bool>(false)
 
     /// Opens a pcap or pcapng file; `-` reads standard input (pcap(3PCAP) `pcap_open_offline`).
     public static func openFile(_ path: String, filter: String? = nil) throws -> PacketSource {
@@ -84,6 +87,13 @@ public final class PacketSource {
         var buffer: UnsafeMutableRawPointer?
         let opened: OpaquePointer?
         if path == "-" {
+            // Standard input gets the large buffer too (before libpcap's first read of it; only
+            // the first stdin source can: stdio allows setvbuf before any other operation).
+            if !PacketSource.stdinBuffered.exchange(true, ordering: .relaxed) {
+                let b = UnsafeMutableRawPointer.allocate(byteCount: fileBufferSize, alignment: 64)
+                if setvbuf(stdin, b.assumingMemoryBound(to: CChar.self), _IOFBF, fileBufferSize) != 0 { b.deallocate() }
+                // Otherwise the buffer belongs to stdin for the rest of the process.
+            }
             opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
         } else {
             // Opened here, not by libpcap, to give the stream a large buffer (`fileBufferSize`).
