@@ -90,9 +90,7 @@ public final class PacketSource {
             // Standard input gets the large buffer too (before libpcap's first read of it; only
             // the first stdin source can: stdio allows setvbuf before any other operation).
             if !PacketSource.stdinBuffered.exchange(true, ordering: .relaxed) {
-                let b = UnsafeMutableRawPointer.allocate(byteCount: fileBufferSize, alignment: 64)
-                if setvbuf(stdin, b.assumingMemoryBound(to: CChar.self), _IOFBF, fileBufferSize) != 0 { b.deallocate() }
-                // Otherwise the buffer belongs to stdin for the rest of the process.
+                _ = giveLargeBuffer(stdin)   // if taken, it belongs to stdin for the rest of the process
             }
             opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
         } else {
@@ -100,12 +98,7 @@ public final class PacketSource {
             guard let file = fopen(path, "rb") else {
                 throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
-            let b = UnsafeMutableRawPointer.allocate(byteCount: fileBufferSize, alignment: 64)
-            if setvbuf(file, b.assumingMemoryBound(to: CChar.self), _IOFBF, fileBufferSize) == 0 {
-                buffer = b
-            } else {
-                b.deallocate()   // stdio keeps its own buffer
-            }
+            buffer = giveLargeBuffer(file)
             opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
             if opened == nil {
                 fclose(file)   // libpcap closes the stream only once it has taken it
@@ -120,6 +113,17 @@ public final class PacketSource {
         source.fileBuffer = buffer
         if let filter, !filter.isEmpty { try source.setFilter(filter) }
         return source
+    }
+
+    /// Gives `stream` a `fileBufferSize` buffer; returns it (the caller frees it after the
+    /// stream is closed), or nil when stdio refused it and keeps its own.
+    private static func giveLargeBuffer(_ stream: UnsafeMutablePointer<FILE>) -> UnsafeMutableRawPointer? {
+        let b = UnsafeMutableRawPointer.allocate(byteCount: fileBufferSize, alignment: 64)
+        guard setvbuf(stream, b.assumingMemoryBound(to: CChar.self), _IOFBF, fileBufferSize) == 0 else {
+            b.deallocate()
+            return nil
+        }
+        return b
     }
 
     /// Turns libpcap's open errors into words a user can act on.
@@ -169,18 +173,12 @@ public final class PacketSource {
         if isLive { return try readLive(idle: idle, body) }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
-        let scale: Int64 = nanosecondPrecision ? 1 : 1000
         while true {
             let rc = pcap_next_ex(handle, &header, &data)
             switch rc {
             case 1:
                 guard let h = header, let d = data else { continue }
-                packetCount += 1
-                let hdr = h.pointee
-                let t = Timestamp(seconds: Int64(hdr.ts.tv_sec), nanoseconds: Int64(hdr.ts.tv_usec) &* scale)
-                let packet = CapturedPacket(time: t, bytes: UnsafeRawBufferPointer(start: d, count: Int(hdr.caplen)),
-                                            originalLength: Int(hdr.len), number: packetCount)
-                if try !body(packet) { return .stoppedByCallback }
+                if try !body(nextPacket(h, d)) { return .stoppedByCallback }
             case 0:
                 if stopRequested { return .stopped }
                 idle()  // live timeout with no packet
@@ -192,6 +190,16 @@ public final class PacketSource {
                                    message: PacketSource.explainReadError(msg))
             }
         }
+    }
+
+    /// The packet libpcap just returned (`pcap_next_ex`'s header and data), counted and numbered.
+    @inline(__always)
+    private func nextPacket(_ header: UnsafeMutablePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>) -> CapturedPacket {
+        packetCount += 1
+        let h = header.pointee
+        let t = Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec) &* (nanosecondPrecision ? 1 : 1000))
+        return CapturedPacket(time: t, bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)),
+                              originalLength: Int(h.len), number: packetCount)
     }
 
     /// How long a live read waits for a packet before calling `idle`.
@@ -208,7 +216,6 @@ public final class PacketSource {
         }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
-        let scale: Int64 = nanosecondPrecision ? 1 : 1000
         while true {
             // In non-blocking mode pcap_next_ex does not report a break while no frame waits, so
             // the loop asks for itself whether a stop was requested (stop() or a stop signal).
@@ -228,12 +235,7 @@ public final class PacketSource {
                     throw CaptureError(.read, source: name, packetNumber: packetCount + 1,
                                        message: String(cString: pcap_geterr(handle)))
                 }
-                packetCount += 1
-                let hdr = h.pointee
-                let t = Timestamp(seconds: Int64(hdr.ts.tv_sec), nanoseconds: Int64(hdr.ts.tv_usec) &* scale)
-                let packet = CapturedPacket(time: t, bytes: UnsafeRawBufferPointer(start: d, count: Int(hdr.caplen)),
-                                            originalLength: Int(hdr.len), number: packetCount)
-                if try !body(packet) { return .stoppedByCallback }
+                if try !body(nextPacket(h, d)) { return .stoppedByCallback }
             }
         }
     }
