@@ -42,16 +42,23 @@ struct CLI {
         try p.run()
         if let input { inp.fileHandleForWriting.write(input) }
         try inp.fileHandleForWriting.close()
-        // Read both pipes concurrently so a large output cannot block the child.
-        var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        let (outData, errData) = readToEnd(out, err)
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Reads a child's standard output and standard error to their ends, both at once, so that
+    /// a large output on one cannot block the child while the other is read.
+    static func readToEnd(_ out: Pipe, _ err: Pipe) -> (stdout: Data, stderr: Data) {
+        final class Box: @unchecked Sendable { var data = Data() }   // written once, read after the wait
+        let errBox = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        return (outData, errBox.data)
     }
 
     /// Every capture under captures/ (pcap and pcapng), relative to the package root, sorted.

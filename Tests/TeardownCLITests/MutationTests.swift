@@ -126,12 +126,7 @@ import Testing
             if p.isRunning { timedOut.set(); kill(p.processIdentifier, SIGKILL) }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + deadline, execute: watchdog)
-        var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        let (outData, errData) = CLI.readToEnd(out, err)
         p.waitUntilExit()
         watchdog.cancel()
         return Outcome(exited: p.terminationReason == .exit, status: p.terminationStatus, timedOut: timedOut.value,
