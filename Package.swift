@@ -34,11 +34,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
-        .testTarget(name: "TeardownWireTests", dependencies: ["TeardownWire"], swiftSettings: v5),
-        .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
+        // Helpers shared by the test targets (a seeded generator).
+        .target(name: "TeardownTestSupport", path: "Tests/TeardownTestSupport", swiftSettings: v5),
+        .testTarget(name: "TeardownWireTests", dependencies: ["TeardownWire", "TeardownTestSupport"], swiftSettings: v5),
+        .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire", "TeardownTestSupport"],
+                    swiftSettings: v5),
         .testTarget(name: "TeardownRenderTests", dependencies: ["TeardownRender", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownWire"], swiftSettings: v5),
-        .testTarget(name: "TeardownCLITests", dependencies: ["teardown"], swiftSettings: v5),
+        .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport"], swiftSettings: v5),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TeardownTestSupport
 
 /// Hostile files through the real binary: every capture under captures/ is cut at many offsets
 /// and has bits flipped in its file header, record headers and packet headers (a seeded RNG,
@@ -7,17 +8,6 @@ import Testing
 /// exit normally (status 0 or 1, never a signal or a trap), within a time limit, and say
 /// something about every file: results labelled with it, or a message naming it.
 @Suite struct MutationTests {
-    /// SplitMix64 (Steele, Lea, Flood 2014): small, seedable, good enough to pick offsets.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Where the parts of a capture file are: the file header's end, each record (pcap) or
     /// block (pcapng) start, and where each packet's bytes start.

@@ -1,4 +1,5 @@
 import Testing
+import TeardownTestSupport
 import TeardownWire
 @testable import TeardownModel
 
@@ -8,22 +9,10 @@ import TeardownWire
 struct FlowTableTests {
     typealias Key = ConnectionTracker.FlowKey
 
-    /// SplitMix64: a seeded generator, so a failure replays exactly.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A pool of keys with near neighbours: pairs that differ only in one port, only in the
     /// family (IPv4 a.b.c.d vs the IPv6 address whose words are 0 and a.b.c.d), only in the
     /// IPv6 high word, and the same flow given in both directions.
-    static func keyPool(size: Int, rng: inout SplitMix) -> [Key] {
+    static func keyPool(size: Int, rng: inout SplitMix64) -> [Key] {
         var pool: [Key] = []
         while pool.count < size {
             let v4a = UInt64(UInt32.random(in: 0 ... 3, using: &rng) | 0x0A00_0000)
@@ -55,7 +44,7 @@ struct FlowTableTests {
     /// Runs `operations` random operations on `table` and on a `Dictionary`, checking every
     /// result, the count after every step and the iterated contents every 997 steps.
     static func drive(_ table: inout FlowTable, operations: Int, poolSize: Int, seed: UInt64) {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix64(state: seed)
         let pool = keyPool(size: poolSize, rng: &rng)
         var oracle: [Key: Int] = [:]
         var inserts = 0, hits = 0, absentRemoves = 0, removes = 0, replaced = 0
@@ -113,7 +102,7 @@ struct FlowTableTests {
     @Test func interleavedClustersKeepEveryKeyReachable() {
         // Keys hashed by a real seed, then forced into a 16-bucket table with at most 8 flows:
         // with 8 flows in 16 buckets, clusters touch; removing each in turn and checking the rest.
-        var rng = SplitMix(state: 99)
+        var rng = SplitMix64(state: 99)
         let pool = Self.keyPool(size: 400, rng: &rng)
         var unique: [Key] = []
         for k in pool where !unique.contains(k) { unique.append(k) }
@@ -138,7 +127,7 @@ struct FlowTableTests {
     /// endpoint comes first in the key; segments of different flows in the pool get different
     /// hashes.
     @Test func flowHashMatchesTheTablesHashInBothDirections() {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(state: 7)
         let table = FlowTable(seed: 0x5EED)
         var seen: [UInt64: Key] = [:]
         for key in Self.keyPool(size: 500, rng: &rng) {

@@ -1,17 +1,6 @@
 import Testing
+import TeardownTestSupport
 @testable import TeardownWire
-
-/// SplitMix64: a tiny seeded generator so the garbage tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Decodes exactly `count` bytes of `bytes` (a copy, so a read past it is a read past an allocation).
 private func decodePrefix(_ bytes: [UInt8], _ count: Int, _ link: LinkType, original: Int) -> DecodeResult {

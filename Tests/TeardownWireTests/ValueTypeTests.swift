@@ -1,4 +1,5 @@
 import Testing
+import TeardownTestSupport
 @testable import TeardownWire
 
 @Suite("SequenceNumber: modular arithmetic (RFC 9293 §3.4, RFC 1982)")
