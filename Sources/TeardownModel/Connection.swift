@@ -31,8 +31,7 @@ struct Connection {
     var facts = Facts()
 
     var events: EventLogBox?
-    /// `events != nil`, kept as a flag.
-    let recordsEvents: Bool
+    var recordsEvents: Bool { events != nil }
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
     var forgottenReason: String?
 
@@ -47,7 +46,6 @@ struct Connection {
         self.firstPacketNumber = packetNumber
         self.lastPacketNumber = packetNumber
         self.events = recordEvents ? EventLogBox() : nil
-        self.recordsEvents = recordEvents
     }
 
     var midstream: Bool { !facts.origSentSYN }

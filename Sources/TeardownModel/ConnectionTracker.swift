@@ -44,7 +44,15 @@ public struct ConnectionTracker {
         var low: Endpoint
         var high: Endpoint
         init(_ a: Endpoint, _ b: Endpoint) {
-            if a < b { low = a; high = b } else { low = b; high = a }
+            self = Self.ordering(a, b).key
+        }
+
+        /// The key of the flow between `a` and `b`, and whether `a` comes first in it: the one
+        /// place the order is decided (`FlowHasher.flow(from:to:)` records it per packet, and
+        /// `init(_:_:)` must agree with it).
+        @inline(__always)
+        static func ordering(_ a: Endpoint, _ b: Endpoint) -> (key: FlowKey, aIsLow: Bool) {
+            a < b ? (FlowKey(ordered: a, b), true) : (FlowKey(ordered: b, a), false)
         }
 
         /// The key of endpoints already in order (`low < high`).

@@ -252,9 +252,7 @@ public struct FlowHasher: Sendable {
     /// alone, in registers: a caller holding the segment in memory it cannot prove unaliased
     /// would copy all 131 bytes of it to pass the segment.)
     public func flow(from source: Endpoint, to destination: Endpoint) -> FlowHash {
-        let sourceIsLow = source < destination
-        let key = ConnectionTracker.FlowKey(ordered: sourceIsLow ? source : destination,
-                                            sourceIsLow ? destination : source)
+        let (key, sourceIsLow) = ConnectionTracker.FlowKey.ordering(source, destination)
         return FlowHash(value: hash(key), sourceIsLow: sourceIsLow)
     }
 }
