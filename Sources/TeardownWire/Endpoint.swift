@@ -9,15 +9,9 @@ public struct Endpoint: Hashable, Comparable, Sendable, CustomStringConvertible 
     @inlinable public static func == (a: Endpoint, b: Endpoint) -> Bool { a.port == b.port && a.address == b.address }
     /// `10.0.0.1:80` or `[::1]:80`.
     public var description: String {
-        var b: [UInt8] = []
-        b.reserveCapacity(48)
-        appendText(to: &b)
-        return String(decoding: b, as: UTF8.self)
-    }
-
-    /// Appends `description` as UTF-8 to `out`, with no String in between.
-    public func appendText(to out: inout [UInt8]) {
-        withText { out.append(contentsOf: $0) }
+        var text = ""
+        withText { text = String(decoding: $0, as: UTF8.self) }
+        return text
     }
 
     /// Calls `body` with `description` as UTF-8, formatted on the stack (no String, no heap):

@@ -33,15 +33,9 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Dotted quad, or RFC 5952 canonical IPv6 text (longest zero run as `::`, lower-case hex).
     public var description: String {
-        var b: [UInt8] = []
-        b.reserveCapacity(isIPv6 ? 39 : 15)
-        appendText(to: &b)
-        return String(decoding: b, as: UTF8.self)
-    }
-
-    /// Appends `description` as UTF-8 to `out`, with no String in between.
-    public func appendText(to out: inout [UInt8]) {
-        withText { out.append(contentsOf: $0) }
+        var text = ""
+        withText { text = String(decoding: $0, as: UTF8.self) }
+        return text
     }
 
     /// Calls `body` with `description` as UTF-8, formatted on the stack (no String, no heap):
