@@ -166,4 +166,31 @@ struct FlowTableTests {
         #expect(table.count == 0 && table.capacity == FlowTable.minimumCapacity && table[keys[4999]] == nil)
         #expect(Array(table).isEmpty)
     }
+
+    /// The buckets are storage the table manages itself (aligned to cache lines), shared
+    /// between copies until one of them changes: a copy must behave as a value, like an array.
+    @Test func copiesAreIndependentValues() {
+        var rng = SplitMix64(state: 7)
+        let pool = Self.keyPool(size: 300, rng: &rng)
+        var original = FlowTable(seed: 9)
+        for (i, k) in pool.enumerated() { original.updateValue(i, forKey: k) }
+        let before = Self.contents(original)
+
+        var changed = original          // shares the storage until changed
+        for k in pool.prefix(100) { changed.removeValue(forKey: k) }
+        changed.updateValue(-1, forKey: pool[200])
+        for i in 0 ..< 400 {            // and grows past its capacity
+            let a = Endpoint(address: IPAddress(ipv4: 0x0B00_0000 | UInt32(i)), port: 9)
+            changed.updateValue(i, forKey: Key(a, Endpoint(address: IPAddress(ipv4: 1), port: 1)))
+        }
+        #expect(Self.contents(original) == before)
+        #expect(original.count == before.count)
+        #expect(original[pool[200]] == pool.lastIndex(of: pool[200]) && changed[pool[200]] == -1)
+
+        var again = original            // a change through the original leaves the copy alone
+        original.updateValue(-2, forKey: pool[250])
+        #expect(Self.contents(again) == before)
+        again.removeAll()
+        #expect(original[pool[250]] == -2 && again.isEmpty)
+    }
 }
