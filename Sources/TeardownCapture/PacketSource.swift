@@ -99,6 +99,9 @@ public final class PacketSource {
                 throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
             buffer = giveLargeBuffer(file)
+            // This stream is read by one thread at a time (the replay thread reading this
+            // file), so its reads need no lock (standard input, a process-wide stream, keeps its).
+            ctd_stream_lock_by_caller(file)
             opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
             if opened == nil {
                 fclose(file)   // libpcap closes the stream only once it has taken it
