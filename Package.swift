@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "CTeardownSys"),
         .target(name: "TeardownDriver", dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .executableTarget(name: "teardown", dependencies: [
-            "TeardownWire", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver",
+            "TeardownWire", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver", "CTeardownSys",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
