@@ -205,6 +205,13 @@ say ""
 
 # ---------- timed runs ----------
 
+# Outputs of an earlier benchmark are deleted before anything is timed, and the deletion reaches
+# the disk (sync): deleting a 340 MB file that was written out makes the file system free (and,
+# mounted with discard, discard) its blocks. Each round's own rm deletes only the last round's
+# output, which has not been written out yet.
+rm -f "$LOGS"/*.out
+sync
+
 # Every run reads the capture from memory: it is locked in the page cache (bench/pin.c) for the
 # timed runs, where the machine allows it.
 "$CC" -O2 -Wall -o "$OUT/bin/pin" bench/pin.c || die "cannot build bench/pin.c"
