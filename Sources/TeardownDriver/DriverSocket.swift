@@ -253,6 +253,7 @@ public final class DriverSocket {
     }
 
     /// Reads until EOF or an error; returns total bytes and the final result (0 or -1).
+    @discardableResult
     public func readToEnd(chunk: Int = 65536) -> (bytes: Int, last: Int) {
         var total = 0
         while true {
