@@ -39,7 +39,9 @@ let package = Package(
         .testTarget(name: "TeardownWireTests", dependencies: ["TeardownWire", "TeardownTestSupport"], swiftSettings: v5),
         .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),
-        .testTarget(name: "TeardownRenderTests", dependencies: ["TeardownRender", "TeardownModel", "TeardownWire"], swiftSettings: v5),
+        // Goldens/ is read from the source tree (#filePath), not bundled as a resource.
+        .testTarget(name: "TeardownRenderTests", dependencies: ["TeardownRender", "TeardownModel", "TeardownWire"],
+                    exclude: ["Goldens"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport"], swiftSettings: v5),
