@@ -9,9 +9,7 @@ enum Format {
     static func grouped(_ value: UInt64) -> String { text { $0.writeGrouped(value) } }
 
     /// Signed variant: `-1234` → `-1,234`.
-    static func grouped(_ value: Int64) -> String {
-        value < 0 ? "-" + grouped(value.magnitude) : grouped(value.magnitude)
-    }
+    static func grouped(_ value: Int64) -> String { text { $0.writeGrouped(signed: value) } }
 
     static func grouped(_ value: Int) -> String { grouped(Int64(value)) }
 
@@ -35,42 +33,11 @@ enum Format {
     static func zeroPadded(_ n: UInt64, width: Int) -> String { text { $0.writeDecimal(n, width: width) } }
 
     /// A call's duration in the unit that reads best: `850 ns`, `12 µs`, `1.234 ms`, `2.000000 s`.
-    static func duration(nanoseconds ns: Int64) -> String {
-        let m = ns.magnitude
-        let sign = ns < 0 ? "-" : ""
-        if m < 1_000 { return sign + String(m) + " ns" }
-        if m < 1_000_000 { return sign + String((m + 500) / 1_000) + " µs" }
-        if m < 1_000_000_000 {
-            let micros = (m + 500) / 1_000
-            return sign + String(micros / 1_000) + "." + zeroPadded(micros % 1_000, width: 3) + " ms"
-        }
-        return seconds(nanoseconds: ns, decimals: 6) + " s"
-    }
+    static func duration(nanoseconds ns: Int64) -> String { text { $0.writeDuration(nanoseconds: ns) } }
 
     /// UTC calendar time, `2024-05-01 12:00:00.123456 UTC`, from nanoseconds since the epoch
     /// (sub-microsecond digits are dropped, not rounded, so the second never rolls over).
-    /// Civil-from-days after H. Hinnant, "chrono-Compatible Low-Level Date Algorithms".
-    static func utc(_ t: Timestamp) -> String {
-        let ns = t.nanoseconds
-        var secs = ns / 1_000_000_000
-        var sub = ns % 1_000_000_000
-        if sub < 0 { sub += 1_000_000_000; secs -= 1 }
-        var days = secs / 86_400
-        var sod = secs % 86_400
-        if sod < 0 { sod += 86_400; days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { zeroPadded(UInt64(v), width: 2) }
-        return "\(year)-\(two(month))-\(two(day)) \(two(sod / 3600)):\(two(sod % 3600 / 60)):\(two(sod % 60))."
-            + zeroPadded(UInt64(sub) / 1_000, width: 6) + " UTC"
-    }
+    static func utc(_ t: Timestamp) -> String { text { $0.writeUTC(t) } }
 }
 
 /// The byte-level formatters: `--summary` and JSON Lines print a line per connection of
@@ -139,6 +106,120 @@ extension ByteCursor {
         writeGrouped(value / 1000)
         write(UInt8(ascii: ","))
         writeDecimal(value % 1000, width: 3)
+    }
+
+    /// `Format.grouped(_: Int64)`: a minus sign, then the magnitude grouped.
+    mutating func writeGrouped(signed value: Int64) {
+        if value < 0 { write(UInt8(ascii: "-")) }
+        writeGrouped(value.magnitude)
+    }
+
+    /// `String(value)`.
+    mutating func writeInt(_ value: Int64) {
+        if value < 0 { write(UInt8(ascii: "-")) }
+        writeDecimal(value.magnitude)
+    }
+
+    /// `String(value)`.
+    mutating func writeInt(_ value: Int) { writeInt(Int64(value)) }
+
+    /// `Format.duration(nanoseconds:)`.
+    mutating func writeDuration(nanoseconds ns: Int64) {
+        let m = ns.magnitude
+        if m >= 1_000_000_000 {
+            writeSeconds(nanoseconds: ns, decimals: 6)
+            write(" s")
+            return
+        }
+        if ns < 0 { write(UInt8(ascii: "-")) }
+        if m < 1_000 {
+            writeDecimal(m)
+            write(" ns")
+        } else if m < 1_000_000 {
+            writeDecimal((m + 500) / 1_000)
+            write(" µs")
+        } else {
+            let micros = (m + 500) / 1_000
+            writeDecimal(micros / 1_000)
+            write(UInt8(ascii: "."))
+            writeDecimal(micros % 1_000, width: 3)
+            write(" ms")
+        }
+    }
+
+    /// `Format.utc(_:)`. Civil-from-days after H. Hinnant, "chrono-Compatible Low-Level Date
+    /// Algorithms".
+    mutating func writeUTC(_ t: Timestamp) {
+        let ns = t.nanoseconds
+        var secs = ns / 1_000_000_000
+        var sub = ns % 1_000_000_000
+        if sub < 0 { sub += 1_000_000_000; secs -= 1 }
+        var days = secs / 86_400
+        var sod = secs % 86_400
+        if sod < 0 { sod += 86_400; days -= 1 }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        writeInt(year)
+        write(UInt8(ascii: "-"))
+        writeDecimal(UInt64(clamping: month), width: 2)
+        write(UInt8(ascii: "-"))
+        writeDecimal(UInt64(clamping: day), width: 2)
+        write(0x20)
+        writeDecimal(UInt64(clamping: sod / 3600), width: 2)
+        write(UInt8(ascii: ":"))
+        writeDecimal(UInt64(clamping: sod % 3600 / 60), width: 2)
+        write(UInt8(ascii: ":"))
+        writeDecimal(UInt64(clamping: sod % 60), width: 2)
+        write(UInt8(ascii: "."))
+        writeDecimal(UInt64(clamping: sub) / 1_000, width: 6)
+        write(" UTC")
+    }
+
+    /// Writes `text` as `String.terminalSafe` makes it (C0 controls, DEL and C1 controls
+    /// become U+FFFD, ECMA-48 §5) and returns its width in columns, counted as
+    /// `String.displayWidth` counts them (one per Unicode scalar): with no String made.
+    /// A C1 control U+0080...U+009F is the two bytes `C2 80`...`C2 9F` in UTF-8, and a
+    /// String's UTF-8 is always valid, so it is recognised from its bytes.
+    @discardableResult
+    mutating func writeTerminalSafe(_ text: String) -> Int {
+        var width = 0
+        text.withUTF8Bytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let n = bytes.count
+            var run = 0   // start of the bytes not yet copied
+            var i = 0
+            while i < n {
+                let b = base.load(fromByteOffset: i, as: UInt8.self)
+                if b >= 0x20 && b < 0x7F { width &+= 1; i &+= 1; continue }   // printable ASCII
+                var control = 0
+                if b < 0x20 || b == 0x7F {
+                    control = 1
+                } else if b == 0xC2, i &+ 1 < n {
+                    let next = base.load(fromByteOffset: i &+ 1, as: UInt8.self)
+                    if next >= 0x80 && next <= 0x9F { control = 2 }
+                }
+                if control > 0 {
+                    write(UnsafeRawBufferPointer(start: base + run, count: i &- run))
+                    write(0xEF, 0xBF)
+                    write(0xBD)   // U+FFFD REPLACEMENT CHARACTER
+                    width &+= 1
+                    i &+= control
+                    run = i
+                } else {
+                    if b & 0xC0 != 0x80 { width &+= 1 }
+                    i &+= 1
+                }
+            }
+            write(UnsafeRawBufferPointer(start: base + run, count: n &- run))
+        }
+        return width
     }
 
     /// `Format.seconds(nanoseconds:decimals:)`.

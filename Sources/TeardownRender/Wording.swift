@@ -6,6 +6,9 @@ import TeardownModel
 extension Side {
     /// `client` for the originator, `server` for the responder.
     var role: String { self == .orig ? "client" : "server" }
+
+    /// `role` as a static string, for the byte writers.
+    var roleText: StaticString { self == .orig ? "client" : "server" }
 }
 
 extension ClosedBy {
@@ -17,11 +20,23 @@ extension ClosedBy {
         case .both: return "both"
         }
     }
+
+    /// `role` as a static string, for the byte writers.
+    var roleText: StaticString {
+        switch self {
+        case .orig: return "client"
+        case .resp: return "server"
+        case .both: return "both"
+        }
+    }
 }
 
 extension RSTValidity {
     /// What the receiver does with an RST of this validity (RFC 5961 §3.2, as Linux implements it).
-    var explanation: String {
+    var explanation: String { explanationText.description }
+
+    /// `explanation` as a static string, for the byte writers.
+    var explanationText: StaticString {
         switch self {
         case .exact: return "exact sequence number: the receiver accepts it and the connection is reset"
         case .inWindow: return "in window but not exact: Linux answers with a challenge ACK and the connection survives (RFC 5961 §3.2)"
@@ -33,66 +48,89 @@ extension RSTValidity {
 
 enum Wording {
     /// Why `closedBy` names that side: it sent the RST, the first FIN, or both FINs crossed.
-    static func closer(_ r: ConnectionRecord) -> String {
-        guard let c = r.closedBy else { return "nobody: no FIN or RST was seen" }
-        switch (c, r.teardown.kind) {
-        case (.both, _): return "both: the FINs crossed"
-        case (_, .abortByOriginator), (_, .abortByResponder), (_, .refused): return c.role + " (sent the RST)"
-        default: return c.role + " (sent the first FIN)"
+    static func closer(_ r: ConnectionRecord) -> String { Format.text { writeCloser(r, to: &$0) } }
+
+    /// Writes `closer(_:)`.
+    static func writeCloser(_ r: ConnectionRecord, to c: inout ByteCursor) {
+        guard let closer = r.closedBy else { c.write("nobody: no FIN or RST was seen"); return }
+        switch (closer, r.teardown.kind) {
+        case (.both, _):
+            c.write("both: the FINs crossed")
+        case (_, .abortByOriginator), (_, .abortByResponder), (_, .refused):
+            c.write(closer.roleText)
+            c.write(" (sent the RST)")
+        default:
+            c.write(closer.roleText)
+            c.write(" (sent the first FIN)")
         }
     }
 
     /// How the connection ended, from the classification and who closed: the main sentence
     /// first, then qualifications (half-close, mid-stream), one per line of the header.
     static func ending(_ r: ConnectionRecord) -> [String] {
-        let closer = r.closedBy?.role
-        var s: String
+        let text = Format.text { writeEnding(r, to: &$0) { $0.write(0x0a) } }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// Writes the sentences of `ending(_:)`, calling `next` between one and the next.
+    static func writeEnding(_ r: ConnectionRecord, to c: inout ByteCursor, next: (inout ByteCursor) -> Void) {
         switch r.teardown.kind {
         case .graceful:
             switch r.closedBy {
             case .orig?, .resp?:
-                let first = closer ?? "client"
-                let second = r.closedBy == .orig ? "server" : "client"
-                s = "the \(first) closed first, then the \(second); both FINs were acknowledged"
-            case .both?: s = "both sides closed; both FINs were acknowledged"
-            case nil: s = "FIN both ways, both acknowledged"
+                c.write("the ")
+                c.write(r.closedBy == .orig ? "client" : "server")
+                c.write(" closed first, then the ")
+                c.write(r.closedBy == .orig ? "server" : "client")
+                c.write("; both FINs were acknowledged")
+            case .both?: c.write("both sides closed; both FINs were acknowledged")
+            case nil: c.write("FIN both ways, both acknowledged")
             }
         case .halfClosed:
-            if let c = r.closedBy, c != .both {
-                let other = c == .orig ? "server" : "client"
-                s = "the \(c.role) sent FIN; the \(other) had not closed when the capture ended"
+            if let closer = r.closedBy, closer != .both {
+                c.write("the ")
+                c.write(closer.roleText)
+                c.write(" sent FIN; the ")
+                c.write(closer == .orig ? "server" : "client")
+                c.write(" had not closed when the capture ended")
             } else {
-                s = "one side sent FIN; the other had not closed when the capture ended"
+                c.write("one side sent FIN; the other had not closed when the capture ended")
             }
         case .simultaneousClose:
-            s = "the FINs crossed: each side closed before it saw the other's FIN"
+            c.write("the FINs crossed: each side closed before it saw the other's FIN")
         case .abortByOriginator:
-            s = "the client reset the connection while it was open"
+            c.write("the client reset the connection while it was open")
         case .abortByResponder:
-            s = "the server reset the connection while it was open"
+            c.write("the server reset the connection while it was open")
         case .resetAfterClose:
             if let rst = r.rst {
-                s = "a bare RST from the \(rst.from.role) answered data sent to its closed socket"
+                c.write("a bare RST from the ")
+                c.write(rst.from.roleText)
+                c.write(" answered data sent to its closed socket")
             } else {
-                s = "a bare RST answered data sent to a closed socket"
+                c.write("a bare RST answered data sent to a closed socket")
             }
         case .refused:
-            s = "the server answered the SYN with RST: nothing was listening"
+            c.write("the server answered the SYN with RST: nothing was listening")
         case .unanswered:
-            s = "the client's SYN got no answer"
+            c.write("the client's SYN got no answer")
         case .open:
-            s = "no ending was seen before the capture ended"
+            c.write("no ending was seen before the capture ended")
         }
-        var lines = [s]
-        if r.halfClose, let c = r.closedBy, c != .both {
-            let other = c == .orig ? "server" : "client"
-            lines.append("the \(other) kept sending after the \(c.role)'s FIN (half-close)")
+        if r.halfClose, let closer = r.closedBy, closer != .both {
+            next(&c)
+            c.write("the ")
+            c.write(closer == .orig ? "server" : "client")
+            c.write(" kept sending after the ")
+            c.write(closer.roleText)
+            c.write("'s FIN (half-close)")
         } else if r.halfClose {
-            lines.append("data was sent after the first FIN (half-close)")
+            next(&c)
+            c.write("data was sent after the first FIN (half-close)")
         }
         if r.teardown.midstream {
-            lines.append("the capture joined mid-stream, so the start is missing")
+            next(&c)
+            c.write("the capture joined mid-stream, so the start is missing")
         }
-        return lines
     }
 }

@@ -89,6 +89,7 @@ final class RecordPrinter {
     /// The line renderers for the file being printed (its label rendered once, not per line).
     private var summaryFile: (source: String, renderer: SummaryRenderer.FileRenderer)?
     private var jsonFile: (source: String, renderer: JSONLinesRenderer.FileRenderer)?
+    private var timelineFile: (source: String, renderer: TimelineRenderer.FileRenderer)?
 
     convenience init(options: OutputOptions, writer: OutputWriter, labelFiles: Bool) {
         self.init(options: options, writer: writer, color: options.useColor, labelFiles: labelFiles)
@@ -143,10 +144,14 @@ final class RecordPrinter {
             for i in records.indices { line { renderer.write(records[i], to: &$0) } }
             printed += records.count
         } else {
-            for record in records {
+            let renderer = timelineRenderer(for: source)
+            for i in records.indices {
                 printed += 1
-                if printed > 1 { line("") }
-                write(TimelineRenderer.render(record, options: RenderOptions(color: color, source: source)))
+                let separated = printed > 1   // a blank line between timelines
+                writer.render { c in
+                    if separated { c.write(0x0a) }
+                    renderer.write(records[i], to: &c)
+                }
             }
         }
     }
@@ -155,6 +160,13 @@ final class RecordPrinter {
         if let file = summaryFile, file.source == source { return file.renderer }
         let renderer = SummaryRenderer.FileRenderer(source: labelFiles ? source : nil)
         summaryFile = (source, renderer)
+        return renderer
+    }
+
+    private func timelineRenderer(for source: String) -> TimelineRenderer.FileRenderer {
+        if let file = timelineFile, file.source == source { return file.renderer }
+        let renderer = TimelineRenderer.FileRenderer(options: RenderOptions(color: color, source: source))
+        timelineFile = (source, renderer)
         return renderer
     }
 
