@@ -83,6 +83,9 @@ public struct ByteCursor {
         }
     }
 
+    /// Always in line: the length of a literal is then a constant, and `copy` folds to the
+    /// one or two stores that length needs (the timeline writes a dozen literals a row).
+    @inline(__always)
     public mutating func write(_ text: StaticString) {
         if text.hasPointerRepresentation {
             write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
@@ -101,6 +104,7 @@ public struct ByteCursor {
     }
 
     /// `n` spaces (none when `n` is not positive).
+    @inline(__always)
     mutating func writeSpaces(_ n: Int) {
         guard n > 0, let p = claim(n) else { return }
         ByteCursor.fillSpaces(n, at: UnsafeMutableRawPointer(p))

@@ -195,7 +195,20 @@ extension ByteCursor {
             let n = bytes.count
             var run = 0   // start of the bytes not yet copied
             var i = 0
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
             while i < n {
+                // Eight bytes at once while they are printable ASCII (most text is): none has
+                // its high bit set, none is below 0x20, none is 0x7F (the "has a byte less than"
+                // and "has a zero byte" tests of Anderson's Bit Twiddling Hacks).
+                if n &- i >= 8 {
+                    let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let del = x ^ (0x7F &* ones)
+                    if (x | ((x &- 0x20 &* ones) & ~x) | ((del &- ones) & ~del)) & highs == 0 {
+                        width &+= 8
+                        i &+= 8
+                        continue
+                    }
+                }
                 let b = base.load(fromByteOffset: i, as: UInt8.self)
                 if b >= 0x20 && b < 0x7F { width &+= 1; i &+= 1; continue }   // printable ASCII
                 var control = 0
@@ -225,6 +238,14 @@ extension ByteCursor {
     /// `Format.seconds(nanoseconds:decimals:)`.
     mutating func writeSeconds(nanoseconds: Int64, decimals: Int) {
         let decimals = min(max(decimals, 0), 9)
+        if decimals == 6 {   // the timeline's relative times, several a row: constant divisors
+            let scaled = (nanoseconds.magnitude + 500) / 1_000
+            if nanoseconds < 0 && scaled != 0 { write(UInt8(ascii: "-")) }
+            writeDecimal(scaled / 1_000_000)
+            write(UInt8(ascii: "."))
+            writeDigits(scaled % 1_000_000, exactly: 6)
+            return
+        }
         var unit: UInt64 = 1
         for _ in 0..<(9 - decimals) { unit *= 10 }
         let magnitude = nanoseconds.magnitude

@@ -180,15 +180,14 @@ struct Timeline {
     func header(sourcePrefix: [UInt8], _ c: inout ByteCursor) {
         c.write(0x20)
         paint(Style.bold, &c) { c in
-            let start = c.count
             c.write("━━ connection ")
             c.writeInt(r.index)
             c.write(" ━━ client ")
-            r.orig.endpoint.withText { c.write($0) }
+            var titleWidth = 14 + Width.int(r.index) + 11 + 10 + 1
+            r.orig.endpoint.withText { c.write($0); titleWidth += $0.count }   // endpoints are ASCII
             c.write(" ⇄ server ")
-            r.resp.endpoint.withText { c.write($0) }
+            r.resp.endpoint.withText { c.write($0); titleWidth += $0.count }
             c.write(0x20)
-            let titleWidth = c.scalarCount(since: start)
             c.writeRepeated(Glyph.heavy, count: max(3, totalWidth - 1 - titleWidth))
         }
         c.write(0x0a)
@@ -479,23 +478,23 @@ struct Timeline {
         paint(Style.bold, &c) { $0.write("  client → server") }
         paint(Style.bold, &c) { $0.write("  server → client") }
         c.write(0x0a)
-        Timeline.ledgerRow("sent", o.sent, s.sent, &c)
-        Timeline.ledgerRow("retransmitted", o.retransmitted, s.retransmitted, &c)
-        Timeline.ledgerRow("acked", o.acked, s.acked, &c)
+        Timeline.ledgerRow("sent                    ", o.sent, s.sent, &c)
+        Timeline.ledgerRow("retransmitted           ", o.retransmitted, s.retransmitted, &c)
+        Timeline.ledgerRow("acked                   ", o.acked, s.acked, &c)
         if r.rst != nil || o.inFlightAtRST != nil || s.inFlightAtRST != nil {
-            Timeline.ledgerRow("in flight at RST", o.inFlightAtRST, s.inFlightAtRST, &c)
+            Timeline.ledgerRow("in flight at RST        ", o.inFlightAtRST, s.inFlightAtRST, &c)
         }
         if r.rst != nil || o.sentAfterRST != nil || s.sentAfterRST != nil {
-            Timeline.ledgerRow("sent after RST", o.sentAfterRST, s.sentAfterRST, &c)
+            Timeline.ledgerRow("sent after RST          ", o.sentAfterRST, s.sentAfterRST, &c)
         }
-        if o.written != nil || s.written != nil { Timeline.ledgerRow("written by app", o.written, s.written, &c) }
+        if o.written != nil || s.written != nil { Timeline.ledgerRow("written by app          ", o.written, s.written, &c) }
         if o.readByPeer != nil || s.readByPeer != nil {
-            Timeline.ledgerRow("read by peer app", o.readByPeer, s.readByPeer, &c)
+            Timeline.ledgerRow("read by peer app        ", o.readByPeer, s.readByPeer, &c)
         }
-        if o.lost != nil || s.lost != nil { Timeline.ledgerRow("lost = written − read", o.lost, s.lost, &c) }
-        if o.neverSent != nil || s.neverSent != nil { Timeline.ledgerRow("  = never sent", o.neverSent, s.neverSent, &c) }
-        if o.unacked != nil || s.unacked != nil { Timeline.ledgerRow("  + unacked", o.unacked, s.unacked, &c) }
-        if o.unread != nil || s.unread != nil { Timeline.ledgerRow("  + unread", o.unread, s.unread, &c) }
+        if o.lost != nil || s.lost != nil { Timeline.ledgerRow("lost = written − read   ", o.lost, s.lost, &c) }
+        if o.neverSent != nil || s.neverSent != nil { Timeline.ledgerRow("  = never sent          ", o.neverSent, s.neverSent, &c) }
+        if o.unacked != nil || s.unacked != nil { Timeline.ledgerRow("  + unacked             ", o.unacked, s.unacked, &c) }
+        if o.unread != nil || s.unread != nil { Timeline.ledgerRow("  + unread              ", o.unread, s.unread, &c) }
         for side in Side.allCases {
             if let problem = Timeline.ledgerMismatch(r.side(side).bytes) {
                 c.write("   ")
@@ -510,12 +509,12 @@ struct Timeline {
         }
     }
 
-    /// `     sent                 1,234   5`: a label padded to 24 columns, then one cell per
-    /// direction right-aligned in 17 columns (`–` when absent).
+    /// `     sent                 1,234   5`: a label (padded to 24 columns by the caller),
+    /// then one cell per direction right-aligned in 17 columns (`–` when absent).
+    @inline(__always)
     static func ledgerRow(_ label: StaticString, _ a: UInt64?, _ b: UInt64?, _ c: inout ByteCursor) {
         c.write("     ")
         c.write(label)
-        c.writeSpaces(24 - Width.scalars(label))
         ledgerCell(a, &c)
         ledgerCell(b, &c)
         c.write(0x0a)
@@ -647,14 +646,15 @@ struct Timeline {
     }
 }
 
-/// The three-byte UTF-8 box-drawing glyphs a ladder's arrows are drawn with, one column each.
+/// The three-byte UTF-8 box-drawing glyphs a ladder's arrows are drawn with, one column
+/// each, as runs of 32 that a row copies from (an arrow is two runs of 20 or so).
 enum Glyph {
     /// `━` U+2501: RSTs and the header rule.
-    static let heavy: (UInt8, UInt8, UInt8) = (0xE2, 0x94, 0x81)
+    static let heavy: StaticString = "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
     /// `╌` U+254C: retransmissions.
-    static let dashed: (UInt8, UInt8, UInt8) = (0xE2, 0x95, 0x8C)
+    static let dashed: StaticString = "╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌"
     /// `─` U+2500: every other segment.
-    static let light: (UInt8, UInt8, UInt8) = (0xE2, 0x94, 0x80)
+    static let light: StaticString = "────────────────────────────────"
 }
 
 /// Columns of formatted values, counted without formatting them: the timeline's layout is
@@ -694,14 +694,6 @@ enum Width {
         let n = (flags.rawValue & 0xFF).nonzeroBitCount   // F S R P . U E W; not AE
         return n == 0 ? 4 : n
     }
-
-    /// Unicode scalars of a static string (its bytes that do not continue a UTF-8 sequence).
-    static func scalars(_ s: StaticString) -> Int {
-        guard s.hasPointerRepresentation else { return 1 }
-        var n = 0
-        for i in 0..<s.utf8CodeUnitCount where s.utf8Start[i] & 0xC0 != 0x80 { n += 1 }
-        return n
-    }
 }
 
 extension TCPState {
@@ -724,14 +716,16 @@ extension TCPState {
 }
 
 extension ByteCursor {
-    /// `count` copies of a three-byte glyph (none when `count` is not positive).
-    mutating func writeRepeated(_ glyph: (UInt8, UInt8, UInt8), count: Int) {
-        guard count > 0 else { return }
-        let (n, overflow) = count.multipliedReportingOverflow(by: 3)
-        guard !overflow, var p = claim(n) else { return }
-        for _ in 0..<count {
-            p[0] = glyph.0; p[1] = glyph.1; p[2] = glyph.2
-            p += 3
+    /// `count` glyphs from `run`, a run of one three-byte glyph (none when `count` is not
+    /// positive): copied a run at a time.
+    mutating func writeRepeated(_ run: StaticString, count: Int) {
+        guard count > 0, run.hasPointerRepresentation else { return }
+        let glyphsPerRun = run.utf8CodeUnitCount / 3
+        var left = count
+        while left > 0 {
+            let n = min(left, glyphsPerRun)
+            write(UnsafeRawBufferPointer(start: run.utf8Start, count: n &* 3))
+            left &-= n
         }
     }
 
