@@ -140,18 +140,22 @@ struct Connection {
         }
 
         if recordsEvents {
-            let s = side == .orig ? orig : resp
-            let r = side == .orig ? resp : orig
-            let relAck: UInt32? = seg.flags.contains(.ack) && r.hasBase ? seg.acknowledgmentNumber.relative(to: r.isn) : nil
+            // The step's arrays are moved into the row, not copied (a retain and a release each),
+            // and only the two fields of each side that the row needs are read (not the sides).
+            let log = step.log.take() ?? Step.Log()
+            let (senderHasBase, senderISN) = side == .orig ? (orig.hasBase, orig.isn) : (resp.hasBase, resp.isn)
+            let (receiverHasBase, receiverISN) = side == .orig ? (resp.hasBase, resp.isn) : (orig.hasBase, orig.isn)
+            let relAck: UInt32? = seg.flags.contains(.ack) && receiverHasBase
+                ? seg.acknowledgmentNumber.relative(to: receiverISN) : nil
+            let plain = log.transitions.isEmpty && log.notes.isEmpty && !step.retransmission
+                && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
             let p = PacketEvent(time: time, number: packetNumber, from: side, flags: seg.flags,
-                                relativeSequence: s.hasBase ? seg.sequenceNumber.relative(to: s.isn) : 0,
+                                relativeSequence: senderHasBase ? seg.sequenceNumber.relative(to: senderISN) : 0,
                                 relativeAcknowledgment: relAck, payloadLength: seg.payloadLength,
                                 window: seg.window, origState: orig.state, respState: resp.state,
-                                transitions: step.transitions, notes: step.notes,
+                                transitions: log.transitions, notes: log.notes,
                                 isRetransmission: step.retransmission, isTruncated: seg.isTruncated,
                                 rstValidity: step.rstValidity)
-            let plain = step.transitions.isEmpty && step.notes.isEmpty && !step.retransmission
-                && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
             events?.log.append(.packet(p), plain: plain)
         }
         return facts.isFinished && !wasFinished
