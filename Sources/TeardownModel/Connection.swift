@@ -156,7 +156,7 @@ struct Connection {
                                 transitions: log.transitions, notes: log.notes,
                                 isRetransmission: step.retransmission, isTruncated: seg.isTruncated,
                                 rstValidity: step.rstValidity)
-            events?.log.append(.packet(p), plain: plain)
+            events?.log.append(p, plain: plain)
         }
         return facts.isFinished && !wasFinished
     }

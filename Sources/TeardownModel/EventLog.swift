@@ -20,14 +20,26 @@ struct EventLog {
     private(set) var droppedRows = 0
 
     mutating func append(_ event: TimelineEvent, plain: Bool) {
-        guard plain, case .packet(let p) = event else {
+        if plain, case .packet(let p) = event {
+            append(p, plain: true)
+        } else {
             flushRun()
             push(event)
+        }
+    }
+
+    /// `append(.packet(p), plain:)`, with the packet taken as it is: a connection appends one a
+    /// packet, and matching it back out of the enum copied it (a retain and a release of each
+    /// of its two arrays).
+    mutating func append(_ p: consuming PacketEvent, plain: Bool) {
+        guard plain else {
+            flushRun()
+            push(.packet(p))
             return
         }
         if headShown < EventLog.headKeep {
             headShown += 1
-            push(event)
+            push(.packet(p))
             return
         }
         tail.append(p)
