@@ -166,11 +166,7 @@ public struct ConnectionTracker {
         for i in 0..<n {
             if i &+ Self.batchLookahead < n {
                 // The batch was written on the reading thread's core: its lines come from there.
-                let q = UnsafeRawPointer(base + i + Self.batchLookahead)
-                for offset in stride(from: 0, to: MemoryLayout<DecodedPacket>.size, by: 64) { ctd_prefetch(q + offset) }
-                // The packet's last byte: its line is missed by the stride when the packet starts
-                // late in a line (a packet is not aligned to one).
-                ctd_prefetch(q + (MemoryLayout<DecodedPacket>.size - 1))
+                prefetchLines(UnsafeRawPointer(base + i + Self.batchLookahead), bytes: MemoryLayout<DecodedPacket>.size)
             }
             if i &+ Self.flowLookahead < n {
                 let q = base + i + Self.flowLookahead
@@ -383,6 +379,16 @@ public struct ConnectionTracker {
     }
 }
 
+/// Starts loading every cache line of the `bytes` at `start` (`ctd_prefetch`, a hint that never
+/// faults): one every 64 bytes, and the line of the last byte, which the stride misses when the
+/// object starts late in a line (packets in a batch and connections in a chunk are not aligned
+/// to one). In line, with `bytes` a constant: the loop unrolls to the prefetches themselves.
+@inline(__always)
+func prefetchLines(_ start: UnsafeRawPointer, bytes: Int) {
+    for offset in stride(from: 0, to: bytes, by: 64) { ctd_prefetch(start + offset) }
+    ctd_prefetch(start + (bytes - 1))
+}
+
 /// A connection the tracker is done with, not yet made into its record. `record()` makes it;
 /// replay calls it on its printing thread, so that building records (classification, byte
 /// ledgers, notes, the history string) is not done on the tracking thread.
@@ -434,8 +440,7 @@ struct SlotArray {
         let chunk = i >> Self.chunkShift
         guard chunk < bases.count else { return }
         let start = bases[chunk] + (i & (Self.chunkSize - 1)) &* MemoryLayout<Connection>.stride
-        for offset in stride(from: 0, to: MemoryLayout<Connection>.size, by: 64) { ctd_prefetch(start + offset) }
-        ctd_prefetch(start + (MemoryLayout<Connection>.size - 1))   // the last line (not aligned to one)
+        prefetchLines(start, bytes: MemoryLayout<Connection>.size)
     }
 
     /// Adds a slot holding `c`; returns its index.
