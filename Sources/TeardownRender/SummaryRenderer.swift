@@ -70,7 +70,7 @@ public enum SummaryRenderer {
             pad(from: start, column: 1, &c)
 
             start = gutter(&c)
-            c.write(utf8: record.closedBy?.role ?? "-")
+            if let closer = record.closedBy { c.write(closer.roleText) } else { c.write(UInt8(ascii: "-")) }
             pad(from: start, column: 2, &c)
 
             start = gutter(&c)

@@ -342,29 +342,21 @@ struct Timeline {
         writeTime(p.time, &c)
         stateCell(p.origState, changed: origChanged, rightAligned: true, &c)
         c.write(0x20)
-        if p.from == .orig {
-            if let style, color { c.write(style) }
-            c.write("├")
-            c.writeRepeated(glyph, count: before)
-            c.write(0x20)
-            Timeline.writeLabel(p, &c)
-            c.write(0x20)
-            c.writeRepeated(glyph, count: after)
-            c.write("▶")
-            if style != nil, color { c.write(Style.reset) }
-            c.write("│")
-        } else {
-            c.write("│")
-            if let style, color { c.write(style) }
-            c.write("◀")
-            c.writeRepeated(glyph, count: before)
-            c.write(0x20)
-            Timeline.writeLabel(p, &c)
-            c.write(0x20)
-            c.writeRepeated(glyph, count: after)
-            c.write("┤")
-            if style != nil, color { c.write(Style.reset) }
-        }
+        // The arrow starts on the sender's lifeline and points at the receiver's, which is drawn
+        // outside the arrow's colour. (Each end is written as its own literal: a literal's
+        // length is then a constant, and the write is three stores.)
+        let fromClient = p.from == .orig
+        if !fromClient { c.write("│") }
+        if let style, color { c.write(style) }
+        if fromClient { c.write("├") } else { c.write("◀") }
+        c.writeRepeated(glyph, count: before)
+        c.write(0x20)
+        Timeline.writeLabel(p, &c)
+        c.write(0x20)
+        c.writeRepeated(glyph, count: after)
+        if fromClient { c.write("▶") } else { c.write("┤") }
+        if style != nil, color { c.write(Style.reset) }
+        if fromClient { c.write("│") }
         c.write(0x20)
         stateCell(p.respState, changed: respChanged, rightAligned: false, &c)
         c.write(0x0a)
@@ -556,12 +548,8 @@ struct Timeline {
 
     // MARK: Pieces
 
-    /// Seconds since the connection's first packet, 6 decimals (negative for calls made before it).
-    static func relative(_ t: Timestamp, _ start: Timestamp) -> String {
-        Format.seconds(nanoseconds: Format.difference(t, start), decimals: 6)
-    }
-
-    /// Columns of `relative(t, start)`.
+    /// Columns of the seconds since the connection's first packet, 6 decimals (negative for
+    /// calls made before it), as `writeTime` writes them.
     static func relativeWidth(_ t: Timestamp, _ start: Timestamp) -> Int {
         Width.seconds(nanoseconds: Format.difference(t, start))
     }
@@ -623,21 +611,11 @@ struct Timeline {
             + Width.grouped(f.origBytes) + 10 + Width.grouped(f.respBytes) + 3
     }
 
-    /// `6–10003`: the packet numbers a fold covers.
-    static func range(_ f: FoldEvent) -> String { "\(f.firstNumber)–\(f.lastNumber)" }
-
-    /// Columns of `range(f)`.
+    /// Columns of `6–10003`, the packet numbers a fold covers, as `foldRow` writes them.
     static func rangeWidth(_ f: FoldEvent) -> Int { Width.int(f.firstNumber) + 1 + Width.int(f.lastNumber) }
 
-    /// RST red, FIN yellow, SYN green (the most consequential flag wins), else no colour.
-    static func colour(_ flags: TCPFlags) -> String? {
-        if flags.contains(.rst) { return Painter.red }
-        if flags.contains(.fin) { return Painter.yellow }
-        if flags.contains(.syn) { return Painter.green }
-        return nil
-    }
-
-    /// `colour(flags)` as the escape sequence that opens it.
+    /// The escape sequence that colours a packet's arrow: RST red, FIN yellow, SYN green (the
+    /// most consequential flag wins), else none.
     static func style(_ flags: TCPFlags) -> StaticString? {
         if flags.contains(.rst) { return Style.red }
         if flags.contains(.fin) { return Style.yellow }

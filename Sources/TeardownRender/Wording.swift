@@ -5,23 +5,11 @@ import TeardownModel
 
 extension Side {
     /// `client` for the originator, `server` for the responder.
-    var role: String { self == .orig ? "client" : "server" }
-
-    /// `role` as a static string, for the byte writers.
     var roleText: StaticString { self == .orig ? "client" : "server" }
 }
 
 extension ClosedBy {
     /// `client`, `server` or `both`.
-    var role: String {
-        switch self {
-        case .orig: return "client"
-        case .resp: return "server"
-        case .both: return "both"
-        }
-    }
-
-    /// `role` as a static string, for the byte writers.
     var roleText: StaticString {
         switch self {
         case .orig: return "client"
@@ -33,9 +21,6 @@ extension ClosedBy {
 
 extension RSTValidity {
     /// What the receiver does with an RST of this validity (RFC 5961 §3.2, as Linux implements it).
-    var explanation: String { explanationText.description }
-
-    /// `explanation` as a static string, for the byte writers.
     var explanationText: StaticString {
         switch self {
         case .exact: return "exact sequence number: the receiver accepts it and the connection is reset"

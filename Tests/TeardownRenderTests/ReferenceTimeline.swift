@@ -5,6 +5,23 @@ import TeardownWire
 // The String-building timeline renderer as it was before the byte renderer replaced it
 // (commit 9087b16), kept verbatim as an oracle: `TimelineEquivalenceTests` checks that the
 // byte renderer prints exactly what this printed, on the fixtures and on perturbed records.
+// Pieces with tests of their own are called, not copied: `Timeline.ledgerMismatch`, which the
+// byte renderer did not rewrite (`TimelineTests`), `Format`'s numbers (`FormatTests`) and `Painter`.
+
+// The String role names the renderer had; it now writes static strings (`roleText`).
+extension Side {
+    var role: String { self == .orig ? "client" : "server" }
+}
+
+extension ClosedBy {
+    var role: String {
+        switch self {
+        case .orig: return "client"
+        case .resp: return "server"
+        case .both: return "both"
+        }
+    }
+}
 
 /// One rendering in progress: the column layout is fixed from the whole record first, so
 /// every row of one connection lines up whatever its addresses or numbers.
@@ -253,36 +270,12 @@ struct ReferenceTimeline {
             line(row(label, o[keyPath: key], s[keyPath: key]))
         }
         for side in Side.allCases {
-            if let problem = ReferenceTimeline.ledgerMismatch(r.side(side).bytes) {
+            if let problem = Timeline.ledgerMismatch(r.side(side).bytes) {   // not rewritten: the renderer's own
                 let direction = side == .orig ? "client → server" : "server → client"
                 line(ReferenceTimeline.indent + paint.paint("!! ledger does not add up (\(direction)): " + problem,
                                                    Painter.bold + ";" + Painter.red))
             }
         }
-    }
-
-    /// Why a direction's application rows do not add up, or nil when they do (or are absent).
-    /// The identity is `lost = written − read by peer = never sent + unacked + unread`.
-    static func ledgerMismatch(_ l: DirectionLedger) -> String? {
-        var problems: [String] = []
-        let lostText = l.lost.map { Format.grouped($0) } ?? "missing"
-        if let w = l.written, let rd = l.readByPeer {
-            if w < rd {
-                problems.append("read by peer \(Format.grouped(rd)) exceeds written \(Format.grouped(w))")
-            } else if l.lost != w - rd {
-                problems.append("written − read = \(Format.grouped(w - rd)) but lost = \(lostText)")
-            }
-        }
-        if let a = l.neverSent, let b = l.unacked, let c = l.unread {
-            let (ab, o1) = a.addingReportingOverflow(b)
-            let (sum, o2) = ab.addingReportingOverflow(c)
-            if o1 || o2 {
-                problems.append("never sent + unacked + unread overflows")
-            } else if l.lost != sum {
-                problems.append("never sent + unacked + unread = \(Format.grouped(sum)) but lost = \(lostText)")
-            }
-        }
-        return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
     // MARK: Pieces

@@ -118,7 +118,7 @@ struct WidthTests {
             #expect(Wording.closer(r) == ReferenceWording.closer(r))
         }
         for v in [RSTValidity.exact, .inWindow, .outOfWindow, .unknown] {
-            #expect(v.explanation == ReferenceWording.explanation(v))
+            #expect(v.explanationText.description == ReferenceWording.explanation(v))
         }
         for ns: Int64 in [0, 1, 999, 1_000, 1_499, 1_500, 999_499, 999_500, 999_999_499, 999_999_500, 1_000_000_000,
                           -1, -1_000, -999_999_500, -1_000_000_000, .min, .max] {
