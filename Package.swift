@@ -40,7 +40,8 @@ let package = Package(
         .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),
         // Goldens/ is read from the source tree (#filePath), not bundled as a resource.
-        .testTarget(name: "TeardownRenderTests", dependencies: ["TeardownRender", "TeardownModel", "TeardownWire"],
+        .testTarget(name: "TeardownRenderTests",
+                    dependencies: ["TeardownRender", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownWire"], swiftSettings: v5),

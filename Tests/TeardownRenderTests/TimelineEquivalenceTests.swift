@@ -1,5 +1,6 @@
 import Testing
 import TeardownModel
+import TeardownTestSupport
 import TeardownWire
 @testable import TeardownRender
 
@@ -131,21 +132,12 @@ struct WidthTests {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator, so failures repeat.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The shared seeded generator (TeardownTestSupport), with the draws these tests make.
+extension SplitMix64 {
+    init(seed: UInt64) { self.init(state: seed) }
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
     mutating func bool() -> Bool { next() & 1 == 0 }
     mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-
 
     /// A number of any size, most often small.
     mutating func size(_ limit: UInt64 = .max) -> UInt64 {
