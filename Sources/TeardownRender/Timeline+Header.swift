@@ -1,0 +1,107 @@
+import TeardownModel
+import TeardownWire
+
+/// The header of a connection's timeline: the title rule, then one labelled field a line
+/// (capture, time, ended, closed by, zeek, reset).
+extension Timeline {
+    func header(sourcePrefix: [UInt8], _ c: inout ByteCursor) {
+        c.write(0x20)
+        paint(Style.bold, &c) { c in
+            c.write("━━ connection ")
+            c.writeInt(r.index)
+            c.write(" ━━ client ")
+            var titleWidth = 14 + Width.int(r.index) + 11 + 10 + 1
+            r.orig.endpoint.withText { c.write($0); titleWidth += $0.count }   // endpoints are ASCII
+            c.write(" ⇄ server ")
+            r.resp.endpoint.withText { c.write($0); titleWidth += $0.count }
+            c.write(0x20)
+            c.writeRepeated(Glyph.heavy, count: max(3, totalWidth - 1 - titleWidth))
+        }
+        c.write(0x0a)
+
+        field("capture", &c)
+        c.write(sourcePrefix)
+        c.write("packets ")
+        c.writeInt(r.firstPacketNumber)
+        c.write("–")
+        c.writeInt(r.lastPacketNumber)
+        c.write(" · ")
+        c.writeGrouped(signed: Int64(r.orig.packets + r.resp.packets))
+        c.write(" segments (client ")
+        c.writeGrouped(signed: Int64(r.orig.packets))
+        c.write(", server ")
+        c.writeGrouped(signed: Int64(r.resp.packets))
+        c.write(")\n")
+
+        field("time", &c)
+        c.writeUTC(r.start)
+        c.write(" · lasted ")
+        c.writeSeconds(nanoseconds: Format.difference(r.end, r.start), decimals: 6)
+        c.write(" s\n")
+
+        field("ended", &c)
+        paint(Style.bold(r.teardown.kind), &c) { c in
+            if r.teardown.midstream { c.write("midstream-") }
+            c.write(utf8: r.teardown.kind.rawValue)
+        }
+        c.write(" — ")
+        Wording.writeEnding(r, to: &c) { c in
+            c.write(0x0a)
+            field("", &c)
+        }
+        c.write(0x0a)
+
+        field("closed by", &c)
+        Wording.writeCloser(r, to: &c)
+        c.write(0x0a)
+
+        field("zeek", &c)
+        c.write("conn_state ")
+        paint(Style.bold, &c) { $0.write(utf8: r.connState.rawValue) }
+        c.write(" · history ")
+        paint(Style.bold, &c) { c in
+            if r.history.isEmpty { c.write(UInt8(ascii: "-")) } else { _ = c.writeTerminalSafe(r.history) }
+        }
+        c.write(0x0a)
+
+        if let rst = r.rst {
+            field("reset", &c)
+            paint(Style.red, &c) { c in
+                c.write(rst.shape == .withACK ? "[R.]" : "[R]")
+            }
+            c.write(" from the ")
+            c.write(rst.from.roleText)
+            c.write(" at packet ")
+            c.writeInt(rst.packetNumber)
+            if let acked = rst.acknowledged, acked > 0 {
+                c.write(", acknowledging ")
+                c.writeGrouped(acked)
+                c.write(" bytes of the ")
+                c.write(rst.from.other.roleText)
+                c.write("'s data")
+            }
+            c.write(0x0a)
+            field("", &c)
+            c.write(rst.validity.explanationText)
+            c.write(0x0a)
+        }
+    }
+
+    /// Colour of a teardown kind: red for the abrupt endings, yellow for the unfinished ones.
+    static func colour(_ kind: TeardownKind) -> String {
+        switch kind {
+        case .graceful, .simultaneousClose: return Painter.green
+        case .abortByOriginator, .abortByResponder, .resetAfterClose, .refused: return Painter.red
+        case .halfClosed, .unanswered, .open: return Painter.yellow
+        }
+    }
+
+    /// `Painter.dim` label padded to `labelWidth`, after the indent: the start of a header field.
+    func field(_ label: StaticString, _ c: inout ByteCursor) {
+        c.write("   ")
+        paint(Style.dim, &c) {
+            $0.write(label)
+            $0.writeSpaces(Timeline.labelWidth - label.utf8CodeUnitCount)   // labels are ASCII
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import TeardownModel
+import TeardownWire
+
+/// The byte ledger under a timeline: one row per ledger line, one column per direction, and
+/// a warning line for each direction whose application rows do not add up.
+extension Timeline {
+    func ledger(_ c: inout ByteCursor) {
+        let o = r.orig.bytes, s = r.resp.bytes
+        c.write("   ")
+        paint(Style.bold, &c) { $0.write("bytes                     ") }
+        paint(Style.bold, &c) { $0.write("  client → server") }
+        paint(Style.bold, &c) { $0.write("  server → client") }
+        c.write(0x0a)
+        Timeline.ledgerRow("sent                    ", o.sent, s.sent, &c)
+        Timeline.ledgerRow("retransmitted           ", o.retransmitted, s.retransmitted, &c)
+        Timeline.ledgerRow("acked                   ", o.acked, s.acked, &c)
+        if r.rst != nil || o.inFlightAtRST != nil || s.inFlightAtRST != nil {
+            Timeline.ledgerRow("in flight at RST        ", o.inFlightAtRST, s.inFlightAtRST, &c)
+        }
+        if r.rst != nil || o.sentAfterRST != nil || s.sentAfterRST != nil {
+            Timeline.ledgerRow("sent after RST          ", o.sentAfterRST, s.sentAfterRST, &c)
+        }
+        if o.written != nil || s.written != nil { Timeline.ledgerRow("written by app          ", o.written, s.written, &c) }
+        if o.readByPeer != nil || s.readByPeer != nil {
+            Timeline.ledgerRow("read by peer app        ", o.readByPeer, s.readByPeer, &c)
+        }
+        if o.lost != nil || s.lost != nil { Timeline.ledgerRow("lost = written − read   ", o.lost, s.lost, &c) }
+        if o.neverSent != nil || s.neverSent != nil { Timeline.ledgerRow("  = never sent          ", o.neverSent, s.neverSent, &c) }
+        if o.unacked != nil || s.unacked != nil { Timeline.ledgerRow("  + unacked             ", o.unacked, s.unacked, &c) }
+        if o.unread != nil || s.unread != nil { Timeline.ledgerRow("  + unread              ", o.unread, s.unread, &c) }
+        for side in Side.allCases {
+            if let problem = Timeline.ledgerMismatch(r.side(side).bytes) {
+                c.write("   ")
+                paint(Style.boldRed, &c) { c in
+                    c.write("!! ledger does not add up (")
+                    c.write(side == .orig ? "client → server" : "server → client")
+                    c.write("): ")
+                    c.write(utf8: problem)
+                }
+                c.write(0x0a)
+            }
+        }
+    }
+
+    /// `     sent                 1,234   5`: a label (padded to 24 columns by the caller),
+    /// then one cell per direction right-aligned in 17 columns (`–` when absent).
+    @inline(__always)
+    static func ledgerRow(_ label: StaticString, _ a: UInt64?, _ b: UInt64?, _ c: inout ByteCursor) {
+        c.write("     ")
+        c.write(label)
+        ledgerCell(a, &c)
+        ledgerCell(b, &c)
+        c.write(0x0a)
+    }
+
+    static func ledgerCell(_ v: UInt64?, _ c: inout ByteCursor) {
+        if let v {
+            c.writeSpaces(17 - Width.grouped(v))
+            c.writeGrouped(v)
+        } else {
+            c.writeSpaces(16)
+            c.write("–")
+        }
+    }
+
+    /// Why a direction's application rows do not add up, or nil when they do (or are absent).
+    /// The identity is `lost = written − read by peer = never sent + unacked + unread`.
+    static func ledgerMismatch(_ l: DirectionLedger) -> String? {
+        var problems: [String] = []
+        func lostText() -> String { l.lost.map { Format.grouped($0) } ?? "missing" }
+        if let w = l.written, let rd = l.readByPeer {
+            if w < rd {
+                problems.append("read by peer \(Format.grouped(rd)) exceeds written \(Format.grouped(w))")
+            } else if l.lost != w - rd {
+                problems.append("written − read = \(Format.grouped(w - rd)) but lost = \(lostText())")
+            }
+        }
+        if let a = l.neverSent, let b = l.unacked, let c = l.unread {
+            let (ab, o1) = a.addingReportingOverflow(b)
+            let (sum, o2) = ab.addingReportingOverflow(c)
+            if o1 || o2 {
+                problems.append("never sent + unacked + unread overflows")
+            } else if l.lost != sum {
+                problems.append("never sent + unacked + unread = \(Format.grouped(sum)) but lost = \(lostText())")
+            }
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+}

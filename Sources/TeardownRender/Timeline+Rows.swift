@@ -1,0 +1,330 @@
+import TeardownModel
+import TeardownWire
+
+/// The ladder's rows: the column header, then one row per packet, fold, socket call and note
+/// (packet rows with their ladder notes).
+extension Timeline {
+    /// The fixed-width start of a row: blank packet-number column, relative time, gutter.
+    func lead(time: Timestamp, _ c: inout ByteCursor) {
+        c.writeSpaces(1 + numberWidth + 2)
+        writeTime(time, &c)
+    }
+
+    /// Relative time right-aligned in its column, then the two-space gutter.
+    @inline(__always)
+    func writeTime(_ time: Timestamp, _ c: inout ByteCursor) {
+        let mark = c.count
+        c.writeSeconds(nanoseconds: Format.difference(time, r.start), decimals: 6)
+        c.insertSpaces(timeWidth - (c.count - mark), at: mark)   // ASCII: bytes are columns
+        c.write(0x20, 0x20)
+    }
+
+    func columnHeader(_ c: inout ByteCursor) {
+        let hint: StaticString = "* = state changed by this packet"
+        let pad = max(0, inner + 2 - hint.utf8CodeUnitCount)
+        paint(Style.dim, &c) { c in
+            c.writeSpaces(1 + numberWidth - 1)
+            c.write("#  ")
+            c.writeSpaces(timeWidth - 4)
+            c.write("time  ")
+        }
+        paint(Style.bold, &c) { c in
+            c.writeSpaces(Timeline.stateWidth - 1 - 6)
+            c.write("client")
+        }
+        c.write(0x20, 0x20)
+        paint(Style.dim, &c) { c in
+            c.writeSpaces(pad / 2)
+            c.write(hint)
+            c.writeSpaces(pad - pad / 2)
+        }
+        c.write(0x20)
+        paint(Style.bold, &c) { $0.write("server") }
+        c.write(0x0a)
+    }
+
+    /// `SYN-SENT*`, right-aligned against the client lifeline or left-aligned after the
+    /// server's. The marker slot keeps client names flush with their lifeline; server names
+    /// need no trailing pad.
+    @inline(__always)
+    func stateCell(_ state: TCPState, changed: Bool, rightAligned: Bool, _ c: inout ByteCursor) {
+        let name = state.text
+        if rightAligned { c.writeSpaces(Timeline.stateWidth - 1 - name.utf8CodeUnitCount) }
+        paint(changed ? Style.bold : Style.dim, &c) { c in
+            c.write(name)
+            if changed { c.write(UInt8(ascii: "*")) } else if rightAligned { c.write(0x20) }
+        }
+    }
+
+    func packetRow(_ p: PacketEvent, _ c: inout ByteCursor) {
+        var origChanged = false, respChanged = false
+        for t in p.transitions {
+            if t.side == .orig { origChanged = true } else { respChanged = true }
+        }
+        let glyph = p.flags.contains(.rst) ? Glyph.heavy : (p.isRetransmission ? Glyph.dashed : Glyph.light)
+        let room = inner - 2 - Timeline.labelWidth(p) - 1  // two spaces round the label, one arrowhead
+        let before = max(1, room / 2)
+        let after = max(1, room - room / 2)
+        let style = Timeline.style(p.flags)
+
+        c.write(0x20)
+        let mark = c.count
+        c.writeInt(p.number)
+        c.insertSpaces(numberWidth - (c.count - mark), at: mark)
+        c.write(0x20, 0x20)
+        writeTime(p.time, &c)
+        stateCell(p.origState, changed: origChanged, rightAligned: true, &c)
+        c.write(0x20)
+        // The arrow starts on the sender's lifeline and points at the receiver's, which is drawn
+        // outside the arrow's colour. (Each end is written as its own literal: a literal's
+        // length is then a constant, and the write is three stores.)
+        let fromClient = p.from == .orig
+        if !fromClient { c.write("│") }
+        if let style, color { c.write(style) }
+        if fromClient { c.write("├") } else { c.write("◀") }
+        c.writeRepeated(glyph, count: before)
+        c.write(0x20)
+        Timeline.writeLabel(p, &c)
+        c.write(0x20)
+        c.writeRepeated(glyph, count: after)
+        if fromClient { c.write("▶") } else { c.write("┤") }
+        if style != nil, color { c.write(Style.reset) }
+        if fromClient { c.write("│") }
+        c.write(0x20)
+        stateCell(p.respState, changed: respChanged, rightAligned: false, &c)
+        c.write(0x0a)
+
+        // The model writes every packet note (retransmission, snaplen cut, RST judgement): one source.
+        for note in p.notes { ladderNote(note, &c) }
+    }
+
+    /// `↳ note` inside the ladder, between the lifelines when it fits.
+    func ladderNote(_ note: String, _ c: inout ByteCursor) {
+        c.writeSpaces(blankWidth)
+        c.write(" │  ")
+        var width = 0
+        paint(Style.dim, &c) { c in
+            c.write("↳ ")
+            width = 2 + c.writeTerminalSafe(note)
+        }
+        let body = 2 + width
+        if body + 1 <= inner {
+            c.writeSpaces(inner - body)
+            c.write("│")
+        }
+        c.write(0x0a)
+    }
+
+    func foldRow(_ f: FoldEvent, _ c: inout ByteCursor) {
+        c.write(0x20)
+        c.writeSpaces(numberWidth - Timeline.rangeWidth(f))
+        c.writeInt(f.firstNumber)
+        c.write("–")
+        c.writeInt(f.lastNumber)
+        c.write(0x20, 0x20)
+        writeTime(f.firstTime, &c)
+        c.writeSpaces(Timeline.stateWidth)
+        c.write(0x20)
+        let width = Timeline.foldTextWidth(f)
+        if width + 2 <= inner {
+            let room = inner - width
+            c.write("┊")
+            c.writeSpaces(room / 2)
+            paint(Style.dim, &c) { Timeline.writeFoldText(f, &$0) }
+            c.writeSpaces(room - room / 2)
+            c.write("┊")
+        } else {
+            c.write("┊ ")
+            paint(Style.dim, &c) { Timeline.writeFoldText(f, &$0) }
+        }
+        c.write(0x0a)
+    }
+
+    func callRow(_ call: CallEvent, _ c: inout ByteCursor) {
+        lead(time: call.time, &c)
+        c.writeSpaces(Timeline.stateWidth)
+        c.write(0x20)
+        if call.side == .orig {
+            c.write("├╴")
+            let width = callText(call, &c)
+            c.writeSpaces(inner - 1 - width)
+            c.write("│")
+        } else {
+            c.write("│")
+            let mark = c.count
+            let width = callText(call, &c)
+            c.insertSpaces(inner - 1 - width, at: mark)
+            c.write("╶┤")
+        }
+        c.write(0x0a)
+    }
+
+    /// `shutdown(SHUT_WR) = -1 ENOTCONN  (12 µs)` in cyan; returns its width in columns.
+    func callText(_ call: CallEvent, _ c: inout ByteCursor) -> Int {
+        var width = 0
+        paint(Style.cyan, &c) { c in
+            width = c.writeTerminalSafe(call.call) + 3 + Width.int(call.result)
+            c.write(" = ")
+            c.writeInt(call.result)
+            if let e = call.errno {
+                c.write(0x20)
+                width += 1 + c.writeTerminalSafe(e)
+            }
+            if let d = call.durationNanoseconds {
+                c.write("  (")
+                let mark = c.count
+                c.writeDuration(nanoseconds: d)
+                width += 3 + c.scalarCount(since: mark) + 1
+                c.write(UInt8(ascii: ")"))
+            }
+        }
+        return width
+    }
+
+    func noteRow(_ n: NoteEvent, _ c: inout ByteCursor) {
+        lead(time: n.time, &c)
+        paint(Style.dimItalic, &c) { c in
+            c.write("— ")
+            if let side = n.side {
+                c.write(side.roleText)
+                c.write(": ")
+            }
+            _ = c.writeTerminalSafe(n.text)
+        }
+        c.write(0x0a)
+    }
+
+    /// Columns of the seconds since the connection's first packet, 6 decimals (negative for
+    /// calls made before it), as `writeTime` writes them.
+    static func relativeWidth(_ t: Timestamp, _ start: Timestamp) -> Int {
+        Width.seconds(nanoseconds: Format.difference(t, start))
+    }
+
+    /// `[P.] seq 1 ack 1 len 30,000`: tcpdump's flags and relative numbers (tcpdump(8)).
+    static func label(_ p: PacketEvent) -> String { Format.text { writeLabel(p, &$0) } }
+
+    static func writeLabel(_ p: PacketEvent, _ c: inout ByteCursor) {
+        c.write(UInt8(ascii: "["))
+        c.writeTcpdumpFlags(p.flags)
+        c.write("] seq ")
+        c.writeGrouped(UInt64(p.relativeSequence))
+        if let ack = p.relativeAcknowledgment {
+            c.write(" ack ")
+            c.writeGrouped(UInt64(ack))
+        }
+        c.write(" len ")
+        c.writeGrouped(signed: Int64(p.payloadLength))
+        if p.window == 0 && !p.flags.contains(.rst) { c.write(" win 0") }
+        switch p.rstValidity {
+        case .inWindow?: c.write(" · in-window")
+        case .outOfWindow?: c.write(" · out-of-window")
+        default: break
+        }
+    }
+
+    /// Columns of `label(p)`, counted from its numbers.
+    static func labelWidth(_ p: PacketEvent) -> Int {
+        var w = 1 + Width.tcpdumpFlags(p.flags) + 6 + Width.grouped(UInt64(p.relativeSequence))
+        if let ack = p.relativeAcknowledgment { w += 5 + Width.grouped(UInt64(ack)) }
+        w += 5 + Width.grouped(signed: Int64(p.payloadLength))
+        if p.window == 0 && !p.flags.contains(.rst) { w += 6 }
+        switch p.rstValidity {
+        case .inWindow?: w += 12
+        case .outOfWindow?: w += 16
+        default: break
+        }
+        return w
+    }
+
+    /// `… 9,998 segments, 29,994 bytes (client 20,000 / server 9,994) …`
+    static func foldText(_ f: FoldEvent) -> String { Format.text { writeFoldText(f, &$0) } }
+
+    static func writeFoldText(_ f: FoldEvent, _ c: inout ByteCursor) {
+        c.write("… ")
+        c.writeGrouped(signed: Int64(f.segments))
+        c.write(" segments, ")
+        c.writeGrouped(f.bytes)
+        c.write(" bytes (client ")
+        c.writeGrouped(f.origBytes)
+        c.write(" / server ")
+        c.writeGrouped(f.respBytes)
+        c.write(") …")
+    }
+
+    /// Columns of `foldText(f)`.
+    static func foldTextWidth(_ f: FoldEvent) -> Int {
+        2 + Width.grouped(signed: Int64(f.segments)) + 11 + Width.grouped(f.bytes) + 15
+            + Width.grouped(f.origBytes) + 10 + Width.grouped(f.respBytes) + 3
+    }
+
+    /// Columns of `6–10003`, the packet numbers a fold covers, as `foldRow` writes them.
+    static func rangeWidth(_ f: FoldEvent) -> Int { Width.int(f.firstNumber) + 1 + Width.int(f.lastNumber) }
+
+    /// The escape sequence that colours a packet's arrow: RST red, FIN yellow, SYN green (the
+    /// most consequential flag wins), else none.
+    static func style(_ flags: TCPFlags) -> StaticString? {
+        if flags.contains(.rst) { return Style.red }
+        if flags.contains(.fin) { return Style.yellow }
+        if flags.contains(.syn) { return Style.green }
+        return nil
+    }
+}
+
+/// The three-byte UTF-8 box-drawing glyphs a ladder's arrows are drawn with, one column
+/// each, as runs of 32 that a row copies from (an arrow is two runs of 20 or so).
+enum Glyph {
+    /// `━` U+2501: RSTs and the header rule.
+    static let heavy: StaticString = "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
+    /// `╌` U+254C: retransmissions.
+    static let dashed: StaticString = "╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌╌"
+    /// `─` U+2500: every other segment.
+    static let light: StaticString = "────────────────────────────────"
+}
+
+extension TCPState {
+    /// `rawValue` as a static string (no String to copy the bytes from).
+    var text: StaticString {
+        switch self {
+        case .closed: return "CLOSED"
+        case .listen: return "LISTEN"
+        case .synSent: return "SYN-SENT"
+        case .synReceived: return "SYN-RECEIVED"
+        case .established: return "ESTABLISHED"
+        case .finWait1: return "FIN-WAIT-1"
+        case .finWait2: return "FIN-WAIT-2"
+        case .closing: return "CLOSING"
+        case .timeWait: return "TIME-WAIT"
+        case .closeWait: return "CLOSE-WAIT"
+        case .lastAck: return "LAST-ACK"
+        }
+    }
+}
+
+extension ByteCursor {
+    /// `count` glyphs from `run`, a run of one three-byte glyph (none when `count` is not
+    /// positive): copied a run at a time.
+    mutating func writeRepeated(_ run: StaticString, count: Int) {
+        guard count > 0, run.hasPointerRepresentation else { return }
+        let glyphsPerRun = run.utf8CodeUnitCount / 3
+        var left = count
+        while left > 0 {
+            let n = min(left, glyphsPerRun)
+            write(UnsafeRawBufferPointer(start: run.utf8Start, count: n &* 3))
+            left &-= n
+        }
+    }
+
+    /// `TCPFlags.tcpdumpString`, in tcpdump's order (print-tcp.c `tcp_flag_values`): F S R P . U E W.
+    mutating func writeTcpdumpFlags(_ flags: TCPFlags) {
+        let bits = flags.rawValue
+        guard bits & 0xFF != 0 else { write("none"); return }
+        if bits & 0x001 != 0 { write(UInt8(ascii: "F")) }
+        if bits & 0x002 != 0 { write(UInt8(ascii: "S")) }
+        if bits & 0x004 != 0 { write(UInt8(ascii: "R")) }
+        if bits & 0x008 != 0 { write(UInt8(ascii: "P")) }
+        if bits & 0x010 != 0 { write(UInt8(ascii: ".")) }
+        if bits & 0x020 != 0 { write(UInt8(ascii: "U")) }
+        if bits & 0x040 != 0 { write(UInt8(ascii: "E")) }
+        if bits & 0x080 != 0 { write(UInt8(ascii: "W")) }
+    }
+}
