@@ -78,13 +78,13 @@ median() {   # median of the arguments
 # missing or older than the generator.
 capture_for() {
     local path
-    path=$(python3 bench/gen_capture.py --connections "$1" --concurrency "$2" --seed "$SEED" --print-path) || return 1
-    if [ -s "$path" ] && [ -s "$path.truth.tsv" ] && [ "$path" -nt bench/gen_capture.c ]; then
+    path=$(python3 tools/captures/gen_capture.py --connections "$1" --concurrency "$2" --seed "$SEED" --print-path) || return 1
+    if [ -s "$path" ] && [ -s "$path.truth.tsv" ] && [ "$path" -nt tools/captures/gen_capture.c ]; then
         say "capture: $path (cached)" >&2
     else
         say "generating $path ($1 connections, $2 open at once, seed $SEED) ..." >&2
         local t0=$EPOCHREALTIME
-        python3 bench/gen_capture.py --connections "$1" --concurrency "$2" --seed "$SEED" --out "$path" >&2 \
+        python3 tools/captures/gen_capture.py --connections "$1" --concurrency "$2" --seed "$SEED" --out "$path" >&2 \
             || { rm -f "$path" "$path.truth.tsv"; return 1; }
         say "generated in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.1f", b - a}') s" >&2
     fi
@@ -155,7 +155,7 @@ if [ -n "$CAPTURE" ]; then
     SCALING=0
 else
     read -r N K < <(python3 -c "
-import sys; sys.path.insert(0, 'bench'); import gen_capture as g
+import sys; sys.path.insert(0, 'tools/captures'); import gen_capture as g
 p = g.PRESETS['$PRESET']; print(p['connections'], p['concurrency'])")
     CAP=$(capture_for "$N" "$K") || die "capture generation failed"
 fi

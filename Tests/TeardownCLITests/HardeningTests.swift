@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Hostile and odd inputs to `teardown replay`: broken files (captures/malformed/, made by
-/// scripts/malformed.py), special files, resource bounds, and a reader that goes away.
+/// tools/captures/malformed.py), special files, resource bounds, and a reader that goes away.
 @Suite struct HardeningTests {
     static func tmpDir() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("teardown-hardening-\(getpid())")
@@ -32,7 +32,7 @@ import Testing
         var status: Int32
         /// The one stderr line must contain this (nil: stderr stays empty).
         var message: String?
-        /// Segments decoded before the problem (counted from the file by hand: see scripts/malformed.py).
+        /// Segments decoded before the problem (counted from the file by hand: see tools/captures/malformed.py).
         var segments: Int
         var teardowns: [String]
         var testDescription: String { file }

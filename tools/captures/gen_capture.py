@@ -6,9 +6,9 @@ ending of every connection). The packet work is done by gen_capture.c, which thi
 compiles with `cc -O2` (cached under bench-out/bin/) because Python would take minutes
 for the 5-million-packet capture.
 
-    bench/gen_capture.py --preset small
-    bench/gen_capture.py --preset large --out bench-out/large.pcap
-    bench/gen_capture.py --connections 618000 --concurrency 10000 --seed 1 --out x.pcap
+    tools/captures/gen_capture.py --preset small
+    tools/captures/gen_capture.py --preset large --out bench-out/large.pcap
+    tools/captures/gen_capture.py --connections 618000 --concurrency 10000 --seed 1 --out x.pcap
 
 Same arguments, same bytes, on any machine. See bench/README.md for the model.
 """
@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(HERE))
 SOURCE = os.path.join(HERE, "gen_capture.c")
 
 # small: about 190k packets and 107 MB, a few seconds for every tool.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Re-runs every bundled experiment (as root), saves its recording into captures/experiments/,
-and replaces the printed run in docs/experiments/NAME.md with the new output, so the recording,
-its page and the README always come from the same run. Then regenerates the README section.
+and replaces the printed run in docs/experiments/NAME.md with the new output, so the recording
+and its page always come from the same run. Then regenerates the README's experiments table
+(tools/docs/readme_experiments.py), whose verdict counts come from those pages.
 
-Usage: sudo python3 tools/docs/refresh_experiments.py [NAME...]
+Usage: sudo python3 tools/captures/record_experiments.py [NAME...]   (after `swift build`)
 Afterwards regenerate the replay goldens: TEARDOWN_UPDATE_GOLDENS=1 swift test --filter ReplayGoldenTests
 and read the diff before committing.
 """

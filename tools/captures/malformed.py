@@ -2,9 +2,9 @@
 """Builds the hostile capture files in captures/malformed/ (see its README.md).
 
 Usage:
-  scripts/malformed.py                       (re)write the hand-made edge cases
-  scripts/malformed.py from-fuzz INPUT NAME  turn a fuzzer input (Fuzz/FuzzTarget.swift framing)
-                                             into captures/malformed/NAME.pcap
+  tools/captures/malformed.py                       (re)write the hand-made edge cases
+  tools/captures/malformed.py from-fuzz INPUT NAME  turn a fuzzer input (Fuzz/FuzzTarget.swift framing)
+                                                    into captures/malformed/NAME.pcap
 
 Each edge case starts from captures/real/graceful-client-close.pcap (10 packets, one graceful
 connection; pcap, nanosecond, little-endian) or its pcapng twin in captures/fixtures/.
@@ -16,9 +16,9 @@ import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..")
+ROOT = os.path.join(HERE, "..", "..")
 OUT = os.path.join(ROOT, "captures", "malformed")
-sys.path.insert(0, os.path.join(ROOT, "tools", "captures"))
+sys.path.insert(0, HERE)
 import pcaplib  # noqa: E402
 
 # Must match FuzzInput.linkTypes in Fuzz/FuzzTarget.swift.
