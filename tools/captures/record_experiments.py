@@ -2,7 +2,7 @@
 """Re-runs every bundled experiment (as root), saves its recording into captures/experiments/,
 and replaces the printed run in docs/experiments/NAME.md with the new output, so the recording
 and its page always come from the same run. Then regenerates the README's experiments table
-(tools/docs/readme_experiments.py), whose verdict counts come from those pages.
+(tools/docs/readme.py), whose verdict counts come from those pages.
 
 Usage: sudo python3 tools/captures/record_experiments.py [NAME...]   (after `swift build`)
 Afterwards regenerate the replay goldens: TEARDOWN_UPDATE_GOLDENS=1 swift test --filter ReplayGoldenTests
@@ -29,4 +29,4 @@ for name in names:
     text = text[:target.start()] + "```\n" + run.stdout.rstrip("\n") + "\n```" + text[target.end():]
     doc.write_text(text)
     print(f"{name}: recorded and documented")
-subprocess.run([sys.executable, str(root / "tools/docs/readme_experiments.py")], check=True)
+subprocess.run([sys.executable, str(root / "tools/docs/readme.py")], check=True)
