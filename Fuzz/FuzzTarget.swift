@@ -102,8 +102,7 @@ enum FuzzInput {
             default: time &+= Int64(step) * 1_000_000
             }
             number += 1
-            if case .tcp(let segment) = PacketDecoder.decode(bytes, linkType: linkType,
-                                                             originalLength: bytes.count + extra) {
+            if let segment = PacketDecoder.segment(bytes, linkType: linkType, originalLength: bytes.count + extra) {
                 last = (segment.source, segment.destination)
                 tracker.process(segment, time: Timestamp(nanoseconds: time), packetNumber: number, emit: emit)
             }

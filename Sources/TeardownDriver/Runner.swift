@@ -124,8 +124,7 @@ public enum Runner {
                                                              lingerNanoseconds: .max / 4))
         var records: [ConnectionRecord] = []
         for (i, p) in packets.enumerated() {
-            let r = p.bytes.withUnsafeBytes { PacketDecoder.decode($0, linkType: linkType, originalLength: p.originalLength) }
-            if case .tcp(let seg) = r {
+            if let seg = p.bytes.withUnsafeBytes({ PacketDecoder.segment($0, linkType: linkType, originalLength: p.originalLength) }) {
                 tracker.process(seg, time: p.time, packetNumber: i + 1) { records.append($0) }
             }
         }

@@ -4,18 +4,17 @@ import TeardownWire
 /// hashed, with its time and number in the capture.
 ///
 /// Replay decodes straight into batches of these on one thread and tracks them on another;
-/// the batch is handed over, and read by the tracker, in place (a `DecodeResult.tcp` payload
-/// would be copied in and out: 131 bytes a packet).
+/// the batch is handed over, and read by the tracker, in place.
 public struct DecodedPacket: Sendable {
     public var time: Timestamp
     public var number: Int
-    public var status: DecodeStatus
+    public var status: DecodeResult
     /// Meaningful when `status == .tcp`.
     public var segment: TCPSegment
     /// The segment's flow (`FlowHasher.flow(of:)`), when `status == .tcp`.
     public var flow: FlowHash
 
-    public init(time: Timestamp, number: Int, status: DecodeStatus, segment: TCPSegment, flow: FlowHash = .none) {
+    public init(time: Timestamp, number: Int, status: DecodeResult, segment: TCPSegment, flow: FlowHash = .none) {
         self.time = time
         self.number = number
         self.status = status

@@ -29,16 +29,28 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// What a packet turned out to be.
+/// What a packet turned out to be: the one answer of `PacketDecoder.decode`, which callers
+/// count and switch on. The segment of a `.tcp` packet is written into the caller's storage
+/// (see `PacketDecoder.decode(_:linkType:originalLength:into:)`), not carried here, so the
+/// result stays a few words and a batch of packets is decoded in place.
 public enum DecodeResult: Sendable, Hashable {
     /// A TCP segment (possibly with a snaplen-truncated payload; see `TCPSegment.isTruncated`).
-    case tcp(TCPSegment)
+    case tcp
     /// Well-formed, but not TCP: an EtherType or IP protocol that is not ours. Counted and skipped.
     case notTCP
     /// A non-first IPv4/IPv6 fragment: it carries no TCP header. Counted and skipped.
     case fragment
-    /// The link type is not one the decoder understands.
-    case unsupportedLinkType(LinkType)
+    /// The link type is not one the decoder understands (`LinkType.isSupported`).
+    case unsupportedLinkType
     /// The packet's headers were cut short or contradicted themselves.
     case invalid(DecodeError)
+
+    @inline(__always)
+    static func truncated(_ layer: ProtocolLayer, _ reason: StaticString) -> DecodeResult {
+        .invalid(DecodeError(.truncated, layer, reason))
+    }
+    @inline(__always)
+    static func malformed(_ layer: ProtocolLayer, _ reason: StaticString) -> DecodeResult {
+        .invalid(DecodeError(.malformed, layer, reason))
+    }
 }

@@ -91,7 +91,7 @@ extension Packet {
     /// a first fragment with MF set is decoded like any other packet (its payload length is
     /// the fragment's share).
     @inline(__always)
-    func decodeIPv4(at start: Int, into segment: inout TCPSegment) -> Status {
+    func decodeIPv4(at start: Int, into segment: inout TCPSegment) -> DecodeResult {
         guard reader.has(IPv4Layout.minimumLength, at: start),
               let versionAndIHL = reader.u8(at: start &+ IPv4Layout.versionAndIHL),
               let totalLengthField = reader.u16(at: start &+ IPv4Layout.totalLength),
@@ -141,7 +141,7 @@ extension Packet {
     /// - A non-first fragment is `.fragment` when what follows its fragment header may lead
     ///   to TCP (TCP or another extension header), otherwise `.notTCP`.
     @inline(__always)
-    func decodeIPv6(at start: Int, into segment: inout TCPSegment) -> Status {
+    func decodeIPv6(at start: Int, into segment: inout TCPSegment) -> DecodeResult {
         guard reader.has(IPv6Layout.length, at: start),
               let first = reader.u8(at: start &+ IPv6Layout.versionClassFlow),
               let payloadLengthField = reader.u16(at: start &+ IPv6Layout.payloadLength),

@@ -91,7 +91,7 @@ enum IPVersion {
 extension Packet {
     /// Ethernet II, with any number of stacked VLAN tags (802.1Q, 802.1ad, legacy QinQ).
     @inline(__always)
-    func decodeEthernet(into segment: inout TCPSegment) -> Status {
+    func decodeEthernet(into segment: inout TCPSegment) -> DecodeResult {
         guard let type = reader.u16(at: EthernetLayout.etherType) else {
             return .truncated(.link, "captured bytes end inside the 14-byte Ethernet header")
         }
@@ -100,7 +100,7 @@ extension Packet {
 
     /// LINUX_SLL: the protocol field is an EtherType for the address types that carry IP.
     @inline(__always)
-    func decodeLinuxSLL(into segment: inout TCPSegment) -> Status {
+    func decodeLinuxSLL(into segment: inout TCPSegment) -> DecodeResult {
         guard reader.has(LinuxSLLLayout.length, at: 0), let type = reader.u16(at: LinuxSLLLayout.protocolType) else {
             return .truncated(.link, "captured bytes end inside the 16-byte Linux cooked (SLL) header")
         }
@@ -109,7 +109,7 @@ extension Packet {
 
     /// LINUX_SLL2: as SLL, with the protocol field first and a 20-byte header.
     @inline(__always)
-    func decodeLinuxSLL2(into segment: inout TCPSegment) -> Status {
+    func decodeLinuxSLL2(into segment: inout TCPSegment) -> DecodeResult {
         guard reader.has(LinuxSLL2Layout.length, at: 0), let type = reader.u16(at: LinuxSLL2Layout.protocolType) else {
             return .truncated(.link, "captured bytes end inside the 20-byte Linux cooked (SLL2) header")
         }
@@ -118,7 +118,7 @@ extension Packet {
 
     /// NULL and LOOP: the family word in either byte order.
     @inline(__always)
-    func decodeLoopback(into segment: inout TCPSegment) -> Status {
+    func decodeLoopback(into segment: inout TCPSegment) -> DecodeResult {
         guard let word = reader.u32(at: LoopbackLayout.family) else {
             return .truncated(.link, "captured bytes end inside the 4-byte loopback address family")
         }
@@ -135,7 +135,7 @@ extension Packet {
 
     /// RAW (101, and DLT_RAW 12/14): no link header; the IP version nibble says which IP.
     @inline(__always)
-    func decodeRawIP(into segment: inout TCPSegment) -> Status {
+    func decodeRawIP(into segment: inout TCPSegment) -> DecodeResult {
         guard let first = reader.u8(at: 0) else {
             return .truncated(.link, "captured bytes end before the IP version field of a raw IP packet")
         }
@@ -150,7 +150,7 @@ extension Packet {
     ///
     /// The loop ends: each tag advances `offset` by 4 and a read past the captured bytes fails.
     @inline(__always)
-    func decodeEtherType(_ first: EtherType, payloadAt start: Int, into segment: inout TCPSegment) -> Status {
+    func decodeEtherType(_ first: EtherType, payloadAt start: Int, into segment: inout TCPSegment) -> DecodeResult {
         var type = first
         var offset = start
         while type.isVLANTag {

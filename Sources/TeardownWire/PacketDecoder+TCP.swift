@@ -34,7 +34,7 @@ extension Packet {
     /// The payload length is the IP's segment length minus the TCP header length, never the
     /// captured length; `isTruncated` says the capture holds less than the whole segment.
     @inline(__always)
-    func decodeTCP(_ ip: IPContext, into segment: inout TCPSegment) -> Status {
+    func decodeTCP(_ ip: IPContext, into segment: inout TCPSegment) -> DecodeResult {
         let start = ip.segmentStart
         guard ip.segmentLength >= TCPLayout.minimumLength else {
             return .malformed(.tcp, "IP payload is shorter than the 20-byte minimum TCP header")

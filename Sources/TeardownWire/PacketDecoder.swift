@@ -13,68 +13,54 @@
 /// - the *wire* length, `originalLength`: a length field that claims more than was on the wire
 ///   is `DecodeError.Kind.malformed`, because no snaplen can explain it.
 public enum PacketDecoder {
-    /// Decodes `bytes` (the captured bytes of one packet) under `linkType`.
+    /// Decodes `bytes` (the captured bytes of one packet) under `linkType`, writing the TCP
+    /// segment into `segment`, which holds it when the result is `.tcp` and is meaningless
+    /// (partly written) otherwise: a caller that keeps segments in an array decodes straight
+    /// into it.
     /// - Parameter originalLength: the packet's length on the wire (pcap `len`); when it is larger
     ///   than `bytes.count` the packet was cut by snaplen. A value below `bytes.count` is bogus
     ///   and is read as `bytes.count`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int) -> DecodeResult {
-        var segment = Packet.placeholderSegment
-        switch decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment) {
-        case .tcp: return .tcp(segment)
-        case .notTCP: return .notTCP
-        case .fragment: return .fragment
-        case .unsupportedLinkType: return .unsupportedLinkType(linkType)
-        case .invalid(let error): return .invalid(error)
-        }
-    }
-
-    /// The same decode, writing the TCP segment into `segment`, which holds it when the result
-    /// is `.tcp` and is meaningless (partly written) otherwise: a caller that keeps segments in
-    /// an array decodes straight into it, without copying 131 bytes out of an enum payload.
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
-                              into segment: inout TCPSegment) -> DecodeStatus {
+                              into segment: inout TCPSegment) -> DecodeResult {
         let packet = Packet(reader: ByteReader(bytes), wireLength: max(originalLength, bytes.count))
-        let status: Packet.Status
         switch linkType.rawValue {
         case LinkType.ethernet.rawValue:
-            status = packet.decodeEthernet(into: &segment)
+            return packet.decodeEthernet(into: &segment)
         case LinkType.linuxSLL.rawValue:
-            status = packet.decodeLinuxSLL(into: &segment)
+            return packet.decodeLinuxSLL(into: &segment)
         case LinkType.linuxSLL2.rawValue:
-            status = packet.decodeLinuxSLL2(into: &segment)
+            return packet.decodeLinuxSLL2(into: &segment)
         case LinkType.null.rawValue, LinkType.loop.rawValue:
-            status = packet.decodeLoopback(into: &segment)
+            return packet.decodeLoopback(into: &segment)
         case LinkType.raw.rawValue, LinkType.rawBSD12.rawValue, LinkType.rawBSD14.rawValue:
-            status = packet.decodeRawIP(into: &segment)
+            return packet.decodeRawIP(into: &segment)
         case LinkType.ipv4.rawValue:
-            status = packet.decodeIPv4(at: 0, into: &segment)
+            return packet.decodeIPv4(at: 0, into: &segment)
         case LinkType.ipv6.rawValue:
-            status = packet.decodeIPv6(at: 0, into: &segment)
+            return packet.decodeIPv6(at: 0, into: &segment)
         default:
             return .unsupportedLinkType
         }
-        switch status {
-        case .tcp: return .tcp
-        case .notTCP: return .notTCP
-        case .fragment: return .fragment
-        case .invalid(let error): return .invalid(error)
+    }
+
+    /// The TCP segment in `bytes`, or nil when the packet is not one (for callers that only
+    /// track segments and count nothing else).
+    public static func segment(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int) -> TCPSegment? {
+        var segment = Packet.placeholderSegment
+        guard case .tcp = decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment) else {
+            return nil
         }
+        return segment
     }
 
     /// A segment to decode into (all zero).
     public static var emptySegment: TCPSegment { Packet.placeholderSegment }
 }
 
-/// `DecodeResult` without the segment, for `decode(_:linkType:originalLength:into:)`.
-public enum DecodeStatus: Sendable, Hashable {
-    case tcp, notTCP, fragment, unsupportedLinkType
-    case invalid(DecodeError)
-}
-
 /// The captured bytes of one packet and its length on the wire; the layer decoders are
 /// extensions of this type, each taking the offset at which its header starts.
 ///
-/// The layers return a small `Status` and the TCP layer writes the segment, field by field,
+/// The layers return a `DecodeResult` and the TCP layer writes the segment, field by field,
 /// into the caller's `inout` storage, so the 131-byte `TCPSegment` is not copied out of every
 /// layer (those copies were over half the decode time in a release-build profile).
 @usableFromInline
@@ -95,22 +81,6 @@ struct Packet {
         let nowhere = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         return TCPSegment(source: nowhere, destination: nowhere, sequenceNumber: SequenceNumber(0),
                           acknowledgmentNumber: SequenceNumber(0), flags: [], window: 0, payloadLength: 0)
-    }
-
-    /// What a layer found; the segment itself is in `segment`.
-    @usableFromInline
-    enum Status {
-        case tcp, notTCP, fragment
-        case invalid(DecodeError)
-
-        @inline(__always)
-        static func truncated(_ layer: ProtocolLayer, _ reason: StaticString) -> Status {
-            .invalid(DecodeError(.truncated, layer, reason))
-        }
-        @inline(__always)
-        static func malformed(_ layer: ProtocolLayer, _ reason: StaticString) -> Status {
-            .invalid(DecodeError(.malformed, layer, reason))
-        }
     }
 
     /// Wire bytes from `offset` to the end of the packet (link trailers included).

@@ -111,7 +111,7 @@ struct Live: ParsableCommand {
             }) { packet in
                 writer?.write(packet, nanosecondPrecision: nano)
                 writer?.flush()
-                if case .tcp(let seg) = PacketDecoder.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength) {
+                if let seg = PacketDecoder.segment(packet.bytes, linkType: linkType, originalLength: packet.originalLength) {
                     tracker.process(seg, time: packet.time, packetNumber: packet.number, emit: emit)
                 }
                 return true

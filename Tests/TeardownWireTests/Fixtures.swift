@@ -9,7 +9,7 @@ enum Expected: Sendable, Equatable {
     case unsupported
     case invalid(DecodeError.Kind, ProtocolLayer)
 
-    func matches(_ r: DecodeResult) -> Bool {
+    func matches(_ r: Decoded) -> Bool {
         switch (self, r) {
         case let (.tcp(a), .tcp(b)): return a == b
         case (.notTCP, .notTCP), (.fragment, .fragment), (.unsupported, .unsupportedLinkType): return true

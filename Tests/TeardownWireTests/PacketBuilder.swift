@@ -154,7 +154,24 @@ enum Addr {
     static let ip6b = IPAddress(ipv6High: 0x2001_0db8_0000_0000, low: 0xabcd)
 }
 
+/// A decode as the tests compare it: the result, with the segment in its `.tcp` case.
+enum Decoded: Equatable {
+    case tcp(TCPSegment)
+    case notTCP, fragment, unsupportedLinkType
+    case invalid(DecodeError)
+}
+
 /// Decodes `bytes` as captured, with `original` as the wire length (default: nothing was cut).
-func decode(_ bytes: [UInt8], _ link: LinkType, original: Int? = nil) -> DecodeResult {
-    bytes.withUnsafeBytes { PacketDecoder.decode($0, linkType: link, originalLength: original ?? bytes.count) }
+func decode(_ bytes: [UInt8], _ link: LinkType, original: Int? = nil) -> Decoded {
+    var segment = PacketDecoder.emptySegment
+    let r = bytes.withUnsafeBytes {
+        PacketDecoder.decode($0, linkType: link, originalLength: original ?? bytes.count, into: &segment)
+    }
+    switch r {
+    case .tcp: return .tcp(segment)
+    case .notTCP: return .notTCP
+    case .fragment: return .fragment
+    case .unsupportedLinkType: return .unsupportedLinkType
+    case .invalid(let e): return .invalid(e)
+    }
 }
