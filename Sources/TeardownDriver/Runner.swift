@@ -84,7 +84,7 @@ public enum Runner {
     /// write that raised SIGPIPE), so only one runs at a time, even when tests run in parallel.
     private static let oneAtATime = NSLock()
 
-    public static func run(_ e: Experiment) throws -> ExperimentResult {
+    public static func run(_ e: any Experiment) throws -> ExperimentResult {
         oneAtATime.lock()
         defer { oneAtATime.unlock() }
         if Netns.canCreate {
@@ -97,23 +97,23 @@ public enum Runner {
     }
 
     /// Runs in whatever namespace this thread is in.
-    static func runHere(_ e: Experiment, isolated: Bool) throws -> ExperimentResult {
+    static func runHere<E: Experiment>(_ e: E, isolated: Bool) throws -> ExperimentResult {
         let t0 = monotonic()
         SigPipe.install()
         let capture = try CaptureSession(interface: "lo")
         let lab = Lab(basePort: isolated ? 5000 : UInt16(20000 + Int(getpid() % 20000)))
+        let notes = Notebook(E.Findings())
         let pipesBefore = SigPipe.count
         do {
-            try e.perform(lab)
+            try e.perform(lab, notes)
         } catch {
             lab.fail("\(error)")
         }
         lab.join()
         let packets = capture.stop()
         let records = analyse(packets, linkType: capture.linkType, calls: lab.log.calls)
-        let obs = Observation(records: records, calls: lab.log.calls, values: lab.snapshot(),
-                              sigpipes: Int(SigPipe.count - pipesBefore))
-        return ExperimentResult(name: e.name, summary: e.summary, claims: e.judge(obs), records: records,
+        let obs = Observation(records: records, calls: lab.log.calls, sigpipes: Int(SigPipe.count - pipesBefore))
+        return ExperimentResult(name: e.name, summary: e.summary, claims: e.judge(obs, notes.findings), records: records,
                                 calls: lab.log.calls, packets: packets, linkType: capture.linkType,
                                 problems: lab.problems, isolated: isolated, wallNanoseconds: monotonic() - t0)
     }

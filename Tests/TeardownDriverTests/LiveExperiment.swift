@@ -24,3 +24,28 @@ func runLiveExperiment(_ name: String, sourceLocation: SourceLocation = #_source
     }
     return r
 }
+
+/// Expects exactly the claims of `expected`, each with its verdict.
+func expectVerdicts(_ r: ExperimentResult, _ expected: [String: Verdict], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(Set(r.claims.map(\.claim.id)) == Set(expected.keys), sourceLocation: sourceLocation)
+    for c in r.claims {
+        #expect(c.verdict == expected[c.claim.id], "\(c.claim.id): \(c.evidence)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Expects every claim to hold.
+func expectAllHold(_ r: ExperimentResult, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(!r.claims.isEmpty, sourceLocation: sourceLocation)
+    for c in r.claims { #expect(c.verdict == .holds, "\(r.name) \(c.claim.id): \(c.evidence)", sourceLocation: sourceLocation) }
+}
+
+/// The first close() row on `side` of a record's timeline.
+func closeCall(_ r: ExperimentResult, _ side: Side = .orig, in rec: ConnectionRecord) -> CallEvent? {
+    rec.events.lazy.compactMap { e -> CallEvent? in
+        if case .call(let c) = e, c.side == side, c.call == "close()" || c.call == "… close()" { return c }   // "… " marks a call shown where it returned
+        return nil
+    }.first
+}
+
+/// Calls whose text marks them as made by a forked child.
+func childCalls(_ r: ExperimentResult) -> [RecordedCall] { r.calls.filter { $0.call.contains("[child pid") } }

@@ -1,24 +1,6 @@
 import Foundation
-import Synchronization
 import TeardownModel
 import TeardownWire
-
-/// Releases two threads at (nearly) the same instant: each spins until both have arrived, so
-/// neither waits for a futex wake-up (which would put tens of microseconds between them).
-final class SpinBarrier: Sendable {
-    private let arrived = Atomic<Int>(0)
-    private let parties: Int
-    init(parties: Int) { self.parties = parties }
-
-    func wait() {
-        arrived.add(1, ordering: .acquiringAndReleasing)
-        var spins = 0
-        while arrived.load(ordering: .acquiring) < parties {
-            spins += 1
-            if spins > 2_000_000 { sched_yield(); spins = 0 }
-        }
-    }
-}
 
 /// Experiment 15: both sides call shutdown(SHUT_WR) at once, over repeated tries.
 ///
@@ -38,11 +20,24 @@ public struct SimultaneousClose: Experiment {
 
     public init() {}
 
-    public func perform(_ lab: Lab) throws {
+    /// What one try left behind.
+    struct Attempt {
+        var clientPort: UInt16
+        /// The kernel's sockets on the client port just after both closed.
+        var kernel: [KernelSocket]
+    }
+
+    public struct Findings: ExperimentFindings {
+        var port: UInt16?
+        /// By try, from 0.
+        var attempts: [Int: Attempt] = [:]
+        public init() {}
+    }
+
+    public func perform(_ lab: Lab, _ notes: Notebook<Findings>) throws {
         let listener = try lab.listener()
         let port = listener.local!.port
-        lab.set("port", port)
-        lab.set("tries", SimultaneousClose.tries)
+        notes.port = port
         for i in 0..<SimultaneousClose.tries {
             let barrier = SpinBarrier(parties: 2)
             lab.spawn("server") {
@@ -61,8 +56,8 @@ public struct SimultaneousClose: Experiment {
             lab.join()
             lab.sleep(ms: 5)
             if let cp = c.local?.port {
-                lab.set("try\(i).clientPort", cp)
-                lab.set("try\(i).kernel", KernelSockets.snapshot().filter { $0.local.port == cp || $0.remote.port == cp })
+                notes.attempts[i] = Attempt(clientPort: cp,
+                                            kernel: KernelSockets.snapshot().filter { $0.local.port == cp || $0.remote.port == cp })
             }
         }
         listener.close()
@@ -84,14 +79,14 @@ public struct SimultaneousClose: Experiment {
     }
 
     /// Classifies each try from its packets, the inferred states and the kernel table.
-    public static func tries(_ o: Observation) -> [Try] {
-        guard let port: UInt16 = o.value("port") else { return [] }
+    static func tries(_ o: Observation, _ found: Findings) -> [Try] {
+        guard let port = found.port else { return [] }
         var out: [Try] = []
         let records = o.records(serverPort: port)
         for i in 0..<SimultaneousClose.tries {
-            let kernel: [KernelSocket] = o.value("try\(i).kernel") ?? []
-            guard let cp: UInt16 = o.value("try\(i).clientPort"),
-                  let r = records.first(where: { $0.orig.endpoint.port == cp }) else { continue }
+            guard let attempt = found.attempts[i],
+                  let r = records.first(where: { $0.orig.endpoint.port == attempt.clientPort }) else { continue }
+            let kernel = attempt.kernel, cp = attempt.clientPort
             let f1 = o.packets(r, from: .orig, with: .fin).first, f2 = o.packets(r, from: .resp, with: .fin).first
             var crossed = false
             if let f1, let f2 {
@@ -111,9 +106,9 @@ public struct SimultaneousClose: Experiment {
         return out
     }
 
-    public func judge(_ o: Observation) -> [ClaimResult] {
-        let ts = SimultaneousClose.tries(o)
-        guard !ts.isEmpty else { return claims.map { ClaimResult($0, .inconclusive, "no try was captured") } }
+    public func judge(_ o: Observation, _ found: Findings) -> [ClaimResult] {
+        let ts = SimultaneousClose.tries(o, found)
+        guard !ts.isEmpty else { return Evidence.inconclusive(claims, "no try was captured") }
         let crossed = ts.filter(\.finsCrossed), plain = ts.filter { !$0.finsCrossed }
         let freq = "FINs crossed in \(crossed.count) of \(ts.count) tries (\(crossed.count * 100 / ts.count)%)"
         let closingOK = crossed.filter { $0.bothClosing && $0.kind == .simultaneousClose }.count

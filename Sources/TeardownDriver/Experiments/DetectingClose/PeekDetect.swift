@@ -19,70 +19,69 @@ public struct PeekDetect: Experiment {
 
     public init() {}
 
-    public func perform(_ lab: Lab) throws {
+    /// The peeks' results are judged from the recorded calls; these are the rest.
+    public struct Findings: ExperimentFindings {
+        /// The connection the server closes (FIN), and the one it aborts (RST).
+        var finPort: UInt16?, rstPort: UInt16?
+        /// The read() after the peek that saw data waiting.
+        var dataRead = -1
+        public init() {}
+    }
+
+    public func perform(_ lab: Lab, _ notes: Notebook<Findings>) throws {
         // Connection 1: nothing, data, FIN.
         do {
-            let listener = try lab.listener()
-            let port = listener.local!.port
-            lab.set("fin.port", port)
-            lab.spawn("server") {
-                let s = try listener.accept()
-                listener.close()
+            let port = try lab.serve { s in
                 lab.sleep(ms: 40)
                 s.write(count: 5, pattern: Array("hello".utf8))
                 lab.sleep(ms: 40)
                 s.close()
             }
-            let c = try lab.socket("client")
-            try c.connectOrFail(lab.endpoint(port))
+            notes.finPort = port
+            let c = try lab.connect(to: port)
             lab.sleep(ms: 10)
-            lab.set("nothing", c.peek())                   // before the server writes
+            c.peek()                                       // before the server writes
             lab.sleep(ms: 50)
-            lab.set("data", c.peek())                      // "hello" waiting
-            lab.set("dataRead", c.read(max: 1024))         // still all there
+            c.peek()                                       // "hello" waiting
+            notes.dataRead = c.read(max: 1024)             // still all there
             lab.sleep(ms: 50)
-            lab.set("fin", c.peek())                       // after the FIN
+            c.peek()                                       // after the FIN
             c.write(count: 5, pattern: Array("late!".utf8)) // draws an RST from the closed server
             lab.sleep(ms: 20)
-            lab.set("finThenRst", c.peek())
+            c.peek()
             lab.join()
             c.close()
         }
         // Connection 2: RST on an open connection.
         do {
-            let listener = try lab.listener()
-            let port = listener.local!.port
-            lab.set("rst.port", port)
-            lab.spawn("server") {
-                let s = try listener.accept()
-                listener.close()
+            let port = try lab.serve { s in
                 lab.sleep(ms: 20)
                 s.setLinger(on: true, seconds: 0)
                 s.close()
             }
-            let c = try lab.socket("client")
-            try c.connectOrFail(lab.endpoint(port))
+            notes.rstPort = port
+            let c = try lab.connect(to: port)
             lab.sleep(ms: 50)
-            lab.set("rst", c.peek())
-            lab.set("rstAgain", c.peek())
+            c.peek()
+            c.peek()
             lab.join()
             c.close()
         }
         lab.sleep(ms: 20)
     }
 
-    public func judge(_ o: Observation) -> [ClaimResult] {
-        guard let p1: UInt16 = o.value("fin.port"), let r1 = o.records(serverPort: p1).first,
-              let p2: UInt16 = o.value("rst.port"), let r2 = o.records(serverPort: p2).first else {
-            return claims.map { ClaimResult($0, .inconclusive, "a connection was not captured") }
+    public func judge(_ o: Observation, _ found: Findings) -> [ClaimResult] {
+        guard let p1 = found.finPort, let r1 = o.records(serverPort: p1).first,
+              let p2 = found.rstPort, let r2 = o.records(serverPort: p2).first else {
+            return Evidence.inconclusive(claims, "a connection was not captured")
         }
-        let peeks1 = GroupBEvidence.calls(o, onClientPort: r1.orig.endpoint.port).filter { $0.actor == "client" && $0.call.hasPrefix("recv") }
-        let peeks2 = GroupBEvidence.calls(o, onClientPort: r2.orig.endpoint.port).filter { $0.actor == "client" && $0.call.hasPrefix("recv") }
+        let peeks1 = Evidence.calls(o, onClientPort: r1.orig.endpoint.port).filter { $0.actor == "client" && $0.call.hasPrefix("recv") }
+        let peeks2 = Evidence.calls(o, onClientPort: r2.orig.endpoint.port).filter { $0.actor == "client" && $0.call.hasPrefix("recv") }
         guard peeks1.count == 4, peeks2.count == 2 else {
-            return claims.map { ClaimResult($0, .inconclusive, "expected 4 + 2 peeks, recorded \(peeks1.count) + \(peeks2.count)") }
+            return Evidence.inconclusive(claims, "expected 4 + 2 peeks, recorded \(peeks1.count) + \(peeks2.count)")
         }
         func text(_ c: RecordedCall) -> String { "recv = \(c.result)" + (c.errno.map { " " + $0 } ?? "") }
-        let dataRead: Int = o.value("dataRead") ?? -1
+        let dataRead = found.dataRead
         let serverData = o.packets(r1).first { $0.from == .resp && $0.payloadLength > 0 }
         let fin = o.packets(r1, from: .resp, with: .fin).first
         let rst1 = o.packets(r1, from: .resp, with: .rst).first

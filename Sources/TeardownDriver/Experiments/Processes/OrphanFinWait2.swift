@@ -21,25 +21,34 @@ public struct OrphanFinWait2: Experiment {
 
     public init() {}
 
-    public func perform(_ lab: Lab) throws {
-        lab.set("finTimeout", Netns.readSysctl("net.ipv4.tcp_fin_timeout") ?? "?")
-        let listener = try lab.listener()
-        let port = listener.local!.port
-        lab.set("port", port)
-        lab.spawn("server") {
-            let s = try listener.accept()
-            listener.close()
+    public struct Findings: ExperimentFindings {
+        /// net.ipv4.tcp_fin_timeout inside the namespace, as read back ("?" when unreadable).
+        var finTimeout = "?"
+        var port: UInt16?
+        /// The client's read() at the server's FIN.
+        var eof: Int?
+        /// The kernel's sockets on the port after the server closed, and once its orphan was
+        /// gone (or 4 s had passed).
+        var kernelBefore: [KernelSocket] = [], kernelAfter: [KernelSocket] = []
+        /// How long after the client saw the FIN the orphan left the kernel's table.
+        var goneAfterNanoseconds: Int64?
+        public init() {}
+    }
+
+    public func perform(_ lab: Lab, _ notes: Notebook<Findings>) throws {
+        notes.finTimeout = Netns.readSysctl("net.ipv4.tcp_fin_timeout") ?? "?"
+        let port = try lab.serve { s in
             s.read(max: 1024)
             s.close()
         }
-        let c = try lab.socket("client")
-        try c.connectOrFail(lab.endpoint(port))
+        notes.port = port
+        let c = try lab.connect(to: port)
         c.write(count: 5, pattern: Array("hello".utf8))
-        lab.set("eof", c.read(max: 1024))            // the server's FIN
+        notes.eof = c.read(max: 1024)                // the server's FIN
         let eofAt = monotonic()
         lab.join()
         lab.sleep(ms: 20)
-        lab.set("kernelBefore", KernelSockets.involving(port: port, in: KernelSockets.snapshot()))
+        notes.kernelBefore = KernelSockets.involving(port: port, in: KernelSockets.snapshot())
         // Poll the kernel's table until the server's orphan is gone (at most 4 s).
         var goneAfter: Int64?
         while monotonic() - eofAt < 4_000_000_000 {
@@ -47,32 +56,31 @@ public struct OrphanFinWait2: Experiment {
             if !k.contains(where: { $0.local.port == port }) { goneAfter = monotonic() - eofAt; break }
             lab.sleep(ms: 10)
         }
-        if let g = goneAfter { lab.set("goneAfterNs", g) }
-        lab.set("kernelAfter", KernelSockets.involving(port: port, in: KernelSockets.snapshot()))
+        notes.goneAfterNanoseconds = goneAfter
+        notes.kernelAfter = KernelSockets.involving(port: port, in: KernelSockets.snapshot())
         lab.sleep(ms: 20)
-        lab.set("write1", c.write(count: 5, pattern: Array("late!".utf8)))
+        c.write(count: 5, pattern: Array("late!".utf8))
         lab.sleep(ms: 30)
-        lab.set("write2", c.write(count: 5, pattern: Array("later".utf8)))
-        lab.set("write2Errno", errnoName(c.lastErrno))
+        c.write(count: 5, pattern: Array("later".utf8))
         lab.sleep(ms: 10)
         c.close()
     }
 
-    public func judge(_ o: Observation) -> [ClaimResult] {
-        guard let port: UInt16 = o.value("port"), let r = o.records(serverPort: port).first else {
-            return claims.map { ClaimResult($0, .inconclusive, "the connection was not captured") }
+    public func judge(_ o: Observation, _ found: Findings) -> [ClaimResult] {
+        guard let port = found.port, let r = o.records(serverPort: port).first else {
+            return Evidence.inconclusive(claims, "the connection was not captured")
         }
-        let before: [KernelSocket] = o.value("kernelBefore") ?? [], after: [KernelSocket] = o.value("kernelAfter") ?? []
+        let before = found.kernelBefore, after = found.kernelAfter
         let serverFW2 = before.contains { $0.local == r.resp.endpoint && $0.state == "FIN_WAIT2" }
         let clientCW = before.contains { $0.local == r.orig.endpoint && $0.state == "CLOSE_WAIT" }
-        let finTimeout: String = o.value("finTimeout") ?? "?"
-        let gone: Int64? = o.value("goneAfterNs")
+        let finTimeout = found.finTimeout
+        let gone = found.goneAfterNanoseconds
         let serverLeft = after.filter { $0.local == r.resp.endpoint }
         // "After the timeout": gone, and not before half the configured time (the kernel's floor is 3.5 RTO).
         let timeoutNs = (Int64(finTimeout) ?? 0) * 1_000_000_000
         let goneOK = gone.map { $0 >= timeoutNs / 2 && $0 < 4_000_000_000 } == true && serverLeft.isEmpty
 
-        let calls = GroupBEvidence.calls(o, onClientPort: r.orig.endpoint.port)
+        let calls = Evidence.calls(o, onClientPort: r.orig.endpoint.port)
         let writes = calls.filter { $0.actor == "client" && $0.call.hasPrefix("write") }
         let late = writes.count >= 3 ? writes[1] : nil, later = writes.count >= 3 ? writes[2] : nil
         let dataOut = late.flatMap { w in o.packets(r).first { $0.from == .orig && $0.payloadLength > 0 && $0.time >= w.time } }
@@ -82,23 +90,23 @@ public struct OrphanFinWait2: Experiment {
         // socket on a timer instead of a quiet FIN-WAIT-2 timewait entry).
         let serverFIN = o.packets(r, from: .resp, with: .fin).first
         let early = late.flatMap { w in o.packets(r).first { $0.from == .resp && $0.flags.contains(.rst) && $0.time < w.time } }
-        var lateText = "client \(GroupBEvidence.result(late)); "
+        var lateText = "client \(Evidence.result(late)); "
         if let early {
             lateText += "but the orphan had already reset the connection itself when its timer fired: \(Observation.describe(early))"
-                + (serverFIN.map { " \(GroupBEvidence.after($0.time, early.time)) after its FIN" } ?? "")
+                + (serverFIN.map { " \(Evidence.after($0.time, early.time)) after its FIN" } ?? "")
         } else {
             lateText += (dataOut.map { "its data went out as \(Observation.describe($0)), answered by " } ?? "no data packet, ")
                 + (rst.map { "\(Observation.describe($0)) (\($0.flags.contains(.ack) ? "with ACK" : "bare: no socket"))" } ?? "no RST from the server")
         }
         return [
             ClaimResult(claims[0], holdsIf: serverFW2 && clientCW,
-                        "after the client's read() = \(o.value("eof", as: Int.self).map(String.init) ?? "?") (EOF): " + GroupBEvidence.kernelText(before)),
+                        "after the client's read() = \(found.eof.map(String.init) ?? "?") (EOF): " + Evidence.kernel(before)),
             ClaimResult(claims[1], holdsIf: goneOK,
-                        gone.map { "tcp_fin_timeout = \(finTimeout) s; the server's FIN_WAIT2 socket left the kernel table \(Observation.ms($0)) after the client saw the FIN; then " + GroupBEvidence.kernelText(after) }
-                            ?? "the server's socket was still listed after 4 s: " + GroupBEvidence.kernelText(after)),
+                        gone.map { "tcp_fin_timeout = \(finTimeout) s; the server's FIN_WAIT2 socket left the kernel table \(Observation.ms($0)) after the client saw the FIN; then " + Evidence.kernel(after) }
+                            ?? "the server's socket was still listed after 4 s: " + Evidence.kernel(after)),
             ClaimResult(claims[2], holdsIf: early == nil && late?.result == 5 && rst != nil, lateText),
             ClaimResult(claims[3], holdsIf: later?.result == -1 && later?.errno == "EPIPE" && later?.call.contains("SIGPIPE") == true,
-                        "client \(GroupBEvidence.result(later)); SIGPIPE deliveries during the run: \(o.sigpipes)"),
+                        "client \(Evidence.result(later)); SIGPIPE deliveries during the run: \(o.sigpipes)"),
         ]
     }
 }

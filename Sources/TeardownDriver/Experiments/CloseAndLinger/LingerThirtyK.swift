@@ -65,84 +65,104 @@ public struct LingerThirtyK: Experiment {
         }
     }
 
-    public func perform(_ lab: Lab) throws {
+    /// What one connection showed: the client writes 30,000 bytes and closes.
+    struct Connection {
+        var port: UInt16?
+        /// What write() took of the 30,000 bytes.
+        var written = 0
+        /// The client's send queue (SIOCOUTQ) just before close(); -1 when not measured.
+        var sendQueue = -1
+        /// What the server read in all, its last read()'s result and that read's errno.
+        var serverRead = -1
+        var serverLast = 1
+        var serverErrno = ""
+        /// The kernel's sockets on the port right after close() returned.
+        var kernelAfterClose: [KernelSocket] = []
+    }
+
+    public struct Findings: ExperimentFindings {
+        /// The connection closed by a blocking client (every mode), and by a non-blocking one
+        /// (SO_LINGER {on, 1 s} only).
+        var blocking = Connection(), nonBlocking = Connection()
+        public init() {}
+    }
+
+    public func perform(_ lab: Lab, _ notes: Notebook<Findings>) throws {
         if mode == .oneSecond {
             // Two clients at once, so the run stays short: a blocking one and a non-blocking one.
             let sem = DispatchSemaphore(value: 0)
             lab.spawn("nonblocking client") {
                 defer { sem.signal() }
-                try self.one(lab, key: "nb", nonBlocking: true)
+                try self.one(lab, notes, \.nonBlocking, name: "nb")
             }
-            try one(lab, key: "b", nonBlocking: false)
+            try one(lab, notes, \.blocking, name: "b")
             _ = sem.wait(timeout: .now() + 10)
         } else {
-            try one(lab, key: "b", nonBlocking: false)
+            try one(lab, notes, \.blocking, name: "b")
         }
         lab.join()
     }
 
-    /// One connection: a slow server, a client that writes 30,000 bytes and closes.
-    func one(_ lab: Lab, key: String, nonBlocking: Bool) throws {
-        let listener = try lab.listener(receiveBuffer: LingerThirtyK.serverReceiveBuffer)
-        let port = listener.local!.port
-        lab.set("\(key).port", port)
+    /// One connection: a slow server, a client that writes 30,000 bytes and closes; its
+    /// findings go to `notes[connection]`, its server thread is "server `name`".
+    func one(_ lab: Lab, _ notes: Notebook<Findings>, _ connection: WritableKeyPath<Findings, Connection>, name: String) throws {
+        let nonBlocking = connection == \Findings.nonBlocking
         let clientClosed = DispatchSemaphore(value: 0)
         let mode = self.mode, delay = serverDelayMs
         let serverDone = DispatchSemaphore(value: 0)
-        lab.spawn("server \(key)") {
+        let port = try lab.serve(thread: "server \(name)", receiveBuffer: LingerThirtyK.serverReceiveBuffer,
+                                 closingListener: .afterServing) { s in
             defer { serverDone.signal() }
-            let s = try listener.accept()
             if mode == .zero { _ = clientClosed.wait(timeout: .now() + 5) }
             lab.sleep(ms: delay)
             let r = s.readToEnd()
-            lab.set("\(key).serverRead", r.bytes)
-            lab.set("\(key).serverLast", r.last)
-            lab.set("\(key).serverErrno", r.last < 0 ? errnoName(s.lastErrno) : "")
+            notes[connection].serverRead = r.bytes
+            notes[connection].serverLast = r.last
+            notes[connection].serverErrno = r.last < 0 ? errnoName(s.lastErrno) : ""
             s.close()
-            listener.close()
         }
-        let c = try lab.socket("client")
-        switch mode {
-        case .off: c.setLinger(on: false, seconds: 0)
-        case .zero: c.setLinger(on: true, seconds: 0)
-        case .oneSecond: c.setLinger(on: true, seconds: 1)
+        notes[connection].port = port
+        let c = try lab.connect(to: port) { c in
+            switch mode {
+            case .off: c.setLinger(on: false, seconds: 0)
+            case .zero: c.setLinger(on: true, seconds: 0)
+            case .oneSecond: c.setLinger(on: true, seconds: 1)
+            }
         }
-        try c.connectOrFail(lab.endpoint(port))
-        lab.set("\(key).written", c.writeAll(count: LingerThirtyK.total))
+        notes[connection].written = c.writeAll(count: LingerThirtyK.total)
         // Let the server's window fill up and its delayed ACK (about 40 ms) go out, so every
         // byte the server's TCP took is acknowledged on the wire before close().
         lab.sleep(ms: 60)
-        lab.set("\(key).sendQueue", Int(c.queues().send))
+        notes[connection].sendQueue = Int(c.queues().send)
         if nonBlocking { c.setNonBlocking(true) }
-        let r = c.close()
-        lab.set("\(key).closeNs", r.nanoseconds)
+        c.close()
         // The kernel's view right after close() returned: is the connection still alive?
-        lab.set("\(key).kernelAfterClose", KernelSockets.involving(port: port, in: KernelSockets.snapshot()))
+        notes[connection].kernelAfterClose = KernelSockets.involving(port: port, in: KernelSockets.snapshot())
         clientClosed.signal()
         _ = serverDone.wait(timeout: .now() + 10)
         lab.sleep(ms: 30)
-        lab.set("\(key).kernel", KernelSockets.involving(port: port, in: KernelSockets.snapshot()))
     }
 
-    public func judge(_ o: Observation) -> [ClaimResult] {
-        guard let port: UInt16 = o.value("b.port"), let r = o.records(serverPort: port).first,
-              let close = GroupAEvidence.calls(o, r, .orig, "close()").first else {
-            return GroupAEvidence.inconclusive(claims, "the connection or its close() was not captured")
+    public func judge(_ o: Observation, _ found: Findings) -> [ClaimResult] {
+        let b = found.blocking
+        guard let port = b.port, let r = o.records(serverPort: port).first,
+              let close = Evidence.calls(o, r, .orig, "close()").first else {
+            return Evidence.inconclusive(claims, "the connection or its close() was not captured")
         }
-        let written: Int = o.value("b.written") ?? 0
-        let queued: Int = o.value("b.sendQueue") ?? -1
-        let read: Int = o.value("b.serverRead") ?? -1
-        let last: Int = o.value("b.serverLast") ?? 1
-        let readErrno: String = o.value("b.serverErrno") ?? ""
-        let after: [KernelSocket] = o.value("b.kernelAfterClose") ?? []
-        let fins = GroupAEvidence.packets(o, r, from: .orig, with: .fin, after: close.time)
+        let written = b.written
+        let queued = b.sendQueue
+        let read = b.serverRead
+        let last = b.serverLast
+        let readErrno = b.serverErrno
+        let after = b.kernelAfterClose
+        let fins = Evidence.packets(o, r, from: .orig, with: .fin, after: close.time)
         let rsts = o.packets(r, from: .orig, with: .rst)
         let anyRST = o.packets(r).filter { $0.flags.contains(.rst) }
-        let ledger = GroupAEvidence.ledger(r.orig.bytes)
-        let closeText = "\(GroupAEvidence.describeTimed(close)) with \(Format.thousands(queued)) of \(Format.thousands(written)) bytes still in the send queue (SIOCOUTQ)"
+        let ledger = Evidence.ledger(r.orig.bytes)
+        let closeText = "\(Evidence.describeTimed(close)) with \(Format.thousands(queued)) of \(Format.thousands(written)) bytes still in the send queue (SIOCOUTQ)"
         let readText = "the server read \(Format.thousands(max(0, read))) bytes, then read() = \(last)\(last < 0 ? " " + readErrno : "")"
-        let finText = fins.first.map { GroupAEvidence.describe($0, after: close) + " at relative seq \($0.relativeSequence)" } ?? "no FIN from the client"
-        let rstText = rsts.first.map { GroupAEvidence.describe($0, after: close) } ?? "no RST from the client"
+        let finText = fins.first.map { Evidence.describe($0, after: close) + " at relative seq \($0.relativeSequence)" } ?? "no FIN from the client"
+        let rstText = rsts.first.map { Evidence.describe($0, after: close) } ?? "no RST from the client"
 
         switch mode {
         case .off:
@@ -166,25 +186,25 @@ public struct LingerThirtyK: Experiment {
             // The FIN is acknowledged by an ACK beyond its sequence number (seq + payload).
             let finSeq = fins.first.map { $0.relativeSequence &+ UInt32($0.payloadLength) }
             let ackedBeforeReturn = o.packets(r).contains { p in
-                p.from == .resp && p.time <= GroupAEvidence.end(close) && finSeq.map { (p.relativeAcknowledgment ?? 0) > $0 } == true
+                p.from == .resp && p.time <= Evidence.end(close) && finSeq.map { (p.relativeAcknowledgment ?? 0) > $0 } == true
             }
             let stillOpen = after.filter { $0.local == r.orig.endpoint }
             let afterText = stillOpen.isEmpty ? "after close() returned the kernel no longer listed the client's socket"
                 : "after close() returned the kernel still held the client's socket: " + stillOpen.map(\.description).joined(separator: "; ")
             var results = [
                 ClaimResult(claims[0], holdsIf: queued > 0 && ns >= 900_000_000 && ns < 1_500_000_000 && !ackedBeforeReturn,
-                            "\(closeText); when close() returned the FIN had \(fins.first.map { $0.time <= GroupAEvidence.end(close) } == true ? "" : "not even ")been sent and was \(ackedBeforeReturn ? "" : "not ")acknowledged"),
+                            "\(closeText); when close() returned the FIN had \(fins.first.map { $0.time <= Evidence.end(close) } == true ? "" : "not even ")been sent and was \(ackedBeforeReturn ? "" : "not ")acknowledged"),
                 ClaimResult(claims[1], holdsIf: close.result == -1 && close.errno == "EAGAIN",
                             "\(Observation.describe(close)) after \(Observation.ms(ns))"),
                 ClaimResult(claims[2], holdsIf: !rsts.isEmpty && read < LingerThirtyK.total,
                             "\(rstText); \(finText); \(afterText); \(readText); \(ledger); teardown \(r.teardown.name)"),
             ]
-            if let nbPort: UInt16 = o.value("nb.port"), let nr = o.records(serverPort: nbPort).first,
-               let nbClose = GroupAEvidence.calls(o, nr, .orig, "close()").first {
-                let nbQueued: Int = o.value("nb.sendQueue") ?? -1
+            if let nbPort = found.nonBlocking.port, let nr = o.records(serverPort: nbPort).first,
+               let nbClose = Evidence.calls(o, nr, .orig, "close()").first {
+                let nbQueued = found.nonBlocking.sendQueue
                 let nbNs = nbClose.durationNanoseconds
                 results.append(ClaimResult(claims[3], holdsIf: nbQueued > 0 && nbNs < 10_000_000,
-                                           "second connection (port \(nbPort)), after fcntl(O_NONBLOCK on): \(GroupAEvidence.describeTimed(nbClose)) with \(Format.thousands(nbQueued)) bytes still queued"))
+                                           "second connection (port \(nbPort)), after fcntl(O_NONBLOCK on): \(Evidence.describeTimed(nbClose)) with \(Format.thousands(nbQueued)) bytes still queued"))
             } else {
                 results.append(ClaimResult(claims[3], .inconclusive, "the non-blocking connection or its close() was not captured"))
             }

@@ -2,13 +2,18 @@ import Foundation
 import TeardownModel
 import TeardownWire
 
-/// Small helpers the group A experiments (4-9) use to turn what was observed into evidence
-/// text: calls made on one side of a connection, packets sent after a call, the byte ledger.
-enum GroupAEvidence {
+/// What the experiments' judges share to turn what was observed into evidence text: calls made
+/// on one connection, packets sent after a call, the byte ledger, the kernel's sockets.
+enum Evidence {
     /// Calls made on `side`'s socket of `r` whose text starts with `prefix`, in time order.
     static func calls(_ o: Observation, _ r: ConnectionRecord, _ side: Side, _ prefix: String) -> [RecordedCall] {
         let me = r.side(side).endpoint, peer = r.side(side.other).endpoint
         return o.calls.filter { $0.local == me && $0.remote == peer && $0.call.hasPrefix(prefix) }
+    }
+
+    /// Calls made on the connection whose client port is `clientPort` (by either side or a child).
+    static func calls(_ o: Observation, onClientPort clientPort: UInt16) -> [RecordedCall] {
+        o.calls.filter { $0.local?.port == clientPort || $0.remote?.port == clientPort }
     }
 
     /// Packets from `side` carrying all of `flags`, sent at or after `time` (and before `before`).
@@ -29,6 +34,17 @@ enum GroupAEvidence {
         "\(Observation.describe(c)) (took \(Observation.ms(c.durationNanoseconds)))"
     }
 
+    /// The call and its result, without the actor: "write(5) = -1 EPIPE".
+    static func result(_ c: RecordedCall?) -> String {
+        guard let c else { return "no such call" }
+        return "\(c.call) = \(c.result)" + (c.errno.map { " " + $0 } ?? "")
+    }
+
+    /// Milliseconds from `a` to `b` as text ("1.234 ms").
+    static func after(_ a: Timestamp, _ b: Timestamp) -> String {
+        Observation.ms(b.nanoseconds - a.nanoseconds)
+    }
+
     /// When `c` returned.
     static func end(_ c: RecordedCall) -> Timestamp { Timestamp(nanoseconds: c.time.nanoseconds + c.durationNanoseconds) }
 
@@ -43,11 +59,12 @@ enum GroupAEvidence {
         return s
     }
 
-    /// The kernel's sockets as evidence text.
-    static func kernel(_ list: [KernelSocket]) -> String {
-        list.isEmpty ? "the kernel lists no socket on the port" : "kernel: " + list.map(\.description).joined(separator: "; ")
+    /// The kernel's sockets as evidence text, or `none` when it lists none.
+    static func kernel(_ list: [KernelSocket], none: String = "kernel lists no socket") -> String {
+        list.isEmpty ? none : "kernel: " + list.map(\.description).joined(separator: "; ")
     }
 
+    /// Every claim inconclusive, for `why`.
     static func inconclusive(_ claims: [Claim], _ why: String) -> [ClaimResult] {
         claims.map { ClaimResult($0, .inconclusive, why) }
     }

@@ -30,13 +30,16 @@ public struct Echo: Experiment {
 
     static let processingMs = 150
 
-    public func perform(_ lab: Lab) throws {
-        let listener = try lab.listener()
-        let port = listener.local!.port
-        lab.set("port", port)
-        lab.spawn("server") {
-            let s = try listener.accept()
-            listener.close()
+    public struct Findings: ExperimentFindings {
+        var port: UInt16?
+        /// With shutdown(SHUT_WR): what the client read after it, and its last read()'s result.
+        var clientRead = -1
+        var clientLast: Int?
+        public init() {}
+    }
+
+    public func perform(_ lab: Lab, _ notes: Notebook<Findings>) throws {
+        let port = try lab.serve { s in
             for i in 1...3 {
                 let n = s.read(max: 1024)
                 if n <= 0 { break }
@@ -45,8 +48,8 @@ public struct Echo: Experiment {
             }
             s.close()
         }
-        let c = try lab.socket("client")
-        try c.connectOrFail(lab.endpoint(port))
+        notes.port = port
+        let c = try lab.connect(to: port)
         c.write(count: 5, pattern: Array("data1".utf8))
         lab.sleep(ms: 30)
         c.write(count: 5, pattern: Array("data2".utf8))
@@ -54,8 +57,8 @@ public struct Echo: Experiment {
         if halfClose {
             c.shutdown(.write)
             let r = c.readToEnd(chunk: 1024)
-            lab.set("clientRead", r.bytes)
-            lab.set("clientLast", r.last)
+            notes.clientRead = r.bytes
+            notes.clientLast = r.last
             c.close()
         } else {
             c.close()
@@ -64,24 +67,24 @@ public struct Echo: Experiment {
         lab.sleep(ms: 30)
     }
 
-    public func judge(_ o: Observation) -> [ClaimResult] {
-        guard let port: UInt16 = o.value("port"), let r = o.records(serverPort: port).first else {
-            return claims.map { ClaimResult($0, .inconclusive, "the connection was not captured") }
+    public func judge(_ o: Observation, _ found: Findings) -> [ClaimResult] {
+        guard let port = found.port, let r = o.records(serverPort: port).first else {
+            return Evidence.inconclusive(claims, "the connection was not captured")
         }
-        let calls = GroupBEvidence.calls(o, onClientPort: r.orig.endpoint.port)
+        let calls = Evidence.calls(o, onClientPort: r.orig.endpoint.port)
         let serverWrites = calls.filter { $0.actor == "server" && $0.call.hasPrefix("write") }
         let serverReads = calls.filter { $0.actor == "server" && $0.call.hasPrefix("read") }
         let readsText = "server reads: " + serverReads.map { "\($0.result)" + ($0.errno.map { " " + $0 } ?? "") }.joined(separator: ", ")
         let replies = o.packets(r).filter { $0.from == .resp && $0.payloadLength > 0 }
         if halfClose {
-            let read: Int = o.value("clientRead") ?? -1, last: Int? = o.value("clientLast")
+            let read = found.clientRead, last = found.clientLast
             let failed = calls.filter { $0.result < 0 }
             let rsts = o.packets(r).filter { $0.flags.contains(.rst) }
             let sd = calls.first { $0.call.hasPrefix("shutdown") }
             let afterShutdown = replies.filter { p in sd.map { p.time > $0.time } == true }
             return [
                 ClaimResult(claims[0], holdsIf: read == 18 && afterShutdown.count == replies.count && replies.count >= 1,
-                            "client \(GroupBEvidence.result(sd)); then read \(read) bytes of the server's \(serverWrites.map(\.result).reduce(0, +)); reply packets " + replies.map { "\($0.number) (\($0.payloadLength) B)" }.joined(separator: ", ") + " came after the shutdown"),
+                            "client \(Evidence.result(sd)); then read \(read) bytes of the server's \(serverWrites.map(\.result).reduce(0, +)); reply packets " + replies.map { "\($0.number) (\($0.payloadLength) B)" }.joined(separator: ", ") + " came after the shutdown"),
                 ClaimResult(claims[1], holdsIf: serverReads.last?.result == 0 && last == 0,
                             readsText + "; client's last read = \(last.map(String.init) ?? "?")"),
                 ClaimResult(claims[2], holdsIf: r.orig.fin == 1 && r.resp.fin == 1 && rsts.isEmpty && failed.isEmpty && o.sigpipes == 0 && r.teardown.kind == .graceful,
@@ -95,10 +98,10 @@ public struct Echo: Experiment {
         let ledger = r.resp.bytes
         return [
             ClaimResult(claims[0], holdsIf: first != nil && rst != nil,
-                        "server \(GroupBEvidence.result(serverWrites.first)) → " + (first.map { "packet \($0.number) (\($0.payloadLength) B)" } ?? "no reply packet")
+                        "server \(Evidence.result(serverWrites.first)) → " + (first.map { "packet \($0.number) (\($0.payloadLength) B)" } ?? "no reply packet")
                         + ", answered by " + (rst.map { "\(Observation.describe($0)) from the client" } ?? "no RST")),
             ClaimResult(claims[1], holdsIf: second?.result == -1 && second?.errno == "EPIPE" && second?.call.contains("SIGPIPE") == true && dataAfterSecond.isEmpty,
-                        readsText + "; server's second \(GroupBEvidence.result(second)); \(dataAfterSecond.count) server data packets after it; SIGPIPE deliveries: \(o.sigpipes)"),
+                        readsText + "; server's second \(Evidence.result(second)); \(dataAfterSecond.count) server data packets after it; SIGPIPE deliveries: \(o.sigpipes)"),
             ClaimResult(claims[2], holdsIf: (ledger.readByPeer ?? 1) == 0 && (ledger.written ?? 0) > 0,
                         "server → client: written \(ledger.written.map(String.init) ?? "?"), on the wire \(ledger.sent), read by the client \(ledger.readByPeer.map(String.init) ?? "?"), lost \(ledger.lost.map(String.init) ?? "?")"),
         ]
