@@ -13,10 +13,10 @@ extension Connection {
         }
         // Nothing ever came back: an unanswered attempt, whatever flags the probe carried (SYN+FIN).
         if facts.origSentSYN && resp.packets == 0 { return (.unanswered, nil) }
-        if orig.sentFIN && resp.sentFIN {
+        if orig.fin != .unsent && resp.fin != .unsent {
             return facts.finsCrossed ? (.simultaneousClose, .both) : (.graceful, closedBy(facts.firstFIN))
         }
-        if orig.sentFIN || resp.sentFIN { return (.halfClosed, closedBy(facts.firstFIN)) }
+        if orig.fin != .unsent || resp.fin != .unsent { return (.halfClosed, closedBy(facts.firstFIN)) }
         return (.open, nil)
     }
 
@@ -99,7 +99,7 @@ extension Connection {
             if let f = facts.firstFIN {
                 out.append(pick(f, "client closed first; server closed after it", "server closed first; client closed after it"))
             }
-            if !(orig.finAcked && resp.finAcked) { out.append("the last FIN's acknowledgment was not captured") }
+            if !(orig.fin == .acknowledged && resp.fin == .acknowledged) { out.append("the last FIN's acknowledgment was not captured") }
         case .simultaneousClose:
             out.append("both sides closed at once: the FINs crossed and both passed through CLOSING")
         case .halfClosed:

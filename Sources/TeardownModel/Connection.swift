@@ -10,7 +10,8 @@ import TeardownWire
 /// 3. FIFO delivery: a segment the peer sent *after* its FIN cannot arrive before that FIN, so
 ///    when it is seen, the FIN has been received.
 /// Rule 3 is what makes crossing FINs come out right: both sides pass through CLOSING
-/// (RFC 9293 §3.6, Figure 13). A packet the capture shows but the receiver never got (loss) can
+/// (RFC 9293 §3.6, Figure 13). Each inference is an event for one side (`SideEvent`), and a
+/// side's state changes in one place only, `TCPState.next(on:)`. A packet the capture shows but the receiver never got (loss) can
 /// make an inferred state run ahead; retransmissions are never taken as evidence of delivery.
 struct Connection {
     let index: Int
@@ -195,11 +196,16 @@ struct Connection {
         }
     }
 
-    /// The one place where an endpoint's state changes.
-    private static func move(_ t: inout SideTracker, _ who: Side, to new: TCPState, _ step: inout Step) {
-        guard t.state != new else { return }
+    /// Passes one event about one side through the side's transition switch
+    /// (`TCPState.next(on:)`, the one place where a state changes) and records a change on the
+    /// packet's row. Returns whether the state changed.
+    @inline(__always) @discardableResult
+    private static func observe(_ event: SideEvent, _ t: inout SideTracker, _ who: Side, _ step: inout Step) -> Bool {
+        let new = t.state.next(on: event)
+        guard new != t.state else { return false }
         step.log?.transitions.append(StateTransition(side: who, from: t.state, to: new))
         t.state = new
+        return true
     }
 
     private static func apply(_ seg: TCPSegment, sender s: inout SideTracker, receiver r: inout SideTracker,
@@ -241,8 +247,9 @@ struct Connection {
 
         // Rule 3 (FIFO): a segment sent after S's FIN means R has received that FIN.
         let payloadStart = seg.sequenceNumber + (flags.contains(.syn) ? 1 : 0)
-        if s.sentFIN && !r.receivedPeerFIN && payloadStart > s.finSeq {
-            receiveFIN(receiver: &r, peer, finSender: s, step: &step)
+        if s.fin == .sent && payloadStart > s.finSequence {
+            s.fin = .delivered
+            observe(.receiveFIN, &r, peer, &step)
         }
 
         // Payload accounting: new sequence space vs. retransmission. An RST occupies no
@@ -259,7 +266,7 @@ struct Connection {
                 s.dataEnd = segEnd
                 // A segment whose ACK covers the peer's FIN was sent after that FIN arrived, even
                 // though Rule 1 below only records the arrival after this accounting.
-                if s.receivedPeerFIN || (flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)) {
+                if r.fin >= .delivered || (flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)) {
                     s.bytesAfterPeerFIN &+= fresh
                 }
             } else {
@@ -267,7 +274,7 @@ struct Connection {
                 step.retransmission = true
                 step.note("retransmission")
             }
-            if s.sentFIN && payloadStart > s.finSeq {
+            if s.fin != .unsent && payloadStart > s.finSequence {
                 f.dataAfterOwnFIN = true
                 step.note("data after this side's own FIN")
             }
@@ -286,106 +293,77 @@ struct Connection {
             return
         }
 
-        // RFC 9293 §3.10.7.2 (LISTEN): a SYN is answered with SYN-ACK -> SYN-RECEIVED.
+        // What the segment says its sender did.
         if flags.contains(.syn) && flags.contains(.ack) {
             if me == .resp { f.respSentSYNACK = true }
-            if s.state == .listen || s.state == .closed { move(&s, me, to: .synReceived, &step) }
+            observe(.sendSYNACK, &s, me, &step)
         } else if flags.contains(.syn) {
-            // RFC 9293 §3.10.1 (OPEN call, active): CLOSED -> SYN-SENT.
-            if s.state == .closed || s.state == .listen { move(&s, me, to: .synSent, &step) }
-        } else if s.state == .closed && s.packets == 1 || s.state == .listen && s.packets == 1 {
-            // Joined mid-stream: the first segment of a side proves it was synchronized.
-            move(&s, me, to: .established, &step)
-            if r.state == .closed || r.state == .listen { move(&r, peer, to: .established, &step) }
+            observe(.sendSYN, &s, me, &step)
+        } else if s.packets == 1 {
+            // A side's first segment without SYN: the capture joined mid-stream, and both sides
+            // were synchronized (the peer too, unless its own segments said otherwise already).
+            if observe(.joinMidstream, &s, me, &step) { observe(.joinMidstream, &r, peer, &step) }
         }
 
         // What this segment acknowledges.
         if flags.contains(.ack) {
             let ack = seg.acknowledgmentNumber
             // Rule 1: acknowledging R's FIN proves S received it.
-            if r.isFINCovered(by: ack) && !s.receivedPeerFIN {
-                receiveFIN(receiver: &s, me, finSender: r, step: &step)
+            if r.fin == .sent && ack > r.finSequence {
+                r.fin = .delivered
+                observe(.receiveFIN, &s, me, &step)
             }
             // Rule 2: R receives the acknowledgment of its SYN ...
-            if r.sentSYN && ack.distance(from: r.isn) >= 1 {
-                // §3.10.7.3 SYN-SENT: an acceptable SYN-ACK -> ESTABLISHED.
-                if r.state == .synSent && flags.contains(.syn) { move(&r, peer, to: .established, &step) }
-                // §3.10.7.4 SYN-RECEIVED: an acceptable ACK -> ESTABLISHED.
-                if r.state == .synReceived && !flags.contains(.syn) { move(&r, peer, to: .established, &step) }
+            let acksPeerSYN = r.sentSYN && ack.distance(from: r.isn) >= 1
+            if acksPeerSYN {
+                observe(flags.contains(.syn) ? .receiveSYNACK : .receiveACKOfSYN, &r, peer, &step)
             }
-            // ... and of its FIN (§3.10.7.4, the ACK-processing steps of each closing state).
-            if r.isFINCovered(by: ack) && !r.finAcked {
-                r.finAcked = true
-                switch r.state {
-                case .finWait1: move(&r, peer, to: .finWait2, &step)
-                case .closing: move(&r, peer, to: .timeWait, &step)
-                case .lastAck: move(&r, peer, to: .closed, &step)
-                case .closed, .listen, .synSent, .synReceived, .established, .finWait2, .timeWait, .closeWait:
-                    break
-                }
+            // ... and of its FIN.
+            // (Delivered just above if not before: the acknowledgment proves both.)
+            if r.fin == .delivered && ack > r.finSequence {
+                r.fin = .acknowledged
+                observe(.receiveACKOfFIN, &r, peer, &step)
             }
-            // The originator's side of the handshake completes on the SYN-ACK; a midstream
-            // SYN-SENT guess completes on any ACK of its SYN.
-            if s.state == .synSent && r.sentSYN && s.sentSYN && ack.distance(from: r.isn) >= 1 && !flags.contains(.syn) {
-                move(&s, me, to: .established, &step)
+            // S acknowledging R's SYN in a segment without SYN had R's SYN-ACK (the third segment).
+            if acksPeerSYN && s.sentSYN && !flags.contains(.syn) {
+                observe(.sendACKOfSYN, &s, me, &step)
             }
         }
 
         // Half-close: data from a side that had already received the peer's FIN.
-        if len > 0 && s.receivedPeerFIN && !step.retransmission && s.bytesAfterPeerFIN > 0 {
+        if len > 0 && r.fin >= .delivered && !step.retransmission && s.bytesAfterPeerFIN > 0 {
             step.note("data after the peer's FIN (half-close)")
         }
 
         // S's own FIN (RFC 9293 §3.10.4, CLOSE call).
         if flags.contains(.fin) {
             let finSeq = payloadStart + UInt32(truncatingIfNeeded: len)
-            if s.sentFIN {
-                if finSeq == s.finSeq {
+            if s.fin != .unsent {
+                if finSeq == s.finSequence {
                     step.retransmission = true
                     step.note("FIN retransmitted")
                 } else {
                     step.note("a second FIN at a different sequence number")
                 }
             } else {
-                s.sentFIN = true
-                s.finSeq = finSeq
-                s.finCoveredPeerFIN = flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)
+                s.fin = .sent
+                s.finSequence = finSeq
+                let acksPeerFIN = flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)
                 if f.firstFIN == nil {
                     f.firstFIN = me
-                } else if r.sentFIN && !s.finCoveredPeerFIN {
+                } else if r.fin != .unsent && !acksPeerFIN {
                     f.finsCrossed = true
                     step.note("the FINs crossed: simultaneous close")
                 }
                 if len > 0 { step.note("FIN carries the last \(len) bytes") }
-                switch s.state {
-                case .established, .synReceived: move(&s, me, to: .finWait1, &step)
-                case .closeWait: move(&s, me, to: .lastAck, &step)
-                case .synSent, .listen, .closed, .finWait1, .finWait2, .closing, .timeWait, .lastAck:
-                    break
-                }
+                observe(.sendFIN, &s, me, &step)
             }
-        }
-    }
-
-    /// `x` receives its peer's FIN (RFC 9293 §3.10.7.4, eighth step: check the FIN bit).
-    private static func receiveFIN(receiver x: inout SideTracker, _ who: Side, finSender p: SideTracker, step: inout Step) {
-        x.receivedPeerFIN = true
-        switch x.state {
-        case .synReceived, .established:
-            move(&x, who, to: .closeWait, &step)
-        case .finWait1:
-            // Our FIN acknowledged by the time theirs arrived -> TIME-WAIT, else CLOSING.
-            move(&x, who, to: (x.finAcked || p.finCoveredPeerFIN) ? .timeWait : .closing, &step)
-        case .finWait2:
-            move(&x, who, to: .timeWait, &step)
-        case .closed, .listen, .synSent, .closing, .timeWait, .closeWait, .lastAck:
-            break
         }
     }
 
     private static func checkFinished(_ orig: SideTracker, _ resp: SideTracker, _ f: inout Facts) {
         guard !f.isFinished else { return }
-        if orig.sentFIN && resp.sentFIN && orig.finAcked && resp.finAcked { f.isFinished = true }
+        if orig.fin == .acknowledged && resp.fin == .acknowledged { f.isFinished = true }
     }
 
     // MARK: - RST
@@ -436,7 +414,7 @@ struct Connection {
         let acknowledged: UInt64? = shape == .withACK ? r.payloadCovered(by: seg.acknowledgmentNumber) : nil
         let info = RSTInfo(from: me, shape: shape, validity: validity, packetNumber: step.packetNumber,
                            time: step.time, acknowledged: acknowledged)
-        let closedCleanly = s.sentFIN && r.sentFIN && f.isFinished
+        let closedCleanly = s.fin != .unsent && r.fin != .unsent && f.isFinished
         if closedCleanly {
             f.lateRST = info
             if r.state == .timeWait {
@@ -444,8 +422,8 @@ struct Connection {
             } else {
                 step.note("RST after the connection had closed")
             }
-            move(&r, peer, to: .closed, &step)
-            move(&s, me, to: .closed, &step)
+            observe(.receiveRST, &r, peer, &step)
+            observe(.sendRST, &s, me, &step)
             return
         }
 
@@ -464,7 +442,7 @@ struct Connection {
         r.sentAfterRST = 0
         f.endingRST = info
         f.isFinished = true
-        move(&s, me, to: .closed, &step)
-        move(&r, peer, to: .closed, &step)
+        observe(.sendRST, &s, me, &step)
+        observe(.receiveRST, &r, peer, &step)
     }
 }

@@ -23,8 +23,8 @@ struct SideTracker {
     var sndNxt = SequenceNumber(0)
     /// The highest acknowledgment this side has sent (its RCV.NXT as far as we know).
     var highestAck = SequenceNumber(0)
-    /// Sequence number the FIN occupies.
-    var finSeq = SequenceNumber(0)
+    /// Sequence number this side's FIN occupies (once `fin` is not `.unsent`).
+    var finSequence = SequenceNumber(0)
 
     // Segments carrying each flag (what SideSummary reports; they stop at 2³² − 1).
     var synCount: UInt32 = 0
@@ -37,6 +37,8 @@ struct SideTracker {
     var announcedWindowScale: UInt8?
 
     var state: TCPState
+    /// How far this side's first FIN has got.
+    var fin = FINProgress.unsent
     /// The sequence base is known (from a SYN, or guessed from the first segment or the peer's ACK).
     var hasBase = false
     /// Whether this side's SYN was seen (the base is exact, not guessed).
@@ -44,15 +46,6 @@ struct SideTracker {
     /// This side has sent an acknowledgment (`highestAck` holds).
     var hasAcked = false
     var hasAdvertisedWindow = false
-
-    // Closing.
-    var sentFIN = false
-    /// The segment carrying this side's first FIN also acknowledged the peer's FIN.
-    var finCoveredPeerFIN = false
-    /// The peer acknowledged this side's FIN.
-    var finAcked = false
-    /// This side has (by inference) received the peer's FIN.
-    var receivedPeerFIN = false
 
     // Counters (what SideSummary reports).
     var packets = 0
@@ -83,7 +76,7 @@ struct SideTracker {
 
     /// Whether `ack` (sent by the peer) covers this side's FIN.
     func isFINCovered(by ack: SequenceNumber) -> Bool {
-        sentFIN && ack > finSeq
+        fin != .unsent && ack > finSequence
     }
 
     /// Payload bytes of this side that an acknowledgment number covers, clamped to what was sent.
@@ -95,4 +88,21 @@ struct SideTracker {
         if isFINCovered(by: ack) { n -= 1 }
         return min(n, sent)
     }
+}
+
+/// How far a side's first FIN has got, as the segments show it: facts about one segment, not
+/// states of the side (the side's state moves on them through `TCPState.next(on:)`). Each step
+/// implies the one before: the acknowledgment that is seen proves the FIN arrived.
+enum FINProgress: UInt8, Comparable {
+    /// No FIN sent yet.
+    case unsent
+    /// Sent, not yet known to have arrived.
+    case sent
+    /// It reached the peer: the peer acknowledged it, or this side sent something after it
+    /// (FIFO delivery).
+    case delivered
+    /// The peer's acknowledgment of it was seen (so the FIN's sender has it).
+    case acknowledged
+
+    static func < (a: FINProgress, b: FINProgress) -> Bool { a.rawValue < b.rawValue }
 }

@@ -221,7 +221,7 @@ extension ZeekTCPState.Session {
         let syn = flags.contains(.syn), fin = flags.contains(.fin)
         let rst = flags.contains(.rst), ack = flags.contains(.ack)
 
-        setPartialStatus(syn: syn, ack: ack, endpointIsOrig: e.isOrig)
+        setPartialStatus(flags, endpointIsOrig: e.isOrig)
 
         // get_segment_len: SYN and FIN take one octet each; an RST's payload is not stream data.
         var segLen = len
@@ -230,12 +230,12 @@ extension ZeekTCPState.Session {
         if rst { segLen -= len }
         let seqOnePast = baseSeq &+ UInt32(truncatingIfNeeded: segLen)
 
-        Self.initEndpoint(&e, syn: syn, firstSegSeq: baseSeq, lastSeq: seqOnePast)
+        Self.initEndpoint(&e, flags, firstSegSeq: baseSeq, lastSeq: seqOnePast)
 
         var seqUnderflow = false
         let relSeq = Self.relativeSeq(start: e.startSeq, curBase: baseSeq, last: e.lastSeq, wraps: e.seqWraps, underflow: &seqUnderflow)
 
-        updateHistory(syn: syn, fin: fin, rst: rst, ack: ack, endpoint: &e, relSeq: relSeq, len: len)
+        updateHistory(flags, endpoint: &e, relSeq: relSeq, len: len)
 
         // update_window: only the zero-window test matters here (window << scale is zero
         // exactly when the raw window is zero).
@@ -274,10 +274,9 @@ extension ZeekTCPState.Session {
             }
         }
 
-        let deltaLast = updateLastSeq(&e, lastSeq: seqOnePast, syn: syn, fin: fin, rst: rst, len: len)
+        updateLastSeq(&e, lastSeq: seqOnePast, flags: flags, len: len)
 
-        updateStateMachine(isOrig: isOrig, e: &e, p: &p, syn: syn, fin: fin, rst: rst, ack: ack,
-                           baseSeq: baseSeq, len: len, deltaLast: deltaLast)
+        updateStateMachine(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: baseSeq, len: len)
 
         // The peer is passed as the one fact these steps read of it, not copied whole.
         if ack { ackReceived(&p, peerIsClean: e.isClean, seq: relAck) }
@@ -292,7 +291,8 @@ extension ZeekTCPState.Session {
     }
 
     /// `SetPartialStatus`.
-    private mutating func setPartialStatus(syn: Bool, ack: Bool, endpointIsOrig: Bool) {
+    private mutating func setPartialStatus(_ flags: TCPFlags, endpointIsOrig: Bool) {
+        let syn = flags.contains(.syn), ack = flags.contains(.ack)
         if endpointIsOrig {
             if firstPacketSeen & 1 == 0 { isPartial = !syn || ack }
         } else {
@@ -301,7 +301,8 @@ extension ZeekTCPState.Session {
     }
 
     /// `init_endpoint`.
-    private static func initEndpoint(_ e: inout ZeekTCPEndpoint, syn: Bool, firstSegSeq: UInt32, lastSeq: UInt32) {
+    private static func initEndpoint(_ e: inout ZeekTCPEndpoint, _ flags: TCPFlags, firstSegSeq: UInt32, lastSeq: UInt32) {
+        let syn = flags.contains(.syn)
         switch e.state {
         case .inactive:
             if syn {
@@ -380,8 +381,9 @@ extension ZeekTCPState.Session {
     private static let histMultiFlag: UInt32 = 0x40
 
     /// `update_history`.
-    private mutating func updateHistory(syn: Bool, fin: Bool, rst: Bool, ack: Bool, endpoint e: inout ZeekTCPEndpoint,
-                                        relSeq: UInt64, len: Int) {
+    private mutating func updateHistory(_ flags: TCPFlags, endpoint e: inout ZeekTCPEndpoint, relSeq: UInt64, len: Int) {
+        let syn = flags.contains(.syn), fin = flags.contains(.fin)
+        let rst = flags.contains(.rst), ack = flags.contains(.ack)
         let bitsSet = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0)
         let o = e.isOrig
         if bitsSet > 1 {
@@ -421,13 +423,14 @@ extension ZeekTCPState.Session {
         }
     }
 
-    /// `update_last_seq`: returns how far this segment moved the highest sequence number.
-    private mutating func updateLastSeq(_ e: inout ZeekTCPEndpoint, lastSeq: UInt32, syn: Bool, fin: Bool,
-                                        rst: Bool, len: Int) -> Int32 {
+    /// `update_last_seq`: moves the highest sequence number seen, or counts a retransmission.
+    /// (Zeek also returns how far it moved, `delta_last`, for weirds only.)
+    private mutating func updateLastSeq(_ e: inout ZeekTCPEndpoint, lastSeq: UInt32, flags: TCPFlags, len: Int) {
         let deltaLast = Self.seqDelta(lastSeq, e.lastSeq)
-        if (syn || rst) && (deltaLast > Self.tooLargeSeqDelta || deltaLast < -Self.tooLargeSeqDelta) {
+        if flags.contains(.syn) || flags.contains(.rst),
+           deltaLast > Self.tooLargeSeqDelta || deltaLast < -Self.tooLargeSeqDelta {
             // Implausible SYN/RST sequence numbers are not trusted.
-        } else if fin && e.lastSeq == e.startSeq32 &+ 1 {
+        } else if flags.contains(.fin) && e.lastSeq == e.startSeq32 &+ 1 {
             // Only the SYN seen so far (> 2 GB connections): trust the FIN.
             e.updateLastSeq(lastSeq)
         } else if e.state == .reset {
@@ -438,18 +441,18 @@ extension ZeekTCPState.Session {
             // Payload that does not advance the sequence space: a retransmission.
             if e.retransmissions.increment() { history.append(e.isOrig ? "T" : "t") }
         }
-        return deltaLast
     }
 
     // MARK: - UpdateStateMachine
 
+    /// `UpdateStateMachine`: the flags travel as one value, as Zeek passes `TCP_Flags`.
     private mutating func updateStateMachine(isOrig: Bool, e: inout ZeekTCPEndpoint, p: inout ZeekTCPEndpoint,
-                                             syn: Bool, fin: Bool, rst: Bool, ack: Bool,
-                                             baseSeq: UInt32, len: Int, deltaLast: Int32) {
+                                             flags: TCPFlags, baseSeq: UInt32, len: Int) {
+        let syn = flags.contains(.syn), fin = flags.contains(.fin)
+        let rst = flags.contains(.rst), ack = flags.contains(.ack)
         switch e.state {
         case .inactive:
-            updateInactiveState(isOrig: isOrig, e: &e, p: &p, syn: syn, fin: fin, rst: rst, ack: ack,
-                                baseSeq: baseSeq, len: len)
+            updateInactiveState(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: baseSeq, len: len)
         case .synSent, .synAckSent:
             // UpdateSYN_SentState.
             if fin { e.setState(.closed) }
@@ -477,8 +480,9 @@ extension ZeekTCPState.Session {
 
     /// `UpdateInactiveState`.
     private mutating func updateInactiveState(isOrig: Bool, e: inout ZeekTCPEndpoint, p: inout ZeekTCPEndpoint,
-                                              syn: Bool, fin: Bool, rst: Bool, ack: Bool,
-                                              baseSeq: UInt32, len: Int) {
+                                              flags: TCPFlags, baseSeq: UInt32, len: Int) {
+        let syn = flags.contains(.syn), fin = flags.contains(.fin)
+        let rst = flags.contains(.rst), ack = flags.contains(.ack)
         if syn {
             if isOrig {
                 e.setState(ack ? .synAckSent : .synSent)
