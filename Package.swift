@@ -19,9 +19,12 @@ let package = Package(
                        providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]),
         // Link layer -> IPv4/IPv6 -> TCP, from raw bytes. Pure: no I/O, no Foundation.
         .target(name: "TeardownWire", swiftSettings: v5),
-        // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
+        // The speed machinery: flow table, slot storage, prefetching, packet batches. The only
+        // target that links the C module CPrefetch; Model's rules run through it unchanged.
         .target(name: "CPrefetch"),
-        .target(name: "TeardownModel", dependencies: ["TeardownWire", "CPrefetch"], swiftSettings: v5),
+        .target(name: "TeardownSpeed", dependencies: ["TeardownWire", "CPrefetch"], swiftSettings: v5),
+        // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
+        .target(name: "TeardownModel", dependencies: ["TeardownWire", "TeardownSpeed"], swiftSettings: v5),
         // Timeline text, JSON Lines, summaries: pure functions of Model output.
         .target(name: "TeardownRender", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
         // The only module that touches libpcap.
@@ -30,13 +33,17 @@ let package = Package(
         .target(name: "CTeardownSys"),
         .target(name: "TeardownDriver", dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         .executableTarget(name: "teardown", dependencies: [
-            "TeardownWire", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver", "CTeardownSys",
+            "TeardownWire", "TeardownSpeed", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver",
+            "CTeardownSys",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
         // Helpers shared by the test targets (a seeded generator).
         .target(name: "TeardownTestSupport", path: "Tests/TeardownTestSupport", swiftSettings: v5),
         .testTarget(name: "TeardownWireTests", dependencies: ["TeardownWire", "TeardownTestSupport"], swiftSettings: v5),
+        // The flow table is checked against Dictionary with the tracker's own flow key.
+        .testTarget(name: "TeardownSpeedTests", dependencies: ["TeardownSpeed", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
+                    swiftSettings: v5),
         .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),
         // Goldens/ is read from the source tree (#filePath), not bundled as a resource.

@@ -121,7 +121,8 @@ public enum Runner {
     /// Packets -> connection records (timeline rows kept) -> calls attached.
     public static func analyse(_ packets: [StoredPacket], linkType: LinkType, calls: [RecordedCall]) -> [ConnectionRecord] {
         var tracker = ConnectionTracker(configuration: .init(recordEvents: true, recordNotes: true,
-                                                             lingerNanoseconds: .max / 4))
+                                                             lingerNanoseconds: .max / 4,
+                                                             hashSeed: UInt64.random(in: .min ... .max)))
         var records: [ConnectionRecord] = []
         for (i, p) in packets.enumerated() {
             if let seg = p.bytes.withUnsafeBytes({ PacketDecoder.segment($0, linkType: linkType, originalLength: p.originalLength) }) {

@@ -13,7 +13,7 @@ import TeardownWire
 /// (RFC 9293 §3.6, Figure 13). Each inference is an event for one side (`SideEvent`), and a
 /// side's state changes in one place only, `TCPState.next(on:)`. A packet the capture shows but the receiver never got (loss) can
 /// make an inferred state run ahead; retransmissions are never taken as evidence of delivery.
-struct Connection {
+@usableFromInline package struct Connection {
     let index: Int
     var orig: SideTracker
     var resp: SideTracker
@@ -82,11 +82,8 @@ struct Connection {
 
     /// Whether a SYN arriving now starts a new connection on the same 4-tuple (RFC 9293 §3.10.7.4:
     /// a SYN in TIME-WAIT may open a new incarnation).
-    /// (`mutating` though it changes nothing: called from `process`, a non-mutating method
-    /// would be handed a copy of the whole connection, a kilobyte per packet.)
-    mutating func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
+    func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
         guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return false }
-        // Only two fields of the sender are needed: read them without copying the side.
         let sentSYN = side == .orig ? orig.sentSYN : resp.sentSYN
         let isn = side == .orig ? orig.isn : resp.isn
         if sentSYN && seg.sequenceNumber == isn { return false }  // a retransmitted SYN

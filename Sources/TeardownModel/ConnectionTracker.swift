@@ -1,4 +1,4 @@
-import CPrefetch
+import TeardownSpeed
 import TeardownWire
 
 /// The connection table: routes each segment to its connection, reports a connection once its
@@ -27,90 +27,44 @@ public struct ConnectionTracker {
         /// At most this many connections are held; beyond it the least recently active are
         /// evicted (reported with a note), so SYN floods and scans cannot exhaust memory.
         public var maxConnections: Int
+        /// The seed of the flow table's hash. It decides nothing that is reported (connections
+        /// are reported in order of first packet whatever the seed), only where flows sit in the
+        /// table. Readers of untrusted input pass a random one, so that no capture can be made in
+        /// advance whose flows all collide; tests pass a fixed one (the default).
+        public var hashSeed: UInt64
         public init(recordEvents: Bool = true, recordNotes: Bool = true, lingerNanoseconds: Int64 = 2_000_000_000,
                     idleTimeoutNanoseconds: Int64 = 300_000_000_000, maxConnections: Int = 500_000,
-                    unansweredTimeoutNanoseconds: Int64 = 130_000_000_000) {
+                    unansweredTimeoutNanoseconds: Int64 = 130_000_000_000, hashSeed: UInt64 = 0x7EA2_D0E5_EED5_0001) {
             self.recordEvents = recordEvents
             self.recordNotes = recordNotes
             self.linger = lingerNanoseconds
             self.idleTimeout = idleTimeoutNanoseconds
             self.unansweredTimeout = min(unansweredTimeoutNanoseconds, idleTimeoutNanoseconds)
             self.maxConnections = max(1, maxConnections)
-        }
-    }
-
-    /// A direction-free key: the two endpoints in canonical order (gopacket's symmetric flow key).
-    struct FlowKey: Hashable {
-        var low: Endpoint
-        var high: Endpoint
-        init(_ a: Endpoint, _ b: Endpoint) {
-            self = Self.ordering(a, b).key
-        }
-
-        /// The key of the flow between `a` and `b`, and whether `a` comes first in it: the one
-        /// place the order is decided (`FlowHasher.flow(from:to:)` records it per packet, and
-        /// `init(_:_:)` must agree with it).
-        @inline(__always)
-        static func ordering(_ a: Endpoint, _ b: Endpoint) -> (key: FlowKey, aIsLow: Bool) {
-            a < b ? (FlowKey(ordered: a, b), true) : (FlowKey(ordered: b, a), false)
-        }
-
-        /// The key of endpoints already in order (`low < high`).
-        @inline(__always)
-        init(ordered low: Endpoint, _ high: Endpoint) {
-            self.low = low
-            self.high = high
-        }
-
-        /// The key of `seg`'s flow, ordered as `flow` says (no comparison).
-        @inline(__always)
-        init(_ seg: TCPSegment, _ flow: FlowHash) {
-            if flow.sourceIsLow { low = seg.source; high = seg.destination } else { low = seg.destination; high = seg.source }
-        }
-
-        /// Equality compares the same fields, words first.
-        static func == (a: FlowKey, b: FlowKey) -> Bool {
-            a.low.address.low == b.low.address.low && a.high.address.low == b.high.address.low
-                && a.low.port == b.low.port && a.high.port == b.high.port
-                && a.low.address.high == b.low.address.high && a.high.address.high == b.high.address.high
-                && a.low.address.isIPv6 == b.low.address.isIPv6 && a.high.address.isIPv6 == b.high.address.isIPv6
-        }
-
-        /// Hashed as two words, one short `Hasher` pass. The tracker itself uses `FlowTable`,
-        /// which has its own hash; this is for tests that check it against a `Dictionary`.
-        /// The words fold the IPv6 high halves into the low halves with odd multipliers; equal
-        /// keys hash equally.
-        func hash(into h: inout Hasher) {
-            let ports = UInt64(low.port) | UInt64(high.port) << 16
-            let families: UInt64 = (low.address.isIPv6 ? 1 : 0) | (high.address.isIPv6 ? 2 : 0)
-            h.combine(low.address.low ^ (high.address.high &* 0x9E37_79B9_7F4A_7C15) ^ (ports << 32))
-            h.combine(high.address.low ^ (low.address.high &* 0xC2B2_AE3D_27D4_EB4F) ^ families)
+            self.hashSeed = hashSeed
         }
     }
 
     public let configuration: Configuration
-    /// Connections live in `slots` and are mutated in place there (`slots[i].process(...)`):
-    /// a `Connection` is about a kilobyte, and reading it out of its slot would copy it on
-    /// every packet. `table` maps a flow to its slot; a freed slot is reused, so the slots
-    /// grow only to the peak number of connections held at once.
+    /// Connections live in `slots` and are changed in place there; `table` maps a flow to its
+    /// slot. A reported connection's slot is reused for a later one, so the slots grow only to
+    /// the peak number of connections held at once.
     /// Invariant: every slot `table` names holds a connection.
-    /// `table`'s iteration order is arbitrary (and random per run): everything that reports
-    /// while walking it collects first and sorts by connection index.
-    private var table = FlowTable()
-    private var slots = SlotArray()
+    /// `table`'s iteration order depends on its hash seed: everything that reports while
+    /// walking it collects first and sorts by connection index.
+    @usableFromInline package private(set) var table: FlowTable<FlowKey, Int>
+    @usableFromInline package var slots = SlotArray<Connection>()
     private var freeSlots: [Int] = []
     /// Finished connections waiting out their linger time, oldest first.
-    private var finished: [Lingering] = []
-    private var finishedHead = 0
-    /// Entries of `finished` before this one have had their memory prefetched (`prefetchLingering`).
-    private var finishedPrefetched = 0
+    @usableFromInline package var finished = LookaheadQueue<Lingering>()
 
     /// A finished connection waiting out its linger time: where it is (its flow's hash and its
     /// slot, to check it is still there and report it without hashing again) and when it finished.
-    private struct Lingering {
+    @usableFromInline
+    package struct Lingering: SlotReference {
         let key: FlowKey
-        let hash: UInt64
-        let slot: Int
+        @usableFromInline package let hash: UInt64
+        @usableFromInline package let slot: Int
         let index: Int
         let at: Int64
     }
@@ -130,6 +84,7 @@ public struct ConnectionTracker {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        table = FlowTable(seed: configuration.hashSeed)
     }
 
     /// Connections currently held (open or lingering).
@@ -140,67 +95,32 @@ public struct ConnectionTracker {
 
     /// The hash function of this tracker's table, for a reading stage that fills in
     /// `DecodedPacket.flow` ahead of `process(_:emit:)`.
-    public var flowHasher: FlowHasher { table.hasher }
-
-    /// How far ahead `process(_:emit:)` starts loading what a packet will need: the packet
-    /// itself `batchLookahead` packets ahead (replay's reading thread wrote it, on the other
-    /// core), its flow's table bucket `flowLookahead` ahead, then (once that bucket has had
-    /// time to arrive) its connection `connectionLookahead` ahead. With 10,000 connections
-    /// open, a packet's connection is rarely in the core's own cache; loading it while the
-    /// packets before it are worked on overlaps those misses with work.
-    static let batchLookahead = 32
-    static let flowLookahead = 24
-    static let connectionLookahead = 12
+    public var flowHasher: FlowHasher { FlowHasher(table.hasher) }
 
     /// Feeds a batch of packets, in order; packets that are not TCP segments are skipped.
     /// `flow` of every TCP packet must come from this tracker's `flowHasher`.
     /// Connections whose reporting time has come are passed to `emit`, not yet made into
     /// records (`FinishedConnection.record()`): replay makes them on its printing thread.
     ///
-    /// The same as `process(_:time:packetNumber:emit:)` on each segment, but the flow hashes
-    /// are computed already (on the reading thread, in replay), the memory each packet needs is
-    /// prefetched a few packets ahead, and segments are read where they lie in the batch.
-    public mutating func process(_ packets: UnsafeBufferPointer<DecodedPacket>, emit: (consuming FinishedConnection) -> Void) {
-        guard let base = packets.baseAddress else { return }
-        let n = packets.count
-        for i in 0..<n {
-            if i &+ Self.batchLookahead < n {
-                // The batch was written on the reading thread's core: its lines come from there.
-                prefetchLines(UnsafeRawPointer(base + i + Self.batchLookahead), bytes: MemoryLayout<DecodedPacket>.size)
-            }
-            if i &+ Self.flowLookahead < n {
-                let q = base + i + Self.flowLookahead
-                if case .tcp = q.pointee.status { table.prefetch(hash: q.pointee.flow.value) }
-            }
-            if i &+ Self.connectionLookahead < n {
-                let q = base + i + Self.connectionLookahead
-                if case .tcp = q.pointee.status,
-                   let slot = table[FlowKey(q.pointee.segment, q.pointee.flow), hash: q.pointee.flow.value] {
-                    slots.prefetch(slot)
-                }
-            }
-            let p = base + i
-            if case .tcp = p.pointee.status {
-                process(p.pointee.segment, flow: p.pointee.flow, time: p.pointee.time,
-                        packetNumber: p.pointee.number, emit: emit)
-            }
+    /// The same as `process(_:time:packetNumber:emit:)` on each segment, with the flows found
+    /// already (on the reading thread, in replay).
+    public mutating func process(_ batch: PacketBatch, emit: (consuming FinishedConnection) -> Void) {
+        batch.walk(tracking: &self) { tracker, p in
+            tracker.process(p.segment, flow: p.flow, time: p.time, packetNumber: p.number, emit: emit)
         }
     }
 
     /// Feeds one segment. Connections whose reporting time has come are passed to `emit`.
     public mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int, emit: (ConnectionRecord) -> Void) {
-        process(seg, flow: table.hasher.flow(of: seg), time: time, packetNumber: packetNumber, emit: { emit($0.record()) })
+        process(seg, flow: flowHasher.flow(of: seg), time: time, packetNumber: packetNumber, emit: { emit($0.record()) })
     }
 
     @inline(__always)
     private mutating func process(_ seg: TCPSegment, flow: FlowHash, time: Timestamp, packetNumber: Int,
                                   emit: (consuming FinishedConnection) -> Void) {
         segmentsProcessed += 1
-        if finishedHead < finished.count {
-            prefetchLingering()
-            if time.nanoseconds &- finished[finishedHead].at > configuration.linger {
-                expire(before: time.nanoseconds, emitFinished: emit)
-            }
+        if let oldest = finished.first, time.nanoseconds &- oldest.at > configuration.linger {
+            expire(before: time.nanoseconds, emitFinished: emit)
         }
         if let last = lastSweep {
             if time.nanoseconds &- last >= sweepInterval { sweepIdle(now: time.nanoseconds, emit: emit) }
@@ -223,9 +143,8 @@ public struct ConnectionTracker {
         }
     }
 
-    /// Removes a connection from the table and reports it. The record is made in place; the
-    /// connection stays in its freed slot until a new one overwrites it (no kilobyte copy to
-    /// move it out, none to blank the slot).
+    /// Removes a connection from the table and reports it. The connection stays in its freed
+    /// slot until a new one overwrites it.
     private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (consuming FinishedConnection) -> Void) {
         report(key, hash: table.hash(key), reason: reason, emit: emit)
     }
@@ -248,7 +167,6 @@ public struct ConnectionTracker {
         let resp = flip ? seg.source : seg.destination
         let index = nextIndex
         nextIndex += 1
-        // Built straight into its slot and processed there: a Connection is about a kilobyte.
         let c = Connection(index: index, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
                            recordEvents: configuration.recordEvents, rolesFlipped: flip)
         let slot: Int
@@ -320,42 +238,13 @@ public struct ConnectionTracker {
     }
 
     private mutating func expire(before now: Int64, emitFinished emit: (consuming FinishedConnection) -> Void) {
-        while finishedHead < finished.count {
-            let f = finished[finishedHead]
-            guard now &- f.at > configuration.linger else { break }
-            finishedHead += 1
+        while let f = finished.first, now &- f.at > configuration.linger {
+            finished.removeFirst()
             // Still this connection (not reported since, by a new incarnation or eviction, and
             // its slot not taken by another)?
             if slots[f.slot].index == f.index, table[f.key, hash: f.hash] == f.slot {
                 report(f.key, hash: f.hash, emit: emit)
             }
-        }
-        if finishedHead > 1024 && finishedHead * 2 > finished.count {
-            finished.removeFirst(finishedHead)
-            finishedPrefetched = max(0, finishedPrefetched - finishedHead)
-            finishedHead = 0
-        }
-    }
-
-    /// How many connections at the head of the linger queue have their memory prefetched.
-    static let lingeringLookahead = 2
-
-    /// Starts loading what reporting the next lingering connections will read: their table
-    /// bucket and their whole connection (copied out when reported). Each entry is prefetched
-    /// once, when it comes within `lingeringLookahead` of the head. A connection lingers for
-    /// seconds of packet time, so by the time it is reported it has long left the cache; about one
-    /// packet in sixteen reports one (the large bench capture), and those misses were most of
-    /// `expire`'s time.
-    @inline(__always)
-    private mutating func prefetchLingering() {
-        let end = min(finished.count, finishedHead &+ Self.lingeringLookahead)
-        guard finishedPrefetched < end else { return }
-        if finishedPrefetched < finishedHead { finishedPrefetched = finishedHead }   // reported unprefetched
-        while finishedPrefetched < end {
-            let f = finished[finishedPrefetched]
-            table.prefetch(hash: f.hash)
-            slots.prefetch(f.slot)
-            finishedPrefetched &+= 1
         }
     }
 
@@ -374,19 +263,7 @@ public struct ConnectionTracker {
         slots = SlotArray()
         freeSlots.removeAll()
         finished.removeAll()
-        finishedHead = 0
-        finishedPrefetched = 0
     }
-}
-
-/// Starts loading every cache line of the `bytes` at `start` (`ctd_prefetch`, a hint that never
-/// faults): one every 64 bytes, and the line of the last byte, which the stride misses when the
-/// object starts late in a line (packets in a batch and connections in a chunk are not aligned
-/// to one). In line, with `bytes` a constant: the loop unrolls to the prefetches themselves.
-@inline(__always)
-func prefetchLines(_ start: UnsafeRawPointer, bytes: Int) {
-    for offset in stride(from: 0, to: bytes, by: 64) { ctd_prefetch(start + offset) }
-    ctd_prefetch(start + (bytes - 1))
 }
 
 /// A connection the tracker is done with, not yet made into its record. `record()` makes it;
@@ -407,53 +284,6 @@ public struct FinishedConnection: @unchecked Sendable {
     public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes) }
 }
 
-/// Storage for connections in fixed-size chunks: growing never copies the connections already
-/// held (a doubling array would briefly hold two copies of a table of kilobyte-sized
-/// connections), and element mutation through the subscript happens in place.
-///
-/// Slots are not optional (testing an optional kilobyte-sized struct for nil costs an outlined
-/// call per packet): a freed slot keeps its reported connection until a new one overwrites it, so
-/// what freed slots hold is bounded by the peak number of connections, like the slots themselves.
-struct SlotArray {
-    private static let chunkShift = 9
-    private static let chunkSize = 1 << chunkShift
-    private var chunks: [[Connection]] = []
-    private(set) var count = 0
-
-    subscript(i: Int) -> Connection {
-        get { chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
-        _modify { yield &chunks[i >> Self.chunkShift][i & (Self.chunkSize - 1)] }
-    }
-
-    /// Where each chunk's elements start, for `prefetch`. A chunk never grows past the
-    /// capacity it is made with, so its storage stays put; only a copy of the whole array,
-    /// then mutated, would move it (the copy's prefetches would then load the original's
-    /// memory: a wasted hint, never a fault, as a prefetch cannot fault).
-    private var bases: [UnsafeRawPointer] = []
-
-    /// Starts loading the connection in slot `i` into the cache (every line of it: a packet
-    /// touches most of a connection). Reads the chunk's address from `bases`, not from
-    /// `chunks`: taking a chunk out of `chunks` retains it, an atomic operation that stalled
-    /// the tracking thread until the misses before it were served.
-    @inline(__always)
-    func prefetch(_ i: Int) {
-        let chunk = i >> Self.chunkShift
-        guard chunk < bases.count else { return }
-        let start = bases[chunk] + (i & (Self.chunkSize - 1)) &* MemoryLayout<Connection>.stride
-        prefetchLines(start, bytes: MemoryLayout<Connection>.size)
-    }
-
-    /// Adds a slot holding `c`; returns its index.
-    mutating func append(_ c: Connection) -> Int {
-        if count & (Self.chunkSize - 1) == 0 {
-            var chunk: [Connection] = []
-            chunk.reserveCapacity(Self.chunkSize)
-            chunk.withUnsafeBufferPointer { if let base = $0.baseAddress { bases.append(UnsafeRawPointer(base)) } }
-            chunks.append(chunk)
-        }
-        chunks[chunks.count - 1].append(c)
-        count += 1
-        return count - 1
-    }
-
-}
+/// The batch walk (TeardownSpeed) reads the table, the slots and the linger queue to load, ahead
+/// of time, what coming packets will need.
+extension ConnectionTracker: BatchTracking {}

@@ -20,12 +20,14 @@ struct BoundsOptions: ParsableArguments {
         if !(idleTimeout > 0) { throw ValidationError("--idle-timeout must be a positive number of seconds.") }
     }
 
-    /// The tracker configuration with these bounds.
+    /// The tracker configuration with these bounds, and a random hash seed (captures come from
+    /// anywhere: none can be made in advance to pile its flows into one cluster of the table).
     func configuration(recordEvents: Bool, recordNotes: Bool,
                        lingerNanoseconds: Int64 = 2_000_000_000) -> ConnectionTracker.Configuration {
         let idle = idleTimeout >= 9e9 ? Int64.max / 2 : Int64(idleTimeout * 1e9)
         return .init(recordEvents: recordEvents, recordNotes: recordNotes, lingerNanoseconds: lingerNanoseconds,
-                     idleTimeoutNanoseconds: max(1, idle), maxConnections: maxConnections)
+                     idleTimeoutNanoseconds: max(1, idle), maxConnections: maxConnections,
+                     hashSeed: UInt64.random(in: .min ... .max))
     }
 
     /// One stderr line when the bounds cut connections short, so that a reader knows the

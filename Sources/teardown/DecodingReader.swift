@@ -1,6 +1,7 @@
 import Dispatch
 import TeardownCapture
 import TeardownModel
+import TeardownSpeed
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
@@ -36,7 +37,7 @@ final class DecodingReader: @unchecked Sendable {
     /// calling thread while a second thread reads and decodes ahead. Returns how the read
     /// ended, or throws the read error after delivering every packet before it.
     @discardableResult
-    func run(_ body: (UnsafeBufferPointer<DecodedPacket>) -> Void) throws -> ReadOutcome {
+    func run(_ body: (PacketBatch) -> Void) throws -> ReadOutcome {
         guard let thread = WorkerThread({ self.produce() }) else {
             // No second thread (a resource limit): the same work, on this thread alone.
             let linkType = source.linkType, hasher = self.hasher
@@ -44,7 +45,7 @@ final class DecodingReader: @unchecked Sendable {
             return try source.read { packet in
                 p.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
                          time: packet.time, number: packet.number, hasher: hasher)
-                withUnsafePointer(to: &p) { body(UnsafeBufferPointer(start: $0, count: 1)) }
+                withUnsafePointer(to: &p) { body(PacketBatch(UnsafeBufferPointer(start: $0, count: 1))) }
                 return true
             }
         }
@@ -54,7 +55,7 @@ final class DecodingReader: @unchecked Sendable {
         var more = true
         while more {
             more = pipe.receive(into: &batch)
-            batch.withUnsafeBufferPointer { body($0) }
+            batch.withUnsafeBufferPointer { body(PacketBatch($0)) }
         }
         return try end.get()
     }
