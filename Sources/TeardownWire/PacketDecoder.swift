@@ -1,9 +1,9 @@
 /// Decodes one captured packet, link layer to TCP.
 ///
-/// Every read is bounds-checked; nothing read from the wire can trap, and nothing here
-/// allocates on the heap: the result is a value type held inline, and the reason strings of
-/// errors are string literals. The layers live in `PacketDecoder+Link.swift`,
-/// `PacketDecoder+IP.swift` and `PacketDecoder+TCP.swift`.
+/// Each header is read through a view whose checked initialiser validates it once (see
+/// `ByteReader`); nothing read from the wire can trap, and nothing here allocates on the heap:
+/// the result is a small value, the segment is written into the caller's storage, and the
+/// reason strings of errors are string literals.
 ///
 /// Two lengths matter and are kept apart, as tcpdump keeps `caplen` and `length` apart
 /// (pcap(3PCAP), pcap-savefile(5)):
@@ -12,7 +12,38 @@
 ///   `TCPSegment.isTruncated`;
 /// - the *wire* length, `originalLength`: a length field that claims more than was on the wire
 ///   is `DecodeError.Kind.malformed`, because no snaplen can explain it.
+///
+/// ## Layers inside layers
+///
+/// A packet is decoded one header at a time. Each step (`PacketDecoder+Link.swift`,
+/// `PacketDecoder+IP.swift`) checks its header's view and either finishes the packet
+/// (`LayerStep.done`) or hands the rest of the bytes on (`LayerStep.next`): which header comes
+/// next, where it starts, and where the bytes that hold it end on the wire, so that an inner
+/// IP header is checked against its enclosing payload rather than the whole packet. The loop in
+/// `Packet.decode(_:into:)` runs the steps, at most `maximumDepth` of them, so a packet that
+/// nests headers in itself (a tunnel in a tunnel ...) ends with an error rather than a deep
+/// recursion. The TCP header ends every path that finds a segment: the IP step that carries it
+/// decodes it (`PacketDecoder+TCP.swift`), as it needs the IP addresses and length.
+///
+/// To add an encapsulation (GRE, VXLAN, IP in IP, MPLS, PPPoE ...):
+/// 1. Write a view for its header in `Headers/`: a `Layout` of named `Field`s and one
+///    `init(checking:at:...) throws(DecodeError)` that checks what bounds the rest (the header
+///    captured, its length fields against the bytes it may use); accessors then read without
+///    checking. Test it with the view tests (every prefix fails the check or yields a view
+///    whose bytes lie inside it).
+/// 2. Add a case for it to `HeaderKind`, its step (`decodeGRE(_:)` ...) returning
+///    `.next(Encapsulated(...))` with what it carries (`.ipv4`, `.ipv6`, `.ethernet`, or the
+///    EtherType it names through `next(afterEtherType:at:wireEnd:)`), and an arm for that step in
+///    `Packet.decode(_:into:)`.
+/// 3. Have the layer that carries it name it: an EtherType in `next(afterEtherType:...)` (MPLS,
+///    PPPoE), an IP protocol in the IP steps (IP in IP, GRE), a UDP port (VXLAN).
+/// 4. Add fixtures: the encapsulated TCP fixtures, every prefix of them, and a tunnel nested
+///    past `maximumDepth`.
 public enum PacketDecoder {
+    /// The most headers one packet is decoded through, link layer and IP included (the TCP
+    /// header is decoded by the IP step that carries it). Plain TCP over Ethernet takes two.
+    static let maximumDepth = 8
+
     /// Decodes `bytes` (the captured bytes of one packet) under `linkType`, writing the TCP
     /// segment into `segment`, which holds it when the result is `.tcp` and is meaningless
     /// (partly written) otherwise: a caller that keeps segments in an array decodes straight
@@ -22,31 +53,15 @@ public enum PacketDecoder {
     ///   and is read as `bytes.count`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
                               into segment: inout TCPSegment) -> DecodeResult {
-        let packet = Packet(reader: ByteReader(bytes), wireLength: max(originalLength, bytes.count))
-        switch linkType.rawValue {
-        case LinkType.ethernet.rawValue:
-            return packet.decodeEthernet(into: &segment)
-        case LinkType.linuxSLL.rawValue:
-            return packet.decodeLinuxSLL(into: &segment)
-        case LinkType.linuxSLL2.rawValue:
-            return packet.decodeLinuxSLL2(into: &segment)
-        case LinkType.null.rawValue, LinkType.loop.rawValue:
-            return packet.decodeLoopback(into: &segment)
-        case LinkType.raw.rawValue, LinkType.rawBSD12.rawValue, LinkType.rawBSD14.rawValue:
-            return packet.decodeRawIP(into: &segment)
-        case LinkType.ipv4.rawValue:
-            return packet.decodeIPv4(at: 0, into: &segment)
-        case LinkType.ipv6.rawValue:
-            return packet.decodeIPv6(at: 0, into: &segment)
-        default:
-            return .unsupportedLinkType
-        }
+        guard let link = HeaderKind(linkType: linkType) else { return .unsupportedLinkType }
+        return Packet(reader: ByteReader(bytes))
+            .decode(Encapsulated(link, at: 0, wireEnd: max(originalLength, bytes.count)), into: &segment)
     }
 
     /// The TCP segment in `bytes`, or nil when the packet is not one (for callers that only
     /// track segments and count nothing else).
     public static func segment(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int) -> TCPSegment? {
-        var segment = Packet.placeholderSegment
+        var segment = emptySegment
         guard case .tcp = decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment) else {
             return nil
         }
@@ -54,36 +69,89 @@ public enum PacketDecoder {
     }
 
     /// A segment to decode into (all zero).
-    public static var emptySegment: TCPSegment { Packet.placeholderSegment }
-}
-
-/// The captured bytes of one packet and its length on the wire; the layer decoders are
-/// extensions of this type, each taking the offset at which its header starts.
-///
-/// The layers return a `DecodeResult` and the TCP layer writes the segment, field by field,
-/// into the caller's `inout` storage, so the 131-byte `TCPSegment` is not copied out of every
-/// layer (those copies were over half the decode time in a release-build profile).
-@usableFromInline
-struct Packet {
-    @usableFromInline let reader: ByteReader
-    /// pcap `len`, never below the captured length.
-    @usableFromInline let wireLength: Int
-
-    @inline(__always)
-    init(reader: ByteReader, wireLength: Int) {
-        self.reader = reader
-        self.wireLength = wireLength
-    }
-
-    /// Storage for `decodeTCP` to fill; read only when a layer returns `.tcp`.
-    @inline(__always)
-    static var placeholderSegment: TCPSegment {
+    public static var emptySegment: TCPSegment {
         let nowhere = Endpoint(address: IPAddress(ipv4: 0), port: 0)
         return TCPSegment(source: nowhere, destination: nowhere, sequenceNumber: SequenceNumber(0),
                           acknowledgmentNumber: SequenceNumber(0), flags: [], window: 0, payloadLength: 0)
     }
+}
 
-    /// Wire bytes from `offset` to the end of the packet (link trailers included).
+/// A header the decoder reads, as a link type or the header before names it.
+enum HeaderKind {
+    case ethernet, linuxSLL, linuxSLL2, loopback, rawIP
+    case ipv4, ipv6
+
+    /// The outermost header of a packet of `linkType`; nil when the decoder does not know it.
     @inline(__always)
-    func wireBytes(from offset: Int) -> Int { wireLength &- offset }
+    init?(linkType: LinkType) {
+        switch linkType.rawValue {
+        case LinkType.ethernet.rawValue: self = .ethernet
+        case LinkType.linuxSLL.rawValue: self = .linuxSLL
+        case LinkType.linuxSLL2.rawValue: self = .linuxSLL2
+        case LinkType.null.rawValue, LinkType.loop.rawValue: self = .loopback
+        case LinkType.raw.rawValue, LinkType.rawBSD12.rawValue, LinkType.rawBSD14.rawValue: self = .rawIP
+        case LinkType.ipv4.rawValue: self = .ipv4
+        case LinkType.ipv6.rawValue: self = .ipv6
+        default: return nil
+        }
+    }
+
+    /// The layer an error about this header names.
+    var layer: ProtocolLayer {
+        switch self {
+        case .ethernet, .linuxSLL, .linuxSLL2, .loopback, .rawIP: return .link
+        case .ipv4: return .ipv4
+        case .ipv6: return .ipv6
+        }
+    }
+}
+
+/// What one layer hands the next: a header of `kind` at `start`, in bytes that end at
+/// `wireEnd` on the wire (the packet's wire length, or the end of an enclosing payload).
+struct Encapsulated {
+    var kind: HeaderKind
+    var start: Int
+    var wireEnd: Int
+
+    @inline(__always)
+    init(_ kind: HeaderKind, at start: Int, wireEnd: Int) {
+        self.kind = kind
+        self.start = start
+        self.wireEnd = wireEnd
+    }
+}
+
+/// What a layer's step found: the packet's answer, or the header that comes next.
+enum LayerStep {
+    case done(DecodeResult)
+    case next(Encapsulated)
+}
+
+/// The captured bytes of one packet; the layers' steps are extensions of this type.
+struct Packet {
+    let reader: ByteReader
+
+    /// Runs the steps from `outermost` until one finishes the packet, at most `maximumDepth`.
+    @inline(__always)
+    func decode(_ outermost: Encapsulated, maximumDepth: Int = PacketDecoder.maximumDepth,
+                into segment: inout TCPSegment) -> DecodeResult {
+        var header = outermost
+        for _ in 0..<maximumDepth {
+            let step: LayerStep
+            switch header.kind {
+            case .ethernet: step = decodeLink(EthernetHeader.self, header)
+            case .linuxSLL: step = decodeLink(LinuxSLLHeader.self, header)
+            case .linuxSLL2: step = decodeLink(LinuxSLL2Header.self, header)
+            case .loopback: step = decodeLoopback(header)
+            case .rawIP: step = decodeRawIP(header)
+            case .ipv4: step = decodeIPv4(header, into: &segment)
+            case .ipv6: step = decodeIPv6(header, into: &segment)
+            }
+            switch step {
+            case .done(let result): return result
+            case .next(let inner): header = inner
+            }
+        }
+        return .malformed(header.kind.layer, "headers are nested more deeply than the decoder follows")
+    }
 }
