@@ -150,7 +150,7 @@ public struct ByteCursor {
     }
 
     /// Unicode scalars written since `mark`: bytes that are not UTF-8 continuation bytes
-    /// (`0b10xxxxxx`), which is how `String.displayWidth` counts columns.
+    /// (`0b10xxxxxx`): the columns they take, every glyph the renderers draw being single-width.
     func scalarCount(since mark: Int) -> Int {
         guard mark >= 0, mark <= count else { return 0 }
         var n = 0

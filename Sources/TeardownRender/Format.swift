@@ -5,16 +5,8 @@ import TeardownWire
 /// Everything here is exact integer arithmetic: no `Double` ever touches a timestamp, so
 /// the nanoseconds a capture recorded are the nanoseconds printed.
 enum Format {
-    /// `1234567` → `1,234,567`.
-    static func grouped(_ value: UInt64) -> String { text { $0.writeGrouped(value) } }
-
-    /// Signed variant: `-1234` → `-1,234`.
-    static func grouped(_ value: Int64) -> String { text { $0.writeGrouped(signed: value) } }
-
-    static func grouped(_ value: Int) -> String { grouped(Int64(value)) }
-
-    /// The bytes `body` writes, as a String.
-    static func text(_ body: (inout ByteCursor) -> Void) -> String { ByteCursor.string(body) }
+    /// `1234567` → `1,234,567` (`ByteCursor.writeGrouped`), for text built as a String.
+    static func grouped(_ value: UInt64) -> String { ByteCursor.string { $0.writeGrouped(value) } }
 
     /// `a - b` in nanoseconds, clamped instead of trapping on absurd timestamps.
     static func difference(_ a: Timestamp, _ b: Timestamp) -> Int64 {
@@ -22,22 +14,6 @@ enum Format {
         if overflow { return a.nanoseconds < b.nanoseconds ? Int64.min + 1 : Int64.max }
         return d
     }
-
-    /// Seconds with exactly `decimals` fraction digits (0...9), rounded half away from zero.
-    /// `seconds(nanoseconds: 1_500_000, decimals: 6)` → `0.001500`.
-    static func seconds(nanoseconds: Int64, decimals: Int) -> String {
-        text { $0.writeSeconds(nanoseconds: nanoseconds, decimals: decimals) }
-    }
-
-    /// `n` in decimal, left-padded with zeros to `width`.
-    static func zeroPadded(_ n: UInt64, width: Int) -> String { text { $0.writeDecimal(n, width: width) } }
-
-    /// A call's duration in the unit that reads best: `850 ns`, `12 µs`, `1.234 ms`, `2.000000 s`.
-    static func duration(nanoseconds ns: Int64) -> String { text { $0.writeDuration(nanoseconds: ns) } }
-
-    /// UTC calendar time, `2024-05-01 12:00:00.123456 UTC`, from nanoseconds since the epoch
-    /// (sub-microsecond digits are dropped, not rounded, so the second never rolls over).
-    static func utc(_ t: Timestamp) -> String { text { $0.writeUTC(t) } }
 }
 
 /// The byte-level formatters: `--summary` and JSON Lines print a line per connection of
@@ -100,6 +76,14 @@ extension ByteCursor {
         UnsafeMutableRawPointer(p).storeBytes(of: pair, as: UInt16.self)
     }
 
+    /// The flags as tcpdump prints them between brackets (`S.`, `FP.`, `R`, `none`), from
+    /// the flag table `TCPFlags.tcpdumpLetters`.
+    @inline(__always)
+    mutating func writeTcpdumpFlags(_ flags: TCPFlags) {
+        guard !flags.lettered.isEmpty else { write(TCPFlags.tcpdumpNone); return }
+        flags.forEachTcpdumpLetter { write($0) }
+    }
+
     /// `value` in decimal with thousands separators: `1234567` → `1,234,567`.
     mutating func writeGrouped(_ value: UInt64) {
         guard value >= 1000 else { writeDecimal(value); return }
@@ -108,7 +92,7 @@ extension ByteCursor {
         writeDecimal(value % 1000, width: 3)
     }
 
-    /// `Format.grouped(_: Int64)`: a minus sign, then the magnitude grouped.
+    /// `-1234` → `-1,234`: a minus sign, then the magnitude grouped.
     mutating func writeGrouped(signed value: Int64) {
         if value < 0 { write(UInt8(ascii: "-")) }
         writeGrouped(value.magnitude)
@@ -123,7 +107,7 @@ extension ByteCursor {
     /// `String(value)`.
     mutating func writeInt(_ value: Int) { writeInt(Int64(value)) }
 
-    /// `Format.duration(nanoseconds:)`.
+    /// A call's duration in the unit that reads best: `850 ns`, `12 µs`, `1.234 ms`, `2.000000 s`.
     mutating func writeDuration(nanoseconds ns: Int64) {
         let m = ns.magnitude
         if m >= 1_000_000_000 {
@@ -147,7 +131,9 @@ extension ByteCursor {
         }
     }
 
-    /// `Format.utc(_:)`. Civil-from-days after H. Hinnant, "chrono-Compatible Low-Level Date
+    /// UTC calendar time, `2024-05-01 12:00:00.123456 UTC`, from nanoseconds since the epoch
+    /// (sub-microsecond digits are dropped, not rounded, so the second never rolls over).
+    /// Civil-from-days after H. Hinnant, "chrono-Compatible Low-Level Date
     /// Algorithms".
     mutating func writeUTC(_ t: Timestamp) {
         let ns = t.nanoseconds
@@ -182,9 +168,11 @@ extension ByteCursor {
         write(" UTC")
     }
 
-    /// Writes `text` as `String.terminalSafe` makes it (C0 controls, DEL and C1 controls
-    /// become U+FFFD, ECMA-48 §5) and returns its width in columns, counted as
-    /// `String.displayWidth` counts them (one per Unicode scalar): with no String made.
+    /// Writes free text (file labels, notes, call strings, histories) made safe for a
+    /// terminal: C0 controls, DEL and C1 controls become U+FFFD, so a hostile file name cannot
+    /// inject escape sequences and the no-colour output never holds an escape byte (ECMA-48
+    /// §5). Returns its width in columns, one per Unicode scalar (every glyph the renderers
+    /// draw is single-width), with no String made.
     /// A C1 control U+0080...U+009F is the two bytes `C2 80`...`C2 9F` in UTF-8, and a
     /// String's UTF-8 is always valid, so it is recognised from its bytes.
     @discardableResult
@@ -235,7 +223,8 @@ extension ByteCursor {
         return width
     }
 
-    /// `Format.seconds(nanoseconds:decimals:)`.
+    /// Seconds with exactly `decimals` fraction digits (0...9), rounded half away from zero:
+    /// `(1_500_000, 6)` → `0.001500`.
     mutating func writeSeconds(nanoseconds: Int64, decimals: Int) {
         let decimals = min(max(decimals, 0), 9)
         if decimals == 6 {   // the timeline's relative times, several a row: constant divisors
@@ -259,49 +248,5 @@ extension ByteCursor {
             write(UInt8(ascii: "."))
             writeDigits(scaled % perSecond, exactly: decimals)
         }
-    }
-}
-
-extension String {
-    /// Columns this text takes on a terminal, counting one per Unicode scalar. Every glyph the
-    /// renderers draw (box drawing, arrows, `µ`, `…`) is single-width.
-    var displayWidth: Int { unicodeScalars.count }
-
-    /// Free text (file labels, notes, call strings) made safe for a terminal: C0 controls,
-    /// DEL and C1 controls become U+FFFD, so a hostile file name cannot inject escape
-    /// sequences and the no-colour output never holds an escape byte (ECMA-48 §5).
-    var terminalSafe: String {
-        if !unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) { return self }
-        var out = String.UnicodeScalarView()
-        for scalar in unicodeScalars {
-            let v = scalar.value
-            out.append(v < 0x20 || (0x7F...0x9F).contains(v) ? "\u{FFFD}" : scalar)
-        }
-        return String(out)
-    }
-
-    /// Pads with spaces on the right to `width` columns (never truncates).
-    func padded(to width: Int) -> String {
-        let missing = width - displayWidth
-        return missing > 0 ? self + String(repeating: " ", count: missing) : self
-    }
-
-    /// Pads with spaces on the left to `width` columns (never truncates).
-    func leftPadded(to width: Int) -> String {
-        let missing = width - displayWidth
-        return missing > 0 ? String(repeating: " ", count: missing) + self : self
-    }
-}
-
-/// ANSI SGR styling (ECMA-48 §8.3.117) that is a no-op when colour is off.
-struct Painter {
-    let enabled: Bool
-    static let red = "31", green = "32", yellow = "33", cyan = "36"
-    static let bold = "1", dim = "2", italic = "3"
-
-    /// Wraps `text` in `ESC [ codes m … ESC [ 0 m` when enabled; returns it untouched otherwise.
-    func paint(_ text: String, _ codes: String?) -> String {
-        guard enabled, let codes, !text.isEmpty else { return text }
-        return "\u{1B}[" + codes + "m" + text + "\u{1B}[0m"
     }
 }

@@ -142,7 +142,7 @@ public enum JSONLinesRenderer {
             w.key("time"); w.seconds(nanoseconds: p.time.nanoseconds)
             w.key("number"); w.int(p.number)
             w.key("from"); w.string(p.from.rawValue)
-            w.key("flags"); w.string(p.flags.tcpdumpString)
+            w.key("flags"); w.flags(p.flags)
             w.key("seq"); w.int(p.relativeSequence)
             w.key("ack"); w.int(p.relativeAcknowledgment)
             w.key("len"); w.int(p.payloadLength)

@@ -97,6 +97,16 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// TCP flags as tcpdump prints them (`"S."`, `"FP."`, `"none"`): letters from the flag
+    /// table, nothing to escape.
+    mutating func flags(_ f: TCPFlags) {
+        separate()
+        out.write(UInt8(ascii: "\""))
+        out.writeTcpdumpFlags(f)
+        out.write(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     /// A JSON string: `"` and `\` escaped, control characters U+0000–U+001F as `\u00XX`,
     /// everything else (valid UTF-8) passed through byte for byte (RFC 8259 §7).
     mutating func string(_ s: String) {

@@ -51,7 +51,7 @@ public enum SummaryRenderer {
             if let source {
                 ByteCursor.append(to: &tail) { c in
                     c.write("  (")
-                    SummaryRenderer.writeTerminalSafe(source, to: &c)
+                    c.writeTerminalSafe(source)
                     c.write(UInt8(ascii: ")"))
                 }
             }
@@ -78,9 +78,9 @@ public enum SummaryRenderer {
             pad(from: start, column: 3, &c)
 
             start = gutter(&c)
-            let ascii = record.history.isEmpty || SummaryRenderer.writeTerminalSafe(record.history, to: &c)
-            if record.history.isEmpty { c.write(UInt8(ascii: "-")) }
-            pad(from: start, column: 4, ascii: ascii, &c)
+            var historyWidth = 1
+            if record.history.isEmpty { c.write(UInt8(ascii: "-")) } else { historyWidth = c.writeTerminalSafe(record.history) }
+            pad(from: start, column: 4, width: historyWidth, &c)
 
             start = gutter(&c)
             c.writeGrouped(UInt64(clamping: record.orig.packets + record.resp.packets))
@@ -105,9 +105,11 @@ public enum SummaryRenderer {
             c.write(tail)
         }
 
-        private func pad(from start: Int, column: Int, ascii: Bool = true, _ c: inout ByteCursor) {
+        /// Pads the cell from `start` to its column; `width` defaults to its length, for the
+        /// cells that are ASCII.
+        private func pad(from start: Int, column: Int, width: Int? = nil, _ c: inout ByteCursor) {
             guard layout.indices.contains(column) else { return }
-            SummaryRenderer.pad(from: start, to: layout[column], ascii: ascii, &c)
+            SummaryRenderer.pad(from: start, to: layout[column], width: width ?? c.count - start, &c)
         }
     }
 
@@ -116,7 +118,7 @@ public enum SummaryRenderer {
             for (i, cell) in cells.enumerated() {
                 let start = i > 0 ? gutter(&c) : c.count
                 c.write(utf8: cell)
-                if layout.indices.contains(i) { pad(from: start, to: layout[i], ascii: false, &c) }
+                if layout.indices.contains(i) { pad(from: start, to: layout[i], width: c.scalarCount(since: start), &c) }
             }
         }
     }
@@ -127,13 +129,10 @@ public enum SummaryRenderer {
         return c.count
     }
 
-    /// Pads the cell that begins at `start` (and runs to the cursor) to its column's width:
-    /// spaces after it, or before it for a right-aligned column. Width counts Unicode scalars
-    /// (as `String.displayWidth` does); a cell known to be ASCII (`ascii`) is as wide as it
-    /// is long, without looking.
-    private static func pad(from start: Int, to column: (width: Int, right: Bool), ascii: Bool, _ c: inout ByteCursor) {
+    /// Pads the cell that begins at `start` (and runs to the cursor), `width` columns wide, to
+    /// its column's width: spaces after it, or before it for a right-aligned column.
+    private static func pad(from start: Int, to column: (width: Int, right: Bool), width: Int, _ c: inout ByteCursor) {
         guard column.width > 0 else { return }
-        let width = ascii ? c.count - start : c.scalarCount(since: start)
         let missing = column.width - width
         guard missing > 0 else { return }
         if column.right {
@@ -141,19 +140,6 @@ public enum SummaryRenderer {
         } else {
             c.writeSpaces(missing)
         }
-    }
-
-    /// Writes `text` as `String.terminalSafe` would make it (controls become U+FFFD).
-    /// Returns true if what it wrote is printable ASCII.
-    @discardableResult
-    static func writeTerminalSafe(_ text: String, to c: inout ByteCursor) -> Bool {
-        var ascii = true
-        text.withUTF8Bytes { bytes in
-            for b in bytes where b < 0x20 || b >= 0x7F { ascii = false; break }
-            if ascii { c.write(bytes) }
-        }
-        if !ascii { c.write(utf8: text.terminalSafe) }
-        return ascii
     }
 }
 
@@ -196,25 +182,45 @@ public struct TeardownTally: Sendable {
     /// Most frequent first; ties in the order `TeardownKind` lists them, mid-stream variants
     /// after their whole counterparts. Every line ends with a newline.
     public func render(color: Bool) -> String {
-        let paint = Painter(enabled: color)
-        var out = paint.paint("\(Format.grouped(total)) connection\(total == 1 ? "" : "s")"
-                              + (total == 0 ? "" : " by teardown:"), Painter.bold) + "\n"
+        ByteCursor.string(initialCapacity: 256) { write(color: color, to: &$0) }
+    }
+
+    func write(color: Bool, to c: inout ByteCursor) {
+        c.paint(.bold, when: color) { c in
+            c.writeGrouped(UInt64(total))
+            c.write(" connection")
+            if total != 1 { c.write(UInt8(ascii: "s")) }
+            if total != 0 { c.write(" by teardown:") }
+        }
+        c.write(0x0a)
         let order = TeardownKind.allCases
         func rank(_ t: Teardown) -> Int { (order.firstIndex(of: t.kind) ?? 0) * 2 + (t.midstream ? 1 : 0) }
         let sorted = counts.sorted { a, b in a.count != b.count ? a.count > b.count : rank(a.teardown) < rank(b.teardown) }
-        let countWidth = max(5, Format.grouped(total).utf8.count)
+        let countWidth = max(5, Width.grouped(UInt64(total)))
         for (teardown, n) in sorted {
-            let name = teardown.name.padded(to: 30)
-            out += "  " + paint.paint(name, Timeline.colour(teardown.kind)) + Format.grouped(n).leftPadded(to: countWidth)
-                + "  " + TeardownTally.percent(n, of: total).leftPadded(to: 6) + "\n"
+            c.write(0x20, 0x20)
+            c.paint(Style.colour(of: teardown.kind).plain, when: color) { c in
+                let mark = c.count
+                c.write(utf8: teardown.name)
+                c.writeSpaces(30 - (c.count - mark))   // names are ASCII
+            }
+            c.writeSpaces(countWidth - Width.grouped(UInt64(n)))
+            c.writeGrouped(UInt64(n))
+            c.write(0x20, 0x20)
+            TeardownTally.writePercent(n, of: total, to: &c)
+            c.write(0x0a)
         }
-        return out
     }
 
-    /// `71.4%`, rounded half up with integer arithmetic.
-    static func percent(_ n: Int, of total: Int) -> String {
-        guard total > 0 else { return "–" }
+    /// `  71.4%` (six columns), rounded half up with integer arithmetic; `–` of nothing.
+    static func writePercent(_ n: Int, of total: Int, to c: inout ByteCursor) {
+        guard total > 0 else { c.writeSpaces(5); c.write("–"); return }
         let permille = (n.multipliedReportingOverflow(by: 1000).partialValue + total / 2) / total
-        return "\(permille / 10).\(permille % 10)%"
+        let mark = c.count
+        c.writeInt(permille / 10)
+        c.write(UInt8(ascii: "."))
+        c.writeInt(permille % 10)
+        c.write(UInt8(ascii: "%"))
+        c.insertSpaces(6 - (c.count - mark), at: mark)
     }
 }

@@ -7,15 +7,10 @@ extension Timeline {
     func header(sourcePrefix: [UInt8], _ c: inout ByteCursor) {
         c.write(0x20)
         paint(Style.bold, &c) { c in
-            c.write("━━ connection ")
-            c.writeInt(r.index)
-            c.write(" ━━ client ")
-            var titleWidth = 14 + Width.int(r.index) + 11 + 10 + 1
-            r.orig.endpoint.withText { c.write($0); titleWidth += $0.count }   // endpoints are ASCII
-            c.write(" ⇄ server ")
-            r.resp.endpoint.withText { c.write($0); titleWidth += $0.count }
-            c.write(0x20)
-            c.writeRepeated(Glyph.heavy, count: max(3, totalWidth - 1 - titleWidth))
+            var title = MeasuredCursor(c)
+            writeTitle(&title)
+            c = title.cursor
+            c.writeRepeated(Glyph.heavy, count: max(3, totalWidth - 1 - title.columns))
         }
         c.write(0x0a)
 
@@ -40,7 +35,7 @@ extension Timeline {
         c.write(" s\n")
 
         field("ended", &c)
-        paint(Style.bold(r.teardown.kind), &c) { c in
+        paint(Style.colour(of: r.teardown.kind).bold, &c) { c in
             if r.teardown.midstream { c.write("midstream-") }
             c.write(utf8: r.teardown.kind.rawValue)
         }
@@ -87,16 +82,20 @@ extension Timeline {
         }
     }
 
-    /// Colour of a teardown kind: red for the abrupt endings, yellow for the unfinished ones.
-    static func colour(_ kind: TeardownKind) -> String {
-        switch kind {
-        case .graceful, .simultaneousClose: return Painter.green
-        case .abortByOriginator, .abortByResponder, .resetAfterClose, .refused: return Painter.red
-        case .halfClosed, .unanswered, .open: return Painter.yellow
-        }
+    /// `━━ connection 1 ━━ client 127.0.0.1:43210 ⇄ server 127.0.0.1:8080 `: the title, which
+    /// a heavy rule extends to the width of the rows.
+    @inline(__always)
+    func writeTitle<Sink: TextSink>(_ c: inout Sink) {
+        c.write("━━ connection ")
+        c.writeInt(r.index)
+        c.write(" ━━ client ")
+        r.orig.endpoint.withText { c.write($0) }   // endpoints are ASCII
+        c.write(" ⇄ server ")
+        r.resp.endpoint.withText { c.write($0) }
+        c.write(UInt8(ascii: " "))
     }
 
-    /// `Painter.dim` label padded to `labelWidth`, after the indent: the start of a header field.
+    /// A dim label padded to `labelWidth`, after the indent: the start of a header field.
     func field(_ label: StaticString, _ c: inout ByteCursor) {
         c.write("   ")
         paint(Style.dim, &c) {

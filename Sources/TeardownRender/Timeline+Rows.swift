@@ -80,7 +80,7 @@ extension Timeline {
         // length is then a constant, and the write is three stores.)
         let fromClient = p.from == .orig
         if !fromClient { c.write("│") }
-        if let style, color { c.write(style) }
+        if let style, color { c.write(style.sgr) }
         if fromClient { c.write("├") } else { c.write("◀") }
         c.writeRepeated(glyph, count: before)
         c.write(0x20)
@@ -118,9 +118,7 @@ extension Timeline {
     func foldRow(_ f: FoldEvent, _ c: inout ByteCursor) {
         c.write(0x20)
         c.writeSpaces(numberWidth - Timeline.rangeWidth(f))
-        c.writeInt(f.firstNumber)
-        c.write("–")
-        c.writeInt(f.lastNumber)
+        Timeline.writeRange(f, &c)
         c.write(0x20, 0x20)
         writeTime(f.firstTime, &c)
         c.writeSpaces(Timeline.stateWidth)
@@ -159,24 +157,25 @@ extension Timeline {
         c.write(0x0a)
     }
 
-    /// `shutdown(SHUT_WR) = -1 ENOTCONN  (12 µs)` in cyan; returns its width in columns.
+    /// `shutdown(SHUT_WR) = -1 ENOTCONN  (12 µs)` in cyan; returns its width in columns,
+    /// counted from what it wrote.
     func callText(_ call: CallEvent, _ c: inout ByteCursor) -> Int {
         var width = 0
         paint(Style.cyan, &c) { c in
-            width = c.writeTerminalSafe(call.call) + 3 + Width.int(call.result)
+            let mark = c.count
+            c.writeTerminalSafe(call.call)
             c.write(" = ")
             c.writeInt(call.result)
             if let e = call.errno {
                 c.write(0x20)
-                width += 1 + c.writeTerminalSafe(e)
+                c.writeTerminalSafe(e)
             }
             if let d = call.durationNanoseconds {
                 c.write("  (")
-                let mark = c.count
                 c.writeDuration(nanoseconds: d)
-                width += 3 + c.scalarCount(since: mark) + 1
                 c.write(UInt8(ascii: ")"))
             }
+            width = c.scalarCount(since: mark)
         }
         return width
     }
@@ -201,9 +200,8 @@ extension Timeline {
     }
 
     /// `[P.] seq 1 ack 1 len 30,000`: tcpdump's flags and relative numbers (tcpdump(8)).
-    static func label(_ p: PacketEvent) -> String { Format.text { writeLabel(p, &$0) } }
-
-    static func writeLabel(_ p: PacketEvent, _ c: inout ByteCursor) {
+    @inline(__always)
+    static func writeLabel<Sink: TextSink>(_ p: PacketEvent, _ c: inout Sink) {
         c.write(UInt8(ascii: "["))
         c.writeTcpdumpFlags(p.flags)
         c.write("] seq ")
@@ -222,24 +220,12 @@ extension Timeline {
         }
     }
 
-    /// Columns of `label(p)`, counted from its numbers.
-    static func labelWidth(_ p: PacketEvent) -> Int {
-        var w = 1 + Width.tcpdumpFlags(p.flags) + 6 + Width.grouped(UInt64(p.relativeSequence))
-        if let ack = p.relativeAcknowledgment { w += 5 + Width.grouped(UInt64(ack)) }
-        w += 5 + Width.grouped(signed: Int64(p.payloadLength))
-        if p.window == 0 && !p.flags.contains(.rst) { w += 6 }
-        switch p.rstValidity {
-        case .inWindow?: w += 12
-        case .outOfWindow?: w += 16
-        default: break
-        }
-        return w
-    }
+    /// Columns of `writeLabel(p)`: what it writes, counted.
+    static func labelWidth(_ p: PacketEvent) -> Int { Columns.of { writeLabel(p, &$0) } }
 
     /// `… 9,998 segments, 29,994 bytes (client 20,000 / server 9,994) …`
-    static func foldText(_ f: FoldEvent) -> String { Format.text { writeFoldText(f, &$0) } }
-
-    static func writeFoldText(_ f: FoldEvent, _ c: inout ByteCursor) {
+    @inline(__always)
+    static func writeFoldText<Sink: TextSink>(_ f: FoldEvent, _ c: inout Sink) {
         c.write("… ")
         c.writeGrouped(signed: Int64(f.segments))
         c.write(" segments, ")
@@ -251,18 +237,23 @@ extension Timeline {
         c.write(") …")
     }
 
-    /// Columns of `foldText(f)`.
-    static func foldTextWidth(_ f: FoldEvent) -> Int {
-        2 + Width.grouped(signed: Int64(f.segments)) + 11 + Width.grouped(f.bytes) + 15
-            + Width.grouped(f.origBytes) + 10 + Width.grouped(f.respBytes) + 3
+    /// Columns of `writeFoldText(f)`.
+    static func foldTextWidth(_ f: FoldEvent) -> Int { Columns.of { writeFoldText(f, &$0) } }
+
+    /// `6–10003`: the packet numbers a fold covers.
+    @inline(__always)
+    static func writeRange<Sink: TextSink>(_ f: FoldEvent, _ c: inout Sink) {
+        c.writeInt(f.firstNumber)
+        c.write("–")
+        c.writeInt(f.lastNumber)
     }
 
-    /// Columns of `6–10003`, the packet numbers a fold covers, as `foldRow` writes them.
-    static func rangeWidth(_ f: FoldEvent) -> Int { Width.int(f.firstNumber) + 1 + Width.int(f.lastNumber) }
+    /// Columns of `writeRange(f)`.
+    static func rangeWidth(_ f: FoldEvent) -> Int { Columns.of { writeRange(f, &$0) } }
 
-    /// The escape sequence that colours a packet's arrow: RST red, FIN yellow, SYN green (the
-    /// most consequential flag wins), else none.
-    static func style(_ flags: TCPFlags) -> StaticString? {
+    /// The colour of a packet's arrow: RST red, FIN yellow, SYN green (the most consequential
+    /// flag wins), else none.
+    static func style(_ flags: TCPFlags) -> Style? {
         if flags.contains(.rst) { return Style.red }
         if flags.contains(.fin) { return Style.yellow }
         if flags.contains(.syn) { return Style.green }
@@ -312,19 +303,5 @@ extension ByteCursor {
             write(UnsafeRawBufferPointer(start: run.utf8Start, count: n &* 3))
             left &-= n
         }
-    }
-
-    /// `TCPFlags.tcpdumpString`, in tcpdump's order (print-tcp.c `tcp_flag_values`): F S R P . U E W.
-    mutating func writeTcpdumpFlags(_ flags: TCPFlags) {
-        let bits = flags.rawValue
-        guard bits & 0xFF != 0 else { write("none"); return }
-        if bits & 0x001 != 0 { write(UInt8(ascii: "F")) }
-        if bits & 0x002 != 0 { write(UInt8(ascii: "S")) }
-        if bits & 0x004 != 0 { write(UInt8(ascii: "R")) }
-        if bits & 0x008 != 0 { write(UInt8(ascii: "P")) }
-        if bits & 0x010 != 0 { write(UInt8(ascii: ".")) }
-        if bits & 0x020 != 0 { write(UInt8(ascii: "U")) }
-        if bits & 0x040 != 0 { write(UInt8(ascii: "E")) }
-        if bits & 0x080 != 0 { write(UInt8(ascii: "W")) }
     }
 }

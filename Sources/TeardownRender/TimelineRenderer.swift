@@ -28,7 +28,8 @@ public enum TimelineRenderer {
     /// Written as bytes straight into the output: the default output mode prints a timeline
     /// per connection of captures with millions of packets, and building a String per cell
     /// (concatenation, padding, colour) cost many times the connection model. Column widths
-    /// are counted from the numbers, not from rendered text: every glyph drawn is one column.
+    /// come from the writers themselves, counting instead of writing (`TextSink`, `Columns`),
+    /// before the first row is written: every glyph drawn is one column.
     public struct FileRenderer: Sendable {
         let color: Bool
         /// `label · ` before the packet range in the `capture` row, or nothing.
@@ -104,6 +105,12 @@ struct Timeline {
     /// Columns before the ladder's left lifeline on a row without a packet state: number,
     /// time and the client's state cell, all blank.
     var blankWidth: Int { 1 + numberWidth + 2 + timeWidth + 2 + Timeline.stateWidth }
+
+    /// `body`'s text in `style` when colour is on (`Style`).
+    @inline(__always)
+    func paint(_ style: Style, _ c: inout ByteCursor, _ body: (inout ByteCursor) -> Void) {
+        c.paint(style, when: color, body)
+    }
 
     // MARK: Whole connection
 

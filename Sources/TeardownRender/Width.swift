@@ -1,8 +1,77 @@
 import TeardownWire
 
-/// Columns of formatted values, counted without formatting them: the timeline's layout is
-/// fixed from every row's width before the first row is written. Each one equals
-/// `displayWidth` of the text the matching writer produces (checked in `WidthTests`).
+/// What the timeline's one-line texts (a packet's label, a fold's text, the title) are written
+/// into: a `ByteCursor` writes their bytes, `Columns` counts the columns they would take. A
+/// text written by one generic function through either has its width from the very code that
+/// writes it, and the layout can measure every row before it writes the first.
+protocol TextSink {
+    /// A literal (every glyph one column).
+    mutating func write(_ text: StaticString)
+    /// One ASCII byte.
+    mutating func write(_ byte: UInt8)
+    /// ASCII bytes (an endpoint's text).
+    mutating func write(_ bytes: UnsafeRawBufferPointer)
+    mutating func writeInt(_ value: Int)
+    mutating func writeGrouped(_ value: UInt64)
+    mutating func writeGrouped(signed value: Int64)
+    mutating func writeTcpdumpFlags(_ flags: TCPFlags)
+}
+
+extension ByteCursor: TextSink {}
+
+/// Counts the columns a `TextSink` writer would write, writing nothing.
+struct Columns: TextSink {
+    private(set) var count = 0
+
+    /// The columns `body` writes.
+    @inline(__always)
+    static func of(_ body: (inout Columns) -> Void) -> Int {
+        var columns = Columns()
+        body(&columns)
+        return columns.count
+    }
+
+    /// A literal's Unicode scalars: its bytes that are not UTF-8 continuation bytes (for a
+    /// literal written in line, a constant).
+    @inline(__always)
+    mutating func write(_ text: StaticString) {
+        guard text.hasPointerRepresentation else { count &+= 1; return }   // one scalar
+        var i = 0
+        while i < text.utf8CodeUnitCount {
+            if text.utf8Start[i] & 0xC0 != 0x80 { count &+= 1 }
+            i &+= 1
+        }
+    }
+
+    mutating func write(_ byte: UInt8) { count &+= 1 }
+    mutating func write(_ bytes: UnsafeRawBufferPointer) { count &+= bytes.count }
+    mutating func writeInt(_ value: Int) { count &+= Width.int(value) }
+    mutating func writeGrouped(_ value: UInt64) { count &+= Width.grouped(value) }
+    mutating func writeGrouped(signed value: Int64) { count &+= Width.grouped(signed: value) }
+    mutating func writeTcpdumpFlags(_ flags: TCPFlags) { count &+= Width.tcpdumpFlags(flags) }
+}
+
+/// Writes into a cursor and counts the columns written, for a text whose width is needed
+/// right after it is written (a title, which its rule extends to the rows' width).
+struct MeasuredCursor: TextSink {
+    var cursor: ByteCursor
+    private var count = Columns()
+    var columns: Int { count.count }
+
+    init(_ cursor: ByteCursor) { self.cursor = cursor }
+
+    @inline(__always) mutating func write(_ text: StaticString) { cursor.write(text); count.write(text) }
+    mutating func write(_ byte: UInt8) { cursor.write(byte); count.write(byte) }
+    mutating func write(_ bytes: UnsafeRawBufferPointer) { cursor.write(bytes); count.write(bytes) }
+    mutating func writeInt(_ value: Int) { cursor.writeInt(value); count.writeInt(value) }
+    mutating func writeGrouped(_ value: UInt64) { cursor.writeGrouped(value); count.writeGrouped(value) }
+    mutating func writeGrouped(signed value: Int64) { cursor.writeGrouped(signed: value); count.writeGrouped(signed: value) }
+    mutating func writeTcpdumpFlags(_ flags: TCPFlags) { cursor.writeTcpdumpFlags(flags); count.writeTcpdumpFlags(flags) }
+}
+
+/// Columns of formatted numbers, counted without formatting them, one function per
+/// `ByteCursor` writer: each equals the columns of what that writer writes (checked against
+/// it in `WidthTests`).
 enum Width {
     /// Decimal digits of `v`.
     static func digits(_ v: UInt64) -> Int {
@@ -11,30 +80,30 @@ enum Width {
         return n
     }
 
-    /// `String(v)`.
+    /// `writeInt(v)`.
     static func int(_ v: Int) -> Int { int(Int64(v)) }
 
-    /// `String(v)`.
+    /// `writeInt(v)`.
     static func int(_ v: Int64) -> Int { (v < 0 ? 1 : 0) + digits(v.magnitude) }
 
-    /// `Format.grouped(v)`: the digits and a comma per full group of three after the first.
+    /// `writeGrouped(v)`: the digits and a comma per full group of three after the first.
     static func grouped(_ v: UInt64) -> Int {
         let d = digits(v)
         return d + (d - 1) / 3
     }
 
-    /// `Format.grouped(v)` for a signed value.
+    /// `writeGrouped(signed: v)`.
     static func grouped(signed v: Int64) -> Int { (v < 0 ? 1 : 0) + grouped(v.magnitude) }
 
-    /// `Format.seconds(nanoseconds:decimals: 6)`.
+    /// `writeSeconds(nanoseconds:decimals: 6)`.
     static func seconds(nanoseconds: Int64) -> Int {
         let scaled = (nanoseconds.magnitude + 500) / 1_000   // cannot overflow: magnitude <= 2^63
         return (nanoseconds < 0 && scaled != 0 ? 1 : 0) + digits(scaled / 1_000_000) + 7
     }
 
-    /// `TCPFlags.tcpdumpString`: one letter per flag it prints, or `none`.
+    /// `writeTcpdumpFlags(flags)`: one column per letter of the flag table, or `none`.
     static func tcpdumpFlags(_ flags: TCPFlags) -> Int {
-        let n = (flags.rawValue & 0xFF).nonzeroBitCount   // F S R P . U E W; not AE
-        return n == 0 ? 4 : n
+        let letters = flags.lettered.rawValue.nonzeroBitCount   // one letter per lettered flag
+        return letters == 0 ? TCPFlags.tcpdumpNone.utf8CodeUnitCount : letters
     }
 }

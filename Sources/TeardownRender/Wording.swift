@@ -33,9 +33,6 @@ extension RSTValidity {
 
 enum Wording {
     /// Why `closedBy` names that side: it sent the RST, the first FIN, or both FINs crossed.
-    static func closer(_ r: ConnectionRecord) -> String { Format.text { writeCloser(r, to: &$0) } }
-
-    /// Writes `closer(_:)`.
     static func writeCloser(_ r: ConnectionRecord, to c: inout ByteCursor) {
         guard let closer = r.closedBy else { c.write("nobody: no FIN or RST was seen"); return }
         switch (closer, r.teardown.kind) {
@@ -51,13 +48,8 @@ enum Wording {
     }
 
     /// How the connection ended, from the classification and who closed: the main sentence
-    /// first, then qualifications (half-close, mid-stream), one per line of the header.
-    static func ending(_ r: ConnectionRecord) -> [String] {
-        let text = Format.text { writeEnding(r, to: &$0) { $0.write(0x0a) } }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-    }
-
-    /// Writes the sentences of `ending(_:)`, calling `next` between one and the next.
+    /// first, then qualifications (half-close, mid-stream), calling `next` between one and the
+    /// next (the header puts each on its own line).
     static func writeEnding(_ r: ConnectionRecord, to c: inout ByteCursor, next: (inout ByteCursor) -> Void) {
         switch r.teardown.kind {
         case .graceful:

@@ -13,18 +13,38 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
     @inlinable public static var cwr: TCPFlags { TCPFlags(rawValue: 0x080) }
     @inlinable public static var ae: TCPFlags { TCPFlags(rawValue: 0x100) }
 
+    /// tcpdump's flag table (print-tcp.c `tcp_flag_values`): the letter of each control bit it
+    /// prints, from bit 0 up, which is also the order it prints them in: `F` FIN, `S` SYN,
+    /// `R` RST, `P` PSH, `.` ACK, `U` URG, `E` ECE, `W` CWR. AE (bit 8) has no letter, in
+    /// tcpdump as here. Every spelling of the flags reads this table: `tcpdumpString`, the
+    /// renderers' byte writer and the timeline's column widths.
+    @inlinable public static var tcpdumpLetters: StaticString { "FSRP.UEW" }
+
+    /// What tcpdump prints when no flag with a letter is set.
+    @inlinable public static var tcpdumpNone: StaticString { "none" }
+
+    /// The set flags that have a letter in `tcpdumpLetters`.
+    @inlinable public var lettered: TCPFlags {
+        TCPFlags(rawValue: rawValue & (1 << UInt16(TCPFlags.tcpdumpLetters.utf8CodeUnitCount) - 1))
+    }
+
+    /// Calls `body` with the letter of each set flag, in tcpdump's order (none when no
+    /// lettered flag is set: the caller then writes `tcpdumpNone`).
+    @inlinable public func forEachTcpdumpLetter(_ body: (UInt8) -> Void) {
+        let letters = TCPFlags.tcpdumpLetters.utf8Start
+        var bits = lettered.rawValue
+        while bits != 0 {
+            body(letters[bits.trailingZeroBitCount])
+            bits &= bits &- 1
+        }
+    }
+
     /// tcpdump's flag string without brackets: `S`, `S.`, `P.`, `F.`, `R.`, `R`, `.`, `FP.`, `S.E` ...
-    /// In tcpdump's order (print-tcp.c `tcp_flag_values`): F S R P . U E W. AE is not printed, as in tcpdump.
+    /// (`tcpdumpLetters`), or `none`.
     public var tcpdumpString: String {
+        guard !lettered.isEmpty else { return TCPFlags.tcpdumpNone.description }
         var s = ""
-        if contains(.fin) { s += "F" }
-        if contains(.syn) { s += "S" }
-        if contains(.rst) { s += "R" }
-        if contains(.psh) { s += "P" }
-        if contains(.ack) { s += "." }
-        if contains(.urg) { s += "U" }
-        if contains(.ece) { s += "E" }
-        if contains(.cwr) { s += "W" }
-        return s.isEmpty ? "none" : s
+        forEachTcpdumpLetter { s.unicodeScalars.append(Unicode.Scalar($0)) }
+        return s
     }
 }

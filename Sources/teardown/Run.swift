@@ -98,21 +98,20 @@ struct Run: ParsableCommand {
 /// Renders an experiment's verdicts (and its correlated timelines).
 enum ExperimentReport {
     static func text(_ r: ExperimentResult, color: Bool, timelines: Bool) -> String {
-        let bold = color ? "\u{1b}[1m" : "", reset = color ? "\u{1b}[0m" : ""
-        let green = color ? "\u{1b}[32m" : "", red = color ? "\u{1b}[31m" : "", yellow = color ? "\u{1b}[33m" : ""
-        var s = "\(bold)━━ experiment \(r.name) ━━\(reset) \(r.summary)\n"
+        var s = Style.bold.paint("━━ experiment \(r.name) ━━", when: color) + " \(r.summary)\n"
         s += "   where      \(r.isolated ? "a private network namespace (own loopback)" : "the host's loopback") · \(r.packets.count) packets · \(r.calls.count) socket calls · \(String(format: "%.2f", Double(r.wallNanoseconds) / 1e9)) s\n"
-        for p in r.problems { s += "   \(red)problem\(reset)    \(p)\n" }
+        for p in r.problems { s += "   " + Style.red.paint("problem", when: color) + "    \(p)\n" }
         s += "\n"
         for c in r.claims {
-            let (mark, word, col): (String, String, String) = {
+            let (mark, word, style): (String, String, Style) = {
                 switch c.verdict {
-                case .holds: return ("✔", "holds", green)
-                case .doesNotHold: return ("✘", "does not hold", red)
-                case .inconclusive: return ("?", "inconclusive", yellow)
+                case .holds: return ("✔", "holds", .green)
+                case .doesNotHold: return ("✘", "does not hold", .red)
+                case .inconclusive: return ("?", "inconclusive", .yellow)
                 }
             }()
-            s += "   \(col)\(mark) \(word.padding(toLength: 14, withPad: " ", startingAt: 0))\(reset)\(c.claim.text)  [\(c.claim.source)]\n"
+            s += "   " + style.paint("\(mark) \(word.padding(toLength: 14, withPad: " ", startingAt: 0))", when: color)
+                + "\(c.claim.text)  [\(c.claim.source)]\n"
             s += "                    evidence: \(c.evidence)\n"
         }
         if timelines {

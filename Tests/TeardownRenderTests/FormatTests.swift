@@ -9,7 +9,7 @@ struct FormatTests {
         (UInt64.max, "18,446,744,073,709,551,615"),
     ])
     func grouped_unsigned(_ value: UInt64, _ expected: String) {
-        #expect(Format.grouped(value) == expected)
+        #expect(text { $0.writeGrouped(value) } == expected)
     }
 
     @Test(arguments: [
@@ -17,7 +17,7 @@ struct FormatTests {
         (Int64.min, "-9,223,372,036,854,775,808"), (Int64.max, "9,223,372,036,854,775,807"),
     ])
     func grouped_signed(_ value: Int64, _ expected: String) {
-        #expect(Format.grouped(value) == expected)
+        #expect(text { $0.writeGrouped(signed: value) } == expected)
     }
 
     /// Relative times: 6 decimals, rounded half away from zero, negative before the first packet.
@@ -28,7 +28,7 @@ struct FormatTests {
         (Int64.min, "-9223372036.854776"), (Int64.max, "9223372036.854776"),
     ])
     func seconds_sixDecimals(_ ns: Int64, _ expected: String) {
-        #expect(Format.seconds(nanoseconds: ns, decimals: 6) == expected)
+        #expect(text { $0.writeSeconds(nanoseconds: ns, decimals: 6) } == expected)
     }
 
     @Test(arguments: [
@@ -36,7 +36,7 @@ struct FormatTests {
         (31_000_000, "31.000 ms"), (2_000_000_000, "2.000000 s"), (-3_000, "-3 µs"),
     ])
     func callDuration(_ ns: Int64, _ expected: String) {
-        #expect(Format.duration(nanoseconds: ns) == expected)
+        #expect(text { $0.writeDuration(nanoseconds: ns) } == expected)
     }
 
     /// Oracle: GNU `date -u -d @SECONDS '+%Y-%m-%d %H:%M:%S'`, run by hand for each row.
@@ -48,13 +48,13 @@ struct FormatTests {
         (-9_223_372_036, "1677-09-21 00:12:44"),
     ])
     func utc_matchesDate(_ seconds: Int64, _ expected: String) {
-        #expect(Format.utc(Timestamp(seconds: seconds, nanoseconds: 0)) == expected + ".000000 UTC")
+        #expect(text { $0.writeUTC(Timestamp(seconds: seconds, nanoseconds: 0)) } == expected + ".000000 UTC")
     }
 
     @Test func utc_keepsMicrosecondsWithoutRounding() {
-        #expect(Format.utc(Timestamp(nanoseconds: 1_714_564_800_123_456_789)) == "2024-05-01 12:00:00.123456 UTC")
-        #expect(Format.utc(Timestamp(nanoseconds: 1_714_564_800_999_999_999)) == "2024-05-01 12:00:00.999999 UTC")
-        #expect(Format.utc(Timestamp(nanoseconds: -1)) == "1969-12-31 23:59:59.999999 UTC")
+        #expect(text { $0.writeUTC(Timestamp(nanoseconds: 1_714_564_800_123_456_789)) } == "2024-05-01 12:00:00.123456 UTC")
+        #expect(text { $0.writeUTC(Timestamp(nanoseconds: 1_714_564_800_999_999_999)) } == "2024-05-01 12:00:00.999999 UTC")
+        #expect(text { $0.writeUTC(Timestamp(nanoseconds: -1)) } == "1969-12-31 23:59:59.999999 UTC")
     }
 
     @Test func difference_clampsInsteadOfTrapping() {
@@ -63,23 +63,17 @@ struct FormatTests {
         #expect(Format.difference(Timestamp(nanoseconds: 10), Timestamp(nanoseconds: 3)) == 7)
     }
 
-    @Test func padding_countsScalarsNotBytes() {
-        #expect("µs".displayWidth == 2)
-        #expect("━━".padded(to: 4) == "━━  ")
-        #expect("▶".leftPadded(to: 3) == "  ▶")
-        #expect("toolong".padded(to: 3) == "toolong")
-    }
-
     @Test func terminalSafe_replacesControlCharacters() {
-        #expect("a\u{1B}[31mb\nc\u{7F}\u{9B}d".terminalSafe == "a\u{FFFD}[31mb\u{FFFD}c\u{FFFD}\u{FFFD}d")
-        #expect("plain ⇄ µ".terminalSafe == "plain ⇄ µ")
+        #expect(text { $0.writeTerminalSafe("a\u{1B}[31mb\nc\u{7F}\u{9B}d") } == "a\u{FFFD}[31mb\u{FFFD}c\u{FFFD}\u{FFFD}d")
+        #expect(text { $0.writeTerminalSafe("plain ⇄ µ") } == "plain ⇄ µ")
     }
 
     @Test func percent_roundsHalfUp() {
-        #expect(TeardownTally.percent(1, of: 3) == "33.3%")
-        #expect(TeardownTally.percent(2, of: 3) == "66.7%")
-        #expect(TeardownTally.percent(1, of: 1) == "100.0%")
-        #expect(TeardownTally.percent(1, of: 8) == "12.5%")
-        #expect(TeardownTally.percent(0, of: 0) == "–")
+        func percent(_ n: Int, of total: Int) -> String { text { TeardownTally.writePercent(n, of: total, to: &$0) } }
+        #expect(percent(1, of: 3) == " 33.3%")
+        #expect(percent(2, of: 3) == " 66.7%")
+        #expect(percent(1, of: 1) == "100.0%")
+        #expect(percent(1, of: 8) == " 12.5%")
+        #expect(percent(0, of: 0) == "     –")
     }
 }

@@ -9,6 +9,8 @@ import TeardownModel
 ///   Goldens/ipv6-half-close.timeline.txt    ipv6-half-close.timeline.color.txt    ipv6-half-close.jsonl
 ///   Goldens/midstream.timeline.txt          midstream.timeline.color.txt          midstream.jsonl
 ///   Goldens/summary.txt                     (all five: header, lines, tally)
+///   Goldens/perturbed.timeline.txt          perturbed.timeline.color.txt          (GoldenTables, TimelinePropertyTests)
+///   Goldens/wording.txt                     (every ending and closer sentence, each RST judgement)
 struct GoldenTests {
     static let names = Fixtures.all.map(\.name)
     static func record(_ name: String) -> ConnectionRecord { Fixtures.all.first { $0.name == name }!.record }
