@@ -84,10 +84,8 @@ extension Connection {
 
     /// Connection-level notes in plain words, most important first.
     ///
-    /// Built for every connection in JSON output, so built cheaply: a note that varies only by
-    /// side is one of two string literals (no allocation), and notes with numbers are put
-    /// together by `join`, in one allocation (string interpolation cost about 3,000
-    /// instructions a connection, `+` between pieces about 500 a piece).
+    /// Built for every connection in JSON output: a note that varies only by side is one of two
+    /// string literals, and notes with numbers are put together by `join`.
     func notes(kind: TeardownKind, closedBy: ClosedBy?, orig o: SideSummary, resp r: SideSummary) -> [String] {
         var out: [String] = []
         out.reserveCapacity(4)

@@ -54,8 +54,8 @@ import TeardownWire
     /// Only the originator's SYNs so far: nothing came back (what `classify` calls unanswered).
     var isUnansweredAttempt: Bool { facts.origSentSYN && resp.packets == 0 && !facts.isFinished }
 
-    /// Connection-wide facts, kept apart from the two sides so that one segment can update
-    /// both sides and these in place (`apply` takes all three `inout`: no copies per packet).
+    /// Connection-wide facts, kept apart from the two sides, so that one segment updates both
+    /// sides and these together (`apply` takes all three `inout`).
     struct Facts {
         /// Which side sent the first FIN, and when.
         var firstFIN: Side?
@@ -108,8 +108,7 @@ import TeardownWire
         case newIncarnation
     }
 
-    /// Applies one segment from whichever side sent it (mutating, so the tracker never copies
-    /// the connection to ask a question about it).
+    /// Applies one segment from whichever side sent it.
     mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int) -> Outcome {
         let side: Side = orig.endpoint == seg.source ? .orig : .resp
         if isNewIncarnation(seg, from: side) { return .newIncarnation }
@@ -138,8 +137,7 @@ import TeardownWire
         }
 
         if recordsEvents {
-            // The step's arrays are moved into the row, not copied (a retain and a release each),
-            // and only the two fields of each side that the row needs are read (not the sides).
+            // The row takes the step's arrays, and the two fields of each side it needs.
             let log = step.log.take() ?? Step.Log()
             let (senderHasBase, senderISN) = side == .orig ? (orig.hasBase, orig.isn) : (resp.hasBase, resp.isn)
             let (receiverHasBase, receiverISN) = side == .orig ? (resp.hasBase, resp.isn) : (orig.hasBase, orig.isn)

@@ -28,9 +28,8 @@ struct EventLog {
         }
     }
 
-    /// `append(.packet(p), plain:)`, with the packet taken as it is: a connection appends one a
-    /// packet, and matching it back out of the enum copied it (a retain and a release of each
-    /// of its two arrays).
+    /// `append(.packet(p), plain:)`, with the packet row taken as it is (not wrapped in a
+    /// `TimelineEvent` to be matched back out).
     mutating func append(_ p: consuming PacketEvent, plain: Bool) {
         guard plain else {
             flushRun()
@@ -96,15 +95,13 @@ struct EventLog {
     }
 }
 
-/// A connection's `EventLog`, held by reference. A `Connection` is read on every packet, and
-/// most connections record no events (`--summary`, `--no-events`): held inline, the log's
-/// 176 bytes were three of every connection's cache lines, used or not.
+/// A connection's `EventLog`, held by reference: most connections record no events
+/// (`--summary`, `--no-events`), and those hold only an empty reference.
 ///
 /// The log is a class's stored property, so every access would be checked at run time for
-/// overlapping access (`swift_beginAccess`: a thread-local access set, about 70 instructions
-/// an access, two accesses a packet when recording). Its only accesses are the one append a
-/// packet in `Connection.process` and the read in `makeRecord`, neither inside the other, on
-/// whichever single thread holds the connection: the check is switched off for it.
+/// overlapping access. Its only accesses are the one append a packet in `Connection.process`
+/// and the read in `makeRecord`, neither inside the other, on whichever single thread holds
+/// the connection: the check is switched off for it.
 final class EventLogBox {
     @exclusivity(unchecked) var log = EventLog()
 }

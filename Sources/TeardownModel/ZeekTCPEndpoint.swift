@@ -28,8 +28,8 @@ struct ZeekTCPEndpoint: Sendable {
     /// `is_orig`: toggled when Zeek flips the roles.
     var isOrig: Bool
     /// `skip_deliveries`: the reassembler gave up on this stream. (Declared here, beside the
-    /// other one-byte fields, rather than with the reassembler state below: that packs the
-    /// endpoint into 136 bytes instead of 144.)
+    /// other one-byte fields, rather than with the reassembler state below: fields are laid
+    /// out by size.)
     var skipDeliveries = false
 
     // Sequence bookkeeping, as in TCP_Endpoint: start_seq is a signed 64-bit value,
@@ -100,8 +100,8 @@ struct ZeekTCPEndpoint: Sendable {
         Self.relativeSeqSpace(seq, wraps: wraps, start: startSeq)
     }
 
-    /// `ToRelativeSeqSpace` given only the endpoint's `startSeq` (for callers holding the
-    /// endpoint `inout`, where passing it whole would copy it).
+    /// `ToRelativeSeqSpace` given only the endpoint's `startSeq`, for callers that hold the
+    /// endpoint `inout`.
     static func relativeSeqSpace(_ seq: UInt32, wraps: UInt32, start: Int64) -> UInt64 {
         fullSeqSpace(seq, wraps: wraps) &- UInt64(bitPattern: start)
     }

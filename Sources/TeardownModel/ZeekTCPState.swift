@@ -341,7 +341,7 @@ extension ZeekTCPState.Session {
 
     /// `get_relative_seq`: the sequence number relative to the endpoint's start, in the
     /// 64-bit space; `underflow` when it lies before the start. Takes the endpoint's `startSeq`
-    /// alone: passing the whole endpoint, held `inout` by the caller, copied it on every packet.
+    /// alone, as the caller holds the endpoint `inout`.
     private static func relativeSeq(start: Int64, curBase: UInt32, last: UInt32, wraps: UInt32,
                                     underflow: inout Bool) -> UInt64 {
         var wraps = wraps

@@ -16,4 +16,8 @@
 // and costs nothing for being in a module of its own.
 //
 // Layout and timing matter here, and the comments say so; the measurements behind each choice
-// are in the commit log and BENCHMARKS.md.
+// are in the commit log and BENCHMARKS.md. Layout matters beyond this module too: the tracker
+// reads a whole connection (two `SideTracker`s, Zeek's two endpoints, the facts) on every
+// packet, and the prefetches here load all of it, so Model's per-connection types declare their
+// fields by size (Swift lays a struct out in declaration order) and keep what most connections
+// never use (the event log) behind a reference.
