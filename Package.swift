@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownWire"], swiftSettings: v5),
         // The bundled experiments: real sockets in a private network namespace, every call recorded.
         .target(name: "CTeardownSys"),
-        .target(name: "TeardownDriver", dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownWire"], swiftSettings: v5),
+        .target(name: "TeardownDriver", dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownRender", "TeardownWire"], swiftSettings: v5),
         .executableTarget(name: "teardown", dependencies: [
             "TeardownWire", "TeardownSpeed", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver",
             "CTeardownSys",
@@ -51,7 +51,7 @@ let package = Package(
                     dependencies: ["TeardownRender", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
-        .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownRender", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport"], swiftSettings: v5),
     ]
 )

@@ -122,9 +122,8 @@ public enum CallCorrelation {
                 var ledger = side == .orig ? out[i].orig.bytes : out[i].resp.bytes
                 fillApplicationRows(&ledger, written: written[i][s], readByPeer: read[i][1 - s])
                 if side == .orig { out[i].orig.bytes = ledger } else { out[i].resp.bytes = ledger }
-                if let problem = ledgerProblem(ledger) {
-                    out[i].notes.insert("LEDGER DOES NOT ADD UP (\(side == .orig ? "client" : "server") → \(side == .orig ? "server" : "client")): \(problem)", at: 0)
-                }
+                let problems = ledgerProblems(ledger)
+                if !problems.isEmpty { out[i].notes.insert(.ledgerMismatch(sender: side, problems), at: 0) }
             }
             out[i].notes.append(contentsOf: applicationNotes(out[i]))
         }
@@ -153,35 +152,30 @@ public enum CallCorrelation {
         l.unread = received - r
     }
 
-    /// Says what does not add up, or nil. Only impossible ledgers are reported (more read than
+    /// What does not add up, or nothing. Only impossible ledgers are reported (more read than
     /// was sent, more sent than written), and they are reported, never hidden.
-    public static func ledgerProblem(_ l: DirectionLedger) -> String? {
+    public static func ledgerProblems(_ l: DirectionLedger) -> [LedgerProblem] {
         guard let w = l.written, let r = l.readByPeer, let lost = l.lost, let ns = l.neverSent,
-              let ua = l.unacked, let ur = l.unread else { return nil }
-        var problems: [String] = []
-        if r > w { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(w)) were written") }
-        if l.sent > w { problems.append("\(Format.thousands(l.sent)) bytes on the wire but only \(Format.thousands(w)) written") }
-        if r > l.sent { problems.append("the peer read \(Format.thousands(r)) bytes but only \(Format.thousands(l.sent)) were put on the wire") }
+              let ua = l.unacked, let ur = l.unread else { return [] }
+        var problems: [LedgerProblem] = []
+        if r > w { problems.append(.readExceedsWritten(read: r, written: w)) }
+        if l.sent > w { problems.append(.sentExceedsWritten(sent: l.sent, written: w)) }
+        if r > l.sent { problems.append(.readExceedsSent(read: r, sent: l.sent)) }
         let (partial, o1) = ns.addingReportingOverflow(ua)
         let (parts, o2) = partial.addingReportingOverflow(ur)
         if problems.isEmpty && (o1 || o2 || parts != lost) {
-            problems.append("never sent \(ns) + unacked \(ua) + unread \(ur) ≠ lost \(lost)")
+            problems.append(.partsDoNotAddUp(neverSent: ns, unacked: ua, unread: ur, lost: lost))
         }
-        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+        return problems
     }
 
-    static func applicationNotes(_ r: ConnectionRecord) -> [String] {
-        var out: [String] = []
+    static func applicationNotes(_ r: ConnectionRecord) -> [Note] {
+        var out: [Note] = []
         for side in [Side.orig, Side.resp] {
             let l = side == .orig ? r.orig.bytes : r.resp.bytes
-            let me = side == .orig ? "client" : "server", peer = side == .orig ? "server" : "client"
             guard let lost = l.lost, lost > 0 else { continue }
-            var parts: [String] = []
-            if let n = l.neverSent, n > 0 { parts.append("\(Format.thousands(n)) never left the \(me)'s send queue") }
-            if let n = l.unacked, n > 0 { parts.append("\(Format.thousands(n)) were sent but never acknowledged") }
-            if let n = l.unread, n > 0 { parts.append("\(Format.thousands(n)) reached the \(peer) but were never read") }
-            out.append("\(Format.thousands(lost)) of \(Format.thousands(l.written ?? 0)) bytes the \(me) wrote were lost"
-                + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", ")))
+            out.append(.bytesLost(sender: side, Note.BytesLost(lost: lost, written: l.written ?? 0, neverSent: l.neverSent,
+                                                             unacked: l.unacked, unread: l.unread)))
         }
         return out
     }

@@ -34,7 +34,7 @@ import TeardownWire
     var events: EventLogBox?
     var recordsEvents: Bool { events != nil }
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
-    var forgottenReason: String?
+    var forgottenReason: Note?
 
     init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool,
          rolesFlipped: Bool = false) {
@@ -171,7 +171,7 @@ import TeardownWire
 
         struct Log {
             var transitions: [StateTransition] = []
-            var notes: [String] = []
+            var notes: [Note] = []
         }
 
         init(side: Side, recording: Bool, time: Timestamp, packetNumber: Int) {
@@ -183,11 +183,11 @@ import TeardownWire
 
         var recording: Bool { log != nil }
         var transitions: [StateTransition] { log?.transitions ?? [] }
-        var notes: [String] { log?.notes ?? [] }
+        var notes: [Note] { log?.notes ?? [] }
 
-        /// Adds a note to the row (`text` is not evaluated when events are not recorded).
-        mutating func note(_ text: @autoclosure () -> String) {
-            log?.notes.append(text())
+        /// Adds a note to the row (when events are recorded).
+        mutating func note(_ note: Note) {
+            log?.notes.append(note)
         }
     }
 
@@ -219,7 +219,7 @@ import TeardownWire
             s.window = seg.window
             s.hasAdvertisedWindow = true
         }
-        if seg.isTruncated { step.note("captured bytes cut short by the snapshot length") }
+        if seg.isTruncated { step.note(.truncated) }
 
         // Sequence base.
         if flags.contains(.syn) {
@@ -230,7 +230,7 @@ import TeardownWire
             } else if seg.sequenceNumber == s.isn {
                 step.retransmission = true
                 if me == .orig { f.synRetransmissions += 1 }
-                step.note(flags.contains(.ack) ? "SYN-ACK retransmitted" : "SYN retransmitted")
+                step.note(.synRetransmitted(withACK: flags.contains(.ack)))
             }
         } else if !s.hasBase {
             // Joined mid-stream: pretend the ISN was just before the first byte seen.
@@ -257,7 +257,7 @@ import TeardownWire
                 let fresh = UInt64(max(0, Int64(segEnd.distance(from: from))))
                 s.sent &+= fresh
                 s.retransmitted &+= UInt64(len) &- min(UInt64(len), fresh)
-                if fresh < UInt64(len) { step.retransmission = true; step.note("partly retransmitted") }
+                if fresh < UInt64(len) { step.retransmission = true; step.note(.partlyRetransmitted) }
                 s.dataEnd = segEnd
                 // A segment whose ACK covers the peer's FIN was sent after that FIN arrived, even
                 // though Rule 1 below only records the arrival after this accounting.
@@ -267,11 +267,11 @@ import TeardownWire
             } else {
                 s.retransmitted &+= UInt64(len)
                 step.retransmission = true
-                step.note("retransmission")
+                step.note(.retransmission)
             }
             if s.fin != .unsent && payloadStart > s.finSequence {
                 f.dataAfterOwnFIN = true
-                step.note("data after this side's own FIN")
+                step.note(.dataAfterOwnFIN)
             }
             if f.endingRST != nil { s.sentAfterRST = (s.sentAfterRST ?? 0) &+ UInt64(len) }
         }
@@ -327,7 +327,7 @@ import TeardownWire
 
         // Half-close: data from a side that had already received the peer's FIN.
         if len > 0 && r.fin >= .delivered && !step.retransmission && s.bytesAfterPeerFIN > 0 {
-            step.note("data after the peer's FIN (half-close)")
+            step.note(.dataAfterPeerFIN)
         }
 
         // S's own FIN (RFC 9293 §3.10.4, CLOSE call).
@@ -336,9 +336,9 @@ import TeardownWire
             if s.fin != .unsent {
                 if finSeq == s.finSequence {
                     step.retransmission = true
-                    step.note("FIN retransmitted")
+                    step.note(.finRetransmitted)
                 } else {
-                    step.note("a second FIN at a different sequence number")
+                    step.note(.secondFIN)
                 }
             } else {
                 s.fin = .sent
@@ -348,9 +348,9 @@ import TeardownWire
                     f.firstFIN = me
                 } else if r.fin != .unsent && !acksPeerFIN {
                     f.finsCrossed = true
-                    step.note("the FINs crossed: simultaneous close")
+                    step.note(.finsCrossed)
                 }
-                if len > 0 { step.note("FIN carries the last \(len) bytes") }
+                if len > 0 { step.note(.finCarriesLastBytes(len)) }
                 observe(.sendFIN, &s, me, &step)
             }
         }
@@ -386,9 +386,9 @@ import TeardownWire
                                   facts f: inout Facts, step: inout Step) {
         let me = step.side, peer = step.side.other
         let shape: RSTShape = seg.flags.contains(.ack) ? .withACK : .bare
-        if seg.flags.contains(.fin) { step.note("FIN and RST in one segment: treated as an RST") }
+        if seg.flags.contains(.fin) { step.note(.finAndRST) }
         if let prior = f.endingRST {
-            step.note(prior.from == me ? "another RST after the connection was reset" : "RST answering a segment after the reset")
+            step.note(.rstAfterReset(sameSide: prior.from == me))
             step.rstValidity = .exact
             return
         }
@@ -397,11 +397,11 @@ import TeardownWire
         switch validity {
         case .inWindow:
             f.ignoredRSTs += 1
-            step.note("RST in the window but not at RCV.NXT: Linux answers with a challenge ACK and keeps the connection (RFC 5961 §3.2)")
+            step.note(.rstInWindow)
             return
         case .outOfWindow:
             f.ignoredRSTs += 1
-            step.note("RST outside the receive window: ignored (RFC 5961 §3.2)")
+            step.note(.rstOutOfWindow)
             return
         case .exact, .unknown:
             break
@@ -413,9 +413,9 @@ import TeardownWire
         if closedCleanly {
             f.lateRST = info
             if r.state == .timeWait {
-                step.note("RST in TIME-WAIT: Linux drops the TIME-WAIT socket at once (net.ipv4.tcp_rfc1337=0)")
+                step.note(.rstInTimeWait)
             } else {
-                step.note("RST after the connection had closed")
+                step.note(.rstAfterClose)
             }
             observe(.receiveRST, &r, peer, &step)
             observe(.sendRST, &s, me, &step)
@@ -425,11 +425,11 @@ import TeardownWire
         // The RST ends the connection: record what was in flight each way.
         if r.state == .synSent && me == .resp && !f.respSentSYNACK {
             f.refused = true
-            step.note("connection refused: RST answered the SYN")
+            step.note(.rstRefused)
         } else if shape == .withACK {
-            step.note("RST with ACK: the \(me == .orig ? "client" : "server") aborted")
+            step.note(.rstAborted(by: me))
         } else {
-            step.note("RST without ACK: data arrived for a socket that no longer exists")
+            step.note(.rstForMissingSocket)
         }
         s.inFlightAtRST = s.sent &- min(s.sent, r.hasAcked ? s.payloadCovered(by: r.highestAck) : 0)
         r.inFlightAtRST = r.sent &- min(r.sent, s.hasAcked ? r.payloadCovered(by: s.highestAck) : 0)

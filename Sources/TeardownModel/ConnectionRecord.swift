@@ -23,7 +23,7 @@ public enum TCPState: String, Sendable, Hashable, CaseIterable {
 }
 
 /// How a connection ended. Raw values are the JSON `teardown` strings (without the
-/// `midstream-` prefix, which `Teardown.name` adds).
+/// `midstream-` prefix, which `Ending.name` adds).
 public enum TeardownKind: String, Sendable, Hashable, CaseIterable {
     /// FIN both ways, both acknowledged.
     case graceful
@@ -45,8 +45,9 @@ public enum TeardownKind: String, Sendable, Hashable, CaseIterable {
     case open
 }
 
-/// The classification plus whether the start was missing from the capture.
-public struct Teardown: Sendable, Hashable, CustomStringConvertible {
+/// How a connection ended: the classification, plus whether the start was missing from the
+/// capture (JSON's `teardown`).
+public struct Ending: Sendable, Hashable, CustomStringConvertible {
     public var kind: TeardownKind
     public var midstream: Bool
     public init(kind: TeardownKind, midstream: Bool) { self.kind = kind; self.midstream = midstream }
@@ -178,8 +179,8 @@ public struct PacketEvent: Sendable, Hashable {
     public var origState: TCPState
     public var respState: TCPState
     public var transitions: [StateTransition]
-    /// Plain-language notes about this packet ("retransmission", "RST: data arrived for a closed socket").
-    public var notes: [String]
+    /// What is worth saying about this packet (a retransmission, how an RST was judged …).
+    public var notes: [Note]
     public var isRetransmission: Bool
     public var isTruncated: Bool
     /// For RST segments: how the receiver would judge it.
@@ -188,7 +189,7 @@ public struct PacketEvent: Sendable, Hashable {
     public init(time: Timestamp, number: Int, from: Side, flags: TCPFlags, relativeSequence: UInt32,
                 relativeAcknowledgment: UInt32?, payloadLength: Int, window: UInt16,
                 origState: TCPState, respState: TCPState, transitions: [StateTransition] = [],
-                notes: [String] = [], isRetransmission: Bool = false, isTruncated: Bool = false,
+                notes: [Note] = [], isRetransmission: Bool = false, isTruncated: Bool = false,
                 rstValidity: RSTValidity? = nil) {
         self.time = time; self.number = number; self.from = from; self.flags = flags
         self.relativeSequence = relativeSequence; self.relativeAcknowledgment = relativeAcknowledgment
@@ -242,12 +243,12 @@ public struct CallEvent: Sendable, Hashable {
     }
 }
 
-/// A plain-language note not tied to one packet ("the client's FIN-WAIT-2 timed out").
+/// A note not tied to one packet (the row limit was reached), at a moment of the timeline.
 public struct NoteEvent: Sendable, Hashable {
     public var time: Timestamp
     public var side: Side?
-    public var text: String
-    public init(time: Timestamp, side: Side?, text: String) { self.time = time; self.side = side; self.text = text }
+    public var note: Note
+    public init(time: Timestamp, side: Side?, note: Note) { self.time = time; self.side = side; self.note = note }
 }
 
 /// One row of a connection's timeline.
@@ -273,7 +274,7 @@ public struct ConnectionRecord: Sendable, Hashable {
     public var index: Int
     public var orig: SideSummary
     public var resp: SideSummary
-    public var teardown: Teardown
+    public var teardown: Ending
     public var closedBy: ClosedBy?
     /// The side that received the first FIN went on sending data afterwards (shutdown(SHUT_WR) pattern).
     public var halfClose: Bool
@@ -288,13 +289,13 @@ public struct ConnectionRecord: Sendable, Hashable {
     public var lastPacketNumber: Int
     /// Timeline rows in time order; empty when events were not recorded.
     public var events: [TimelineEvent]
-    /// Connection-level notes in plain words, most important first.
-    public var notes: [String]
+    /// Connection-level notes, most important first.
+    public var notes: [Note]
 
-    public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Teardown, closedBy: ClosedBy?,
+    public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,
                 start: Timestamp, end: Timestamp, midstream: Bool, firstPacketNumber: Int,
-                lastPacketNumber: Int, events: [TimelineEvent], notes: [String]) {
+                lastPacketNumber: Int, events: [TimelineEvent], notes: [Note]) {
         self.index = index; self.orig = orig; self.resp = resp; self.teardown = teardown
         self.closedBy = closedBy; self.halfClose = halfClose; self.rst = rst
         self.connState = connState; self.history = history; self.start = start; self.end = end

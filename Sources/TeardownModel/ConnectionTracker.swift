@@ -145,12 +145,12 @@ public struct ConnectionTracker {
 
     /// Removes a connection from the table and reports it. The connection stays in its freed
     /// slot until a new one overwrites it.
-    private mutating func report(_ key: FlowKey, reason: String? = nil, emit: (consuming FinishedConnection) -> Void) {
+    private mutating func report(_ key: FlowKey, reason: Note? = nil, emit: (consuming FinishedConnection) -> Void) {
         report(key, hash: table.hash(key), reason: reason, emit: emit)
     }
 
     /// `report(_:reason:emit:)` for a key whose hash `h` is known.
-    private mutating func report(_ key: FlowKey, hash h: UInt64, reason: String? = nil,
+    private mutating func report(_ key: FlowKey, hash h: UInt64, reason: Note? = nil,
                                  emit: (consuming FinishedConnection) -> Void) {
         guard let slot = table.removeValue(forKey: key, hash: h) else { return }
         freeSlots.append(slot)
@@ -201,8 +201,8 @@ public struct ConnectionTracker {
         }
         guard !stale.isEmpty else { return }
         stale.sort { $0.index < $1.index }
-        let idle = "no packet for \(configuration.idleTimeout / 1_000_000_000) s: reported as idle and forgotten"
-        let unanswered = "no answer for \(configuration.unansweredTimeout / 1_000_000_000) s: reported and forgotten"
+        let idle = Note.idleTimeout(seconds: configuration.idleTimeout / 1_000_000_000)
+        let unanswered = Note.unansweredTimeout(seconds: configuration.unansweredTimeout / 1_000_000_000)
         for v in stale {
             idleExpired += 1
             report(v.key, reason: v.unanswered ? unanswered : idle, emit: emit)
@@ -221,7 +221,7 @@ public struct ConnectionTracker {
             ages.append((!slots[slot].facts.isFinished, slots[slot].end.nanoseconds, slots[slot].index, key))
         }
         ages.sort { (!$0.open ? 0 : 1, $0.at, $0.index) < (!$1.open ? 0 : 1, $1.at, $1.index) }
-        let reason = "evicted: more than \(Format.thousands(configuration.maxConnections)) connections were open at once"
+        let reason = Note.evicted(limit: configuration.maxConnections)
         for victim in ages.prefix(n) {
             if victim.open {
                 evicted += 1

@@ -4,7 +4,26 @@ import TeardownWire
 ///
 /// Everything here is exact integer arithmetic: no `Double` ever touches a timestamp, so
 /// the nanoseconds a capture recorded are the nanoseconds printed.
-enum Format {
+public enum Format {
+    /// `29994` → `29,994`, for any integer: the grouping the experiments and the command line
+    /// print, as the renderers do.
+    public static func thousands<T: BinaryInteger>(_ v: T) -> String {
+        guard let m = UInt64(exactly: v.magnitude) else {
+            // Beyond 64 bits: group the decimal digits.
+            let digits = Array(String(v.magnitude))
+            var out = v < 0 ? "-" : ""
+            for (i, d) in digits.enumerated() {
+                if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+                out.append(d)
+            }
+            return out
+        }
+        return ByteCursor.string { c in
+            if v < 0 { c.write(UInt8(ascii: "-")) }
+            c.writeGrouped(m)
+        }
+    }
+
     /// `1234567` → `1,234,567` (`ByteCursor.writeGrouped`), for text built as a String.
     static func grouped(_ value: UInt64) -> String { ByteCursor.string { $0.writeGrouped(value) } }
 

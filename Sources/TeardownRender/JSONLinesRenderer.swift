@@ -10,7 +10,7 @@ import TeardownWire
 /// `duration` is seconds with a 9-digit fraction, all printed exactly from nanosecond integers.
 public enum JSONLinesRenderer {
     /// Bumped whenever a key is renamed, removed or changes meaning. Adding keys does not bump it.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// One connection as one line of JSON, without a trailing newline.
     public static func render(_ record: ConnectionRecord, source: String?, includeEvents: Bool) -> String {
@@ -27,7 +27,7 @@ public enum JSONLinesRenderer {
         }
     }
 
-    /// Renders the lines of one file. Every line begins `{"schema_version":1,"file":"…"`, so
+    /// Renders the lines of one file. Every line begins `{"schema_version":2,"file":"…"`, so
     /// those bytes (with the file name escaped) are rendered once, not once per connection.
     public struct FileRenderer: Sendable {
         public let includeEvents: Bool
@@ -89,7 +89,7 @@ public enum JSONLinesRenderer {
         w.key("midstream"); w.bool(record.midstream)
         w.key("first_packet"); w.int(record.firstPacketNumber)
         w.key("last_packet"); w.int(record.lastPacketNumber)
-        w.key("notes"); strings(record.notes, into: &w)
+        w.key("notes"); notes(record.notes, into: &w)
         if includeEvents {
             w.key("events")
             w.beginArray()
@@ -128,10 +128,21 @@ public enum JSONLinesRenderer {
         w.endObject()
     }
 
-    static func strings(_ list: [String], into w: inout JSONWriter) {
+    /// Notes as `{"code", "text"}` objects: the stable code, then the words (schema 2).
+    static func notes(_ list: [Note], into w: inout JSONWriter) {
         w.beginArray()
-        for s in list { w.string(s) }
+        for n in list {
+            w.beginObject()
+            note(n, into: &w)
+            w.endObject()
+        }
         w.endArray()
+    }
+
+    /// A note's two keys, `code` and `text`.
+    static func note(_ n: Note, into w: inout JSONWriter) {
+        w.key("code"); w.string(n.code.rawValue)
+        w.key("text"); w.verbatimString { n.write(to: &$0) }
     }
 
     static func event(_ event: TimelineEvent, into w: inout JSONWriter) {
@@ -159,7 +170,7 @@ public enum JSONLinesRenderer {
                 w.endObject()
             }
             w.endArray()
-            w.key("notes"); strings(p.notes, into: &w)
+            w.key("notes"); notes(p.notes, into: &w)
             w.key("retransmission"); w.bool(p.isRetransmission)
             w.key("truncated"); w.bool(p.isTruncated)
             w.key("rst_validity"); w.string(p.rstValidity?.rawValue)
@@ -187,7 +198,7 @@ public enum JSONLinesRenderer {
             w.key("type"); w.string("note")
             w.key("time"); w.seconds(nanoseconds: n.time.nanoseconds)
             w.key("side"); w.string(n.side?.rawValue)
-            w.key("text"); w.string(n.text)
+            note(n.note, into: &w)
         }
         w.endObject()
     }

@@ -117,6 +117,16 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// A JSON string whose bytes `body` writes as they are: for words this module writes
+    /// itself, which hold no quote, backslash or control character (a note's words).
+    mutating func verbatimString(_ body: (inout ByteCursor) -> Void) {
+        separate()
+        out.write(UInt8(ascii: "\""))
+        body(&out)
+        out.write(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     mutating func string(_ s: String?) {
         if let s { string(s) } else { null() }
     }

@@ -147,7 +147,7 @@ public enum SummaryRenderer {
 public struct TeardownTally: Sendable {
     /// Count per teardown seen, in the order first seen: a handful of entries, searched in
     /// line (cheaper than hashing, once per connection).
-    private var counts: [(teardown: Teardown, count: Int)] = []
+    private var counts: [(teardown: Ending, count: Int)] = []
     /// Connections added so far.
     public private(set) var total = 0
 
@@ -157,7 +157,7 @@ public struct TeardownTally: Sendable {
         add(record.teardown, 1)
     }
 
-    private mutating func add(_ teardown: Teardown, _ n: Int) {
+    private mutating func add(_ teardown: Ending, _ n: Int) {
         if let i = counts.firstIndex(where: { $0.teardown == teardown }) {
             counts[i].count += n
         } else {
@@ -167,7 +167,7 @@ public struct TeardownTally: Sendable {
     }
 
     /// How many connections ended this way.
-    public func count(_ teardown: Teardown) -> Int { counts.first { $0.teardown == teardown }?.count ?? 0 }
+    public func count(_ teardown: Ending) -> Int { counts.first { $0.teardown == teardown }?.count ?? 0 }
 
     /// Adds another tally's counts (files replayed in parallel, each with its own tally).
     public mutating func merge(_ other: TeardownTally) {
@@ -194,7 +194,7 @@ public struct TeardownTally: Sendable {
         }
         c.write(0x0a)
         let order = TeardownKind.allCases
-        func rank(_ t: Teardown) -> Int { (order.firstIndex(of: t.kind) ?? 0) * 2 + (t.midstream ? 1 : 0) }
+        func rank(_ t: Ending) -> Int { (order.firstIndex(of: t.kind) ?? 0) * 2 + (t.midstream ? 1 : 0) }
         let sorted = counts.sorted { a, b in a.count != b.count ? a.count > b.count : rank(a.teardown) < rank(b.teardown) }
         let countWidth = max(5, Width.grouped(UInt64(total)))
         for (teardown, n) in sorted {

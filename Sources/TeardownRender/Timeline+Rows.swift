@@ -94,18 +94,20 @@ extension Timeline {
         stateCell(p.respState, changed: respChanged, rightAligned: false, &c)
         c.write(0x0a)
 
-        // The model writes every packet note (retransmission, snaplen cut, RST judgement): one source.
+        // Every packet note (retransmission, snaplen cut, RST judgement) comes from the model.
         for note in p.notes { ladderNote(note, &c) }
     }
 
     /// `↳ note` inside the ladder, between the lifelines when it fits.
-    func ladderNote(_ note: String, _ c: inout ByteCursor) {
+    func ladderNote(_ note: Note, _ c: inout ByteCursor) {
         c.writeSpaces(blankWidth)
         c.write(" │  ")
         var width = 0
         paint(Style.dim, &c) { c in
             c.write("↳ ")
-            width = 2 + c.writeTerminalSafe(note)
+            let mark = c.count
+            note.write(to: &c)
+            width = 2 + c.scalarCount(since: mark)
         }
         let body = 2 + width
         if body + 1 <= inner {
@@ -188,7 +190,7 @@ extension Timeline {
                 c.write(side.roleText)
                 c.write(": ")
             }
-            _ = c.writeTerminalSafe(n.text)
+            n.note.write(to: &c)
         }
         c.write(0x0a)
     }

@@ -136,7 +136,7 @@ struct Timeline {
             c.write(0x0a)
             for note in r.notes {
                 c.write("   • ")
-                _ = c.writeTerminalSafe(note)
+                note.write(to: &c)
                 c.write(0x0a)
             }
         }

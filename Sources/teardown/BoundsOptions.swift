@@ -1,5 +1,6 @@
 import ArgumentParser
 import TeardownModel
+import TeardownRender
 
 /// Resource bounds on the connection table, shared by `replay` and `live`: a capture full of
 /// connections that never end (SYN floods, port scans) must not exhaust memory.

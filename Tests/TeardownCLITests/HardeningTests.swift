@@ -111,7 +111,7 @@ import Testing
         let orig = try #require((o["bytes"] as? [String: Any])?["orig"] as? [String: Any])
         #expect((orig["written"] as? Int) == 30_000)
         #expect((orig["read_by_peer"] as? Int) == Int(Int64.max))
-        let notes = o["notes"] as? [String] ?? []
+        let notes = (o["notes"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
         #expect(notes.contains { $0.hasPrefix("LEDGER DOES NOT ADD UP") && $0.contains("only 30,000 were written") }, "\(notes)")
     }
 

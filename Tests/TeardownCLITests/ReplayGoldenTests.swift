@@ -32,7 +32,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         for line in r.stdout.split(separator: "\n") {
             let obj = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            #expect(obj?["schema_version"] as? Int == 1)
+            #expect(obj?["schema_version"] as? Int == 2)
         }
         expectGolden(r.stdout, path: ReplayGoldenTests.golden(capture, ".jsonl"))
     }

@@ -95,8 +95,8 @@ extension ConnectionRecord {
         return out
     }
 
-    var allPacketNotes: [String] {
-        events.flatMap { e -> [String] in
+    var allPacketNotes: [Note] {
+        events.flatMap { e -> [Note] in
             if case .packet(let p) = e { return p.notes }
             return []
         }

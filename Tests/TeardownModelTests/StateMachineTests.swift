@@ -31,7 +31,7 @@ import TeardownWire
         #expect(r.orig.fin == 1 && r.resp.fin == 1 && r.orig.syn == 1 && r.resp.syn == 1)
         #expect(r.orig.packets == 6 && r.resp.packets == 5)
         #expect(r.midstream == false)
-        #expect(r.notes.contains("the client is left in TIME-WAIT"))
+        #expect(r.notes.contains(.leftInTimeWait(.orig)))
         #expect(r.connState == .SF && r.history == "ShADadFf")
     }
 
@@ -83,7 +83,7 @@ import TeardownWire
         #expect(r.halfClose)
         #expect(r.closedBy == .orig)
         #expect(r.resp.bytes.sent == 2000 && r.resp.bytes.acked == 2000)
-        #expect(r.notes.contains { $0.contains("2,000 bytes after receiving the client's FIN") })
+        #expect(r.notes.contains(.halfCloseBytes(.resp, bytes: 2_000)))
     }
 
     @Test func closeWait_replyCarriesTheACKOfThePeerFIN_isHalfClose() throws {
@@ -131,7 +131,7 @@ import TeardownWire
         #expect(r.orig.bytes.inFlightAtRST == 1000)
         #expect(r.resp.bytes.inFlightAtRST == 0)
         #expect(r.orig.state == .closed && r.resp.state == .closed)
-        #expect(r.notes.contains { $0.hasPrefix("1,000 bytes sent by the client were never acknowledged") })
+        #expect(r.notes.contains(.inFlightAtRST(.orig, bytes: 1_000)))
     }
 
     @Test func established_serverClosesWithUnreadData_abortByResponder() throws {
@@ -180,7 +180,7 @@ import TeardownWire
         #expect(r.connState == .S0)
         #expect(r.closedBy == nil)
         #expect(r.orig.syn == 3)
-        #expect(r.notes.contains("SYN sent 3 times, never answered"))
+        #expect(r.notes.contains(.synUnanswered(attempts: 3)))
     }
 
     @Test func finWait2Orphan_receivesData_bareRSTIsResetAfterClose() throws {
@@ -209,7 +209,7 @@ import TeardownWire
         let r = try #require(s.only())
         #expect(r.teardown.kind == .graceful)
         #expect(r.orig.fin == 3)
-        #expect(r.allPacketNotes.filter { $0 == "FIN retransmitted" }.count == 2)
+        #expect(r.allPacketNotes.filter { $0 == .finRetransmitted }.count == 2)
         #expect(r.orig.state == .timeWait)
     }
 
@@ -232,7 +232,7 @@ import TeardownWire
         let r = try #require(s.only())
         #expect(r.teardown.kind == .abortByOriginator)
         #expect(r.orig.fin == 1 && r.orig.rst == 1)
-        #expect(r.allPacketNotes.contains("FIN and RST in one segment: treated as an RST"))
+        #expect(r.allPacketNotes.contains(.finAndRST))
     }
 
     @Test func timeWait_receivesRST_staysGracefulAndNotesIt() throws {
@@ -246,7 +246,7 @@ import TeardownWire
         #expect(r.teardown.kind == .graceful)
         #expect(r.rst == nil)
         #expect(r.orig.state == .closed)
-        #expect(r.allPacketNotes.contains { $0.hasPrefix("RST in TIME-WAIT") })
+        #expect(r.allPacketNotes.contains(.rstInTimeWait))
     }
 
     @Test func established_rstOutOfWindow_ignoredThenGraceful() throws {
@@ -259,7 +259,7 @@ import TeardownWire
         let r = try #require(s.only())
         #expect(r.teardown.kind == .graceful)
         #expect(r.rst == nil)
-        #expect(r.notes.contains { $0.contains("1 RST was not accepted") })
+        #expect(r.notes.contains(.rstsNotAccepted(1)))
     }
 
     @Test func established_rstInWindowNotExact_challengeACKNotEnded() throws {
@@ -399,7 +399,7 @@ import TeardownWire
         for (n, (seg, t)) in s.segments.enumerated() { tracker.process(seg, time: t, packetNumber: n + 1) { out.append($0) } }
         #expect(out.count == 1)
         #expect(out.first?.teardown.kind == .unanswered)
-        #expect(out.first?.notes.contains { $0.hasPrefix("no packet for 10 s") } == true)
+        #expect(out.first?.notes.contains(.idleTimeout(seconds: 10)) == true)
         #expect(tracker.openConnections == 1)
         #expect(tracker.idleExpired == 1)
     }
@@ -431,7 +431,7 @@ import TeardownWire
         #expect(out.count == 1)
         #expect(out.first?.orig.endpoint == lonely)
         #expect(out.first?.teardown.kind == .unanswered)
-        #expect(out.first?.notes.contains { $0.hasPrefix("no answer for 130 s") } == true)
+        #expect(out.first?.notes.contains(.unansweredTimeout(seconds: 130)) == true)
         #expect(tracker.openConnections == 2)
     }
 
@@ -469,7 +469,7 @@ import TeardownWire
         for (n, (seg, t)) in (s2.segments + s3.segments).enumerated() { tracker.process(seg, time: t, packetNumber: 100 + n) { out.append($0) } }
         #expect(out.count == 1)
         #expect(out.first?.teardown.kind == .graceful)
-        #expect(out.first?.notes.contains { $0.hasPrefix("evicted") } == false)
+        #expect(out.first?.notes.contains { $0.code == .evicted } == false)
         #expect(tracker.evicted == 0)
         #expect(tracker.openConnections == 2)
     }

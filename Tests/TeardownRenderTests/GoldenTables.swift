@@ -33,7 +33,7 @@ enum GoldenTables {
                     for midstream in [false, true] {
                         for rstFrom in [nil, Side.orig, .resp] {
                             var r = Fixtures.graceful
-                            r.teardown = Teardown(kind: kind, midstream: midstream)
+                            r.teardown = Ending(kind: kind, midstream: midstream)
                             r.closedBy = closedBy
                             r.halfClose = halfClose
                             r.rst = rstFrom.map { RSTInfo(from: $0, shape: .bare, validity: .exact, packetNumber: 1,

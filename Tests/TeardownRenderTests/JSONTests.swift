@@ -65,7 +65,7 @@ struct JSONLinesTests {
         "fold": ["type", "first_time", "last_time", "first_number", "last_number", "orig_segments", "resp_segments",
                  "orig_bytes", "resp_bytes"],
         "call": ["type", "time", "side", "pid", "fd", "call", "result", "errno", "duration_ns"],
-        "note": ["type", "time", "side", "text"],
+        "note": ["type", "time", "side", "code", "text"],
     ]
 
     static func parse(_ line: String) throws -> [String: Any] {
@@ -93,14 +93,16 @@ struct JSONLinesTests {
             let type = try #require(e["type"] as? String)
             #expect(Set(e.keys) == Set(Self.eventKeys[type] ?? []), "event type \(type)")
         }
-        #expect(o["schema_version"] as? Int == 1)
+        #expect(o["schema_version"] as? Int == 2)
         #expect(o["file"] as? String == "x.pcap")
         #expect(o["index"] as? Int == record.index)
         #expect(o["teardown"] as? String == record.teardown.name)
         #expect(o["midstream"] as? Bool == record.midstream)
         #expect(o["first_packet"] as? Int == record.firstPacketNumber)
         #expect(o["last_packet"] as? Int == record.lastPacketNumber)
-        #expect(o["notes"] as? [String] == record.notes)
+        let notes = try #require(o["notes"] as? [[String: String]])
+        #expect(notes.map { $0["code"] } == record.notes.map { $0.code.rawValue })
+        #expect(notes.map { $0["text"] } == record.notes.map(\.text))
     }
 
     @Test func lingerAbort_values() throws {

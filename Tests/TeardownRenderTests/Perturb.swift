@@ -48,8 +48,8 @@ enum Perturb {
         for _ in 0..<random.below(3) {
             transitions.append(StateTransition(side: random.bool() ? .orig : .resp, from: random.pick(states), to: random.pick(states)))
         }
-        var notes: [String] = []
-        for _ in 0..<random.below(3) { notes.append(random.below(4) == 0 ? String(repeating: "long note ", count: 9) : random.text()) }
+        var notes: [Note] = []
+        for _ in 0..<random.below(3) { notes.append(random.below(4) == 0 ? .rstInWindow : note(random.text())) }
         let len = random.below(8) == 0 ? -Int(random.size(1 << 30)) : Int(random.size(1 << 40))
         return PacketEvent(
             time: time(&random), number: number, from: random.bool() ? .orig : .resp,
@@ -60,6 +60,14 @@ enum Perturb {
             origState: random.pick(states), respState: random.pick(states), transitions: transitions,
             notes: notes, isRetransmission: random.bool(), isTruncated: random.bool(),
             rstValidity: opt(random.bool(), random.pick([RSTValidity.exact, .inWindow, .outOfWindow, .unknown])))
+    }
+
+    /// The note a random text stands for: the generator's draws stay those of the text, so
+    /// the perturbed records are the ones they were, and the text picks the note (numbers
+    /// included) among the samples of every code.
+    static func note(_ text: String) -> Note {
+        let samples = NoteWordingTests.samples
+        return samples[text.unicodeScalars.reduce(0) { $0 &+ Int($1.value) } % samples.count].note
     }
 
     static func fold(_ random: inout SplitMix64) -> FoldEvent {
@@ -109,11 +117,11 @@ enum Perturb {
                                               errno: opt(random.bool(), random.bool() ? "ECONNRESET" : random.text()),
                                               durationNanoseconds: opt(random.bool(), random.bool() ? random.pick(durations) : Int64(random.size(1 << 40))))))
             default:
-                events.append(.note(NoteEvent(time: time(&random), side: opt(random.bool(), random.bool() ? Side.orig : .resp), text: random.text())))
+                events.append(.note(NoteEvent(time: time(&random), side: opt(random.bool(), random.bool() ? Side.orig : .resp), note: note(random.text()))))
             }
         }
-        var notes: [String] = []
-        for _ in 0..<random.below(4) { notes.append(random.text()) }
+        var notes: [Note] = []
+        for _ in 0..<random.below(4) { notes.append(note(random.text())) }
         let rst = opt(random.bool(), RSTInfo(from: random.bool() ? .orig : .resp, shape: random.bool() ? .withACK : .bare,
                                        validity: random.pick([RSTValidity.exact, .inWindow, .outOfWindow, .unknown]),
                                        packetNumber: random.below(100_000), time: time(&random),
@@ -121,7 +129,7 @@ enum Perturb {
         let index = random.below(10) == 0 ? Int(truncatingIfNeeded: Int64(bitPattern: random.next()) >> 2) : random.below(1_000_000)
         return ConnectionRecord(
             index: index, orig: side(&random), resp: side(&random),
-            teardown: Teardown(kind: random.pick(TeardownKind.allCases), midstream: random.bool()),
+            teardown: Ending(kind: random.pick(TeardownKind.allCases), midstream: random.bool()),
             closedBy: opt(random.bool(), random.pick([ClosedBy.orig, .resp, .both])), halfClose: random.bool(), rst: rst,
             connState: random.pick(ZeekConnState.allCases), history: random.bool() ? "" : (random.bool() ? "ShADadFf" : random.text()),
             start: time(&random), end: time(&random), midstream: random.bool(),

@@ -137,7 +137,7 @@ struct TimelinePropertyTests {
     @Test(arguments: TeardownKind.allCases)
     func tallyColours_matchTheHeader(_ kind: TeardownKind) {
         var r = Fixtures.graceful
-        r.teardown = Teardown(kind: kind, midstream: false)
+        r.teardown = Ending(kind: kind, midstream: false)
         let header = TimelineRenderer.render(r, options: RenderOptions(color: true))
         var tally = TeardownTally()
         tally.add(r)

@@ -130,9 +130,9 @@ struct SummaryTests {
         for (_, r) in Fixtures.all { tally.add(r) }
         tally.add(Fixtures.graceful)
         #expect(tally.total == 6)
-        #expect(tally.count(Teardown(kind: .graceful, midstream: false)) == 2)
-        #expect(tally.count(Teardown(kind: .resetAfterClose, midstream: true)) == 1)
-        #expect(tally.count(Teardown(kind: .resetAfterClose, midstream: false)) == 0)
+        #expect(tally.count(Ending(kind: .graceful, midstream: false)) == 2)
+        #expect(tally.count(Ending(kind: .resetAfterClose, midstream: true)) == 1)
+        #expect(tally.count(Ending(kind: .resetAfterClose, midstream: false)) == 0)
         let text = tally.render(color: false)
         #expect(text.hasPrefix("6 connections by teardown:\n  graceful "))
         #expect(TeardownTally().render(color: false) == "0 connections\n")

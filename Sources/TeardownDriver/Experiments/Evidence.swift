@@ -1,5 +1,6 @@
 import Foundation
 import TeardownModel
+import TeardownRender
 import TeardownWire
 
 /// What the experiments' judges share to turn what was observed into evidence text: calls made
@@ -55,7 +56,8 @@ enum Evidence {
         if let lost = l.lost, lost > 0 {
             s += " (never sent \(n(l.neverSent)), sent but unacknowledged \(n(l.unacked)), acknowledged but unread \(n(l.unread)))"
         }
-        if let problem = CallCorrelation.ledgerProblem(l) { s += "; LEDGER DOES NOT ADD UP: \(problem)" }
+        let problems = CallCorrelation.ledgerProblems(l)
+        if !problems.isEmpty { s += "; LEDGER DOES NOT ADD UP: " + LedgerProblem.text(problems) }
         return s
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import TeardownModel
+import TeardownRender
 import TeardownWire
 #if canImport(Glibc)
 import Glibc

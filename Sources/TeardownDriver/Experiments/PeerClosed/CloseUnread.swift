@@ -1,5 +1,6 @@
 import Foundation
 import TeardownModel
+import TeardownRender
 import TeardownWire
 
 /// Experiment 5: close() while received data is still unread (tcp(7); RFC 2525 §2.17, "failure

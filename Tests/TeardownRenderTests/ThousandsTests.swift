@@ -1,10 +1,10 @@
 import Testing
-@testable import TeardownModel
+import TeardownRender
 
-/// `Format.thousands` (notes, reasons, experiment verdicts) against a plain oracle written
+/// `Format.thousands` (experiment verdicts, the command line's messages) against a plain oracle written
 /// here: the decimal digits from `String(_:)`, a comma before every group of three from the
 /// right, a leading minus.
-struct FormatTests {
+struct ThousandsTests {
     static func oracle<T: BinaryInteger>(_ v: T) -> String {
         let digits = Array(String(v.magnitude))
         var out = ""
