@@ -31,10 +31,18 @@ let package = Package(
         .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownWire"], swiftSettings: v5),
         // The bundled experiments: real sockets in a private network namespace, every call recorded.
         .target(name: "CTeardownSys"),
-        .target(name: "TeardownDriver", dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownRender", "TeardownWire"], swiftSettings: v5),
+        // One reader -> tracker -> printer pipeline that replay, live and run feed; its threads,
+        // the sidecar format (NAME.events.jsonl), the output writer.
+        .target(name: "TeardownPipeline",
+                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownRender", "TeardownSpeed",
+                               "TeardownWire"],
+                swiftSettings: v5),
+        .target(name: "TeardownDriver",
+                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"],
+                swiftSettings: v5),
+        // Parses arguments and calls the pipeline: one file per subcommand.
         .executableTarget(name: "teardown", dependencies: [
-            "TeardownWire", "TeardownSpeed", "TeardownModel", "TeardownRender", "TeardownCapture", "TeardownDriver",
-            "CTeardownSys",
+            "TeardownCapture", "TeardownDriver", "TeardownModel", "TeardownPipeline", "TeardownRender",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
 
@@ -51,7 +59,11 @@ let package = Package(
                     dependencies: ["TeardownRender", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
-        .testTarget(name: "TeardownDriverTests", dependencies: ["TeardownDriver", "TeardownModel", "TeardownRender", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownPipelineTests",
+                    dependencies: ["TeardownPipeline", "TeardownCapture", "TeardownModel", "TeardownSpeed", "TeardownWire"],
+                    swiftSettings: v5),
+        .testTarget(name: "TeardownDriverTests",
+                    dependencies: ["TeardownDriver", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport"], swiftSettings: v5),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import TeardownCapture
 import TeardownModel
+import TeardownPipeline
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
@@ -118,20 +119,16 @@ public enum Runner {
                                 problems: lab.problems, isolated: isolated, wallNanoseconds: monotonic() - t0)
     }
 
-    /// Packets -> connection records (timeline rows kept) -> calls attached.
+    /// Packets -> connection records (timeline rows kept) -> calls attached, through the
+    /// pipeline's single-packet path (`RecordingPipeline`).
     public static func analyse(_ packets: [StoredPacket], linkType: LinkType, calls: [RecordedCall]) -> [ConnectionRecord] {
-        var tracker = ConnectionTracker(configuration: .init(recordEvents: true, recordNotes: true,
-                                                             lingerNanoseconds: .max / 4,
-                                                             hashSeed: UInt64.random(in: .min ... .max)))
-        var records: [ConnectionRecord] = []
-        for (i, p) in packets.enumerated() {
-            if let seg = p.bytes.withUnsafeBytes({ PacketDecoder.segment($0, linkType: linkType, originalLength: p.originalLength) }) {
-                tracker.process(seg, time: p.time, packetNumber: i + 1) { records.append($0) }
+        RecordingPipeline.records(linkType: linkType, calls: calls) { feed in
+            for (i, p) in packets.enumerated() {
+                p.bytes.withUnsafeBytes { b in
+                    feed(CapturedPacket(time: p.time, bytes: b, originalLength: p.originalLength, number: i + 1))
+                }
             }
         }
-        tracker.finish { records.append($0) }
-        records.sort { $0.index < $1.index }
-        return CallCorrelation.attach(calls, to: records)
     }
 
     /// Writes NAME.pcap and NAME.events.jsonl into `dir`.
@@ -148,75 +145,5 @@ public enum Runner {
         w.close()
         try CallLogFile.write(r.calls, to: events)
         return (pcap, events)
-    }
-}
-
-/// NAME.events.jsonl: one recorded socket call per line.
-public enum CallLogFile {
-    /// The sidecar that belongs to a capture: `x.pcap` -> `x.events.jsonl`.
-    public static func sidecar(for capture: String) -> String? {
-        guard capture != "-" else { return nil }
-        var base = capture
-        for ext in [".pcapng", ".pcap"] where base.hasSuffix(ext) { base.removeLast(ext.count); break }
-        let path = base + ".events.jsonl"
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-
-    public static func line(_ c: RecordedCall) -> String {
-        var o: [String: Any] = [
-            "time_ns": c.time.nanoseconds, "duration_ns": c.durationNanoseconds, "pid": Int(c.pid), "fd": Int(c.fd),
-            "actor": c.actor, "call": c.call, "result": c.result, "bytes": c.bytes, "kind": c.kind.rawValue,
-        ]
-        if let id = c.socket { o["socket"] = id }
-        o["errno"] = c.errno ?? NSNull()
-        o["local"] = c.local.map { $0.description } ?? NSNull()
-        o["remote"] = c.remote.map { $0.description } ?? NSNull()
-        let data = (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    public static func write(_ calls: [RecordedCall], to path: String) throws {
-        let text = calls.map(line).joined(separator: "\n") + (calls.isEmpty ? "" : "\n")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    public struct ParseError: Error, CustomStringConvertible {
-        public var path: String, line: Int, message: String
-        public var description: String { "\(path): line \(line): \(message)" }
-    }
-
-    public static func read(_ path: String) throws -> [RecordedCall] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var out: [RecordedCall] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any] else {
-                throw ParseError(path: path, line: n + 1, message: "not a JSON object")
-            }
-            func int(_ k: String) throws -> Int64 {
-                guard let v = obj[k] as? NSNumber else { throw ParseError(path: path, line: n + 1, message: "missing or non-numeric \"\(k)\"") }
-                return v.int64Value
-            }
-            func str(_ k: String) throws -> String {
-                guard let v = obj[k] as? String else { throw ParseError(path: path, line: n + 1, message: "missing \"\(k)\"") }
-                return v
-            }
-            out.append(RecordedCall(
-                time: Timestamp(nanoseconds: try int("time_ns")), durationNanoseconds: try int("duration_ns"),
-                pid: Int32(truncatingIfNeeded: try int("pid")), fd: Int32(truncatingIfNeeded: try int("fd")),
-                local: (obj["local"] as? String).flatMap(parseEndpoint), remote: (obj["remote"] as? String).flatMap(parseEndpoint),
-                actor: try str("actor"), call: try str("call"), result: try int("result"),
-                errno: obj["errno"] as? String, bytes: try int("bytes"),
-                kind: RecordedCall.Kind(rawValue: (obj["kind"] as? String) ?? "other") ?? .other,
-                socket: (obj["socket"] as? NSNumber)?.intValue))
-        }
-        return out
-    }
-
-    /// `127.0.0.1:80` or `[::1]:80`.
-    public static func parseEndpoint(_ s: String) -> Endpoint? {
-        guard let colon = s.lastIndex(of: ":"), let port = UInt16(s[s.index(after: colon)...]) else { return nil }
-        var host = String(s[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return IPAddress(host).map { Endpoint(address: $0, port: port) }
     }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
-import TeardownModel
-import TeardownRender
+import TeardownPipeline
 
-/// Resource bounds on the connection table, shared by `replay` and `live`: a capture full of
-/// connections that never end (SYN floods, port scans) must not exhaust memory.
+/// Resource bounds on the connection table, shared by `replay` and `live` (`TrackerBounds`).
 struct BoundsOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Most connections held at once; beyond it the least recently active are reported (marked evicted) and forgotten.",
@@ -21,31 +19,5 @@ struct BoundsOptions: ParsableArguments {
         if !(idleTimeout > 0) { throw ValidationError("--idle-timeout must be a positive number of seconds.") }
     }
 
-    /// The tracker configuration with these bounds, and a random hash seed (captures come from
-    /// anywhere: none can be made in advance to pile its flows into one cluster of the table).
-    func configuration(recordEvents: Bool, recordNotes: Bool,
-                       lingerNanoseconds: Int64 = 2_000_000_000) -> ConnectionTracker.Configuration {
-        let idle = idleTimeout >= 9e9 ? Int64.max / 2 : Int64(idleTimeout * 1e9)
-        return .init(recordEvents: recordEvents, recordNotes: recordNotes, lingerNanoseconds: lingerNanoseconds,
-                     idleTimeoutNanoseconds: max(1, idle), maxConnections: maxConnections,
-                     hashSeed: UInt64.random(in: .min ... .max))
-    }
-
-    /// One stderr line when the bounds cut connections short, so that a reader knows the
-    /// records marked evicted or idle are not how those connections really ended.
-    static func report(_ tracker: ConnectionTracker, label: String) {
-        var parts: [String] = []
-        if tracker.evicted > 0 {
-            parts.append("\(Format.thousands(tracker.evicted)) connection\(tracker.evicted == 1 ? "" : "s") evicted "
-                + "(more than \(Format.thousands(tracker.configuration.maxConnections)) open at once; see --max-connections)")
-        }
-        if tracker.idleExpired > 0 {
-            let seconds = Double(tracker.configuration.idleTimeout) / 1e9
-            let shown = seconds == seconds.rounded() ? String(Int64(seconds)) : String(seconds)
-            parts.append("\(Format.thousands(tracker.idleExpired)) reported after \(shown) s without a packet "
-                + "(see --idle-timeout)")
-        }
-        guard !parts.isEmpty else { return }
-        Diagnostics.warning("\(label): " + parts.joined(separator: "; "))
-    }
+    var bounds: TrackerBounds { TrackerBounds(maxConnections: maxConnections, idleTimeout: idleTimeout) }
 }

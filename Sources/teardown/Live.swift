@@ -1,11 +1,6 @@
 import ArgumentParser
 import TeardownCapture
-import TeardownModel
-import TeardownRender
-import TeardownWire
-#if canImport(Glibc)
-import Glibc
-#endif
+import TeardownPipeline
 
 struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,75 +55,13 @@ struct Live: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
-        var options = LiveOptions()
-        options.snapshotLength = snaplen
-        options.bufferSize = bufferSize << 20
-        let source: PacketSource
-        do {
-            source = try PacketSource.openLive(interface: interface, options: options,
-                                               filter: filter.isEmpty ? nil : filter.joined(separator: " "),
-                                               warn: { Diagnostics.warning($0) })
-        } catch let e as CaptureError {
-            Diagnostics.error("\(e)")
-            throw ExitCode(e.kind == .permission ? 77 : 1)   // 77: EX_NOPERM (sysexits.h)
-        }
-        if let target = user ?? Privileges.defaultUser {
-            do { try Privileges.drop(to: target) } catch {
-                Diagnostics.error("\(error)")
-                throw ExitCode(1)
-            }
-        }
-        var writer: PcapWriter?
-        if let path = writeFile {
-            do { writer = try PcapWriter(path: path, source: source) } catch {
-                Diagnostics.error("\(error)")
-                throw ExitCode(1)
-            }
-        }
-        StopSignals.install(for: source)
-        let linkType = source.linkType
-        guard linkType.isSupported else {
-            Diagnostics.error("\(interface): link type \(linkType) (\(linkType.rawValue)) is not supported")
-            throw ExitCode(1)
-        }
-        Diagnostics.info("teardown: capturing on \(interface), link type \(linkType)\(getuid() == 0 ? "" : ", running as uid \(getuid())"); Ctrl-C to stop")
-
-        let out = OutputWriter()
-        let printer = RecordPrinter(options: output, writer: out, labelFiles: false)
-        if output.summary { out.line(SummaryRenderer.header()) }   // column titles, once
-        var tracker = ConnectionTracker(configuration: bounds.configuration(recordEvents: output.needsEvents,
-                                                                            recordNotes: !output.summary,
-                                                                            lingerNanoseconds: Int64(linger * 1e9)))
-        let emit: (ConnectionRecord) -> Void = { record in
-            printer.print(record, source: interface)
-            out.flush()
-        }
-        let nano = source.nanosecondPrecision
-        do {
-            try source.read(idle: {
-                tracker.expire(before: PacketClock.now().nanoseconds, emit: emit)
-            }) { packet in
-                writer?.write(packet, nanosecondPrecision: nano)
-                writer?.flush()
-                if let seg = PacketDecoder.segment(packet.bytes, linkType: linkType, originalLength: packet.originalLength) {
-                    tracker.process(seg, time: packet.time, packetNumber: packet.number, emit: emit)
-                }
-                return true
-            }
-        } catch {
-            Diagnostics.error("\(error)")
-        }
-        writer?.close()
-        let open = tracker.unfinishedConnections
-        tracker.finish(emit: emit)
-        printer.finish()
-        out.flush()
-        BoundsOptions.report(tracker, label: interface)
-        if let st = source.statistics() {
-            Diagnostics.info("teardown: \(source.packetCount) packets captured, \(st.received) received by filter, "
-                + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"
-                + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
-        }
+        var capture = LiveOptions()
+        capture.snapshotLength = snaplen
+        capture.bufferSize = bufferSize << 20
+        let status = LivePipeline.capture(.init(
+            interface: interface, filter: filter.isEmpty ? nil : filter.joined(separator: " "), writeFile: writeFile,
+            capture: capture, user: user, lingerNanoseconds: Int64(linger * 1e9),
+            bounds: bounds.bounds, options: output.printOptions))
+        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,7 +1,5 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
+import TeardownPipeline
 
 /// How results are printed; shared by every subcommand that prints connections.
 struct OutputOptions: ParsableArguments {
@@ -36,16 +34,11 @@ struct OutputOptions: ParsableArguments {
         }
     }
 
-    /// Whether to emit ANSI colour: never with --no-color or NO_COLOR (no-color.org), always with
-    /// --color always, else only when stdout is a terminal that is not `dumb`.
-    var useColor: Bool {
-        if noColor || color == .never { return false }
-        if color == .always { return true }
-        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
-        if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
-        return isatty(STDOUT_FILENO) == 1
-    }
+    /// Whether to emit ANSI colour (`PrintOptions.colorWanted`).
+    var useColor: Bool { PrintOptions.colorWanted(always: color == .always, never: noColor || color == .never) }
 
-    /// Whether the model must keep timeline rows.
-    var needsEvents: Bool { !summary && !(format == .json && noEvents) }
+    /// What the pipeline prints, and how.
+    var printOptions: PrintOptions {
+        PrintOptions(format: summary ? .summary : format == .json ? .json(events: !noEvents) : .timeline, color: useColor)
+    }
 }

@@ -1,20 +1,10 @@
 import ArgumentParser
 import Foundation
 import TeardownDriver
+import TeardownCapture
 import TeardownModel
+import TeardownPipeline
 import TeardownRender
-
-struct Scenarios: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the bundled experiments.")
-
-    func run() throws {
-        let all = Experiments.all
-        let width = all.map(\.name.count).max() ?? 0
-        for e in all {
-            print(e.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + e.summary)
-        }
-    }
-}
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,8 +44,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        signal(SIGPIPE, SIG_IGN)
-        if geteuid() != 0 {
+        OutputWriter.ignoreSIGPIPE()
+        if !Privileges.isRoot {
             Diagnostics.error("run needs root: it creates a network namespace per experiment and captures its loopback. Try: sudo teardown run \(names.joined(separator: " "))")
             throw ExitCode(77)
         }
@@ -132,7 +122,7 @@ enum ExperimentReport {
             "{\"id\":\(str(c.claim.id)),\"text\":\(str(c.claim.text)),\"source\":\(str(c.claim.source)),\"verdict\":\(str(c.verdict.rawValue)),\"evidence\":\(str(c.evidence))}"
         }.joined(separator: ",") + "],"
         s += "\"problems\":[" + r.problems.map(str).joined(separator: ",") + "],"
-        s += "\"calls\":[" + r.calls.map(CallLogFile.line).joined(separator: ",") + "],"
+        s += "\"calls\":[" + r.calls.map(JSONLinesRenderer.render).joined(separator: ",") + "],"
         s += "\"connections\":[" + r.records.map { JSONLinesRenderer.render($0, source: r.name, includeEvents: true) }.joined(separator: ",") + "]}"
         return s
     }

@@ -3,6 +3,7 @@ import Testing
 import TeardownCapture
 @testable import TeardownDriver
 import TeardownModel
+import TeardownPipeline
 import TeardownWire
 
 /// Recordings: a run saved with `--save` reads back with the same calls (a live run: needs

@@ -2,7 +2,7 @@ import Testing
 import TeardownCapture
 import TeardownModel
 import TeardownWire
-@testable import teardown
+@testable import TeardownPipeline
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -9,7 +9,7 @@ import Glibc
 ///
 /// The buffer is raw memory that renderers write into through a `ByteCursor` (`render`), so a
 /// line goes from the record to the buffer with no array in between.
-final class OutputWriter {
+public final class OutputWriter {
     private var storage: UnsafeMutableRawBufferPointer
     /// Bytes of `storage` holding output not yet written.
     private var count = 0
@@ -20,14 +20,18 @@ final class OutputWriter {
 
     /// `limit` bytes are buffered before a write; the buffer has room past it for the
     /// line being rendered (a longer one grows it).
-    init(fd: Int32 = STDOUT_FILENO, limit: Int = 1 << 16) {
+    public init(fd: Int32 = STDOUT_FILENO, limit: Int = 1 << 16) {
         self.fd = fd
         self.limit = max(limit, 1)
         storage = .allocate(byteCount: self.limit + (1 << 16), alignment: 16)
     }
 
+    /// Makes a closed pipe show up as EPIPE from write(2), which `flush` turns into a quiet
+    /// exit, instead of SIGPIPE killing the process mid-output (signal(7)).
+    public static func ignoreSIGPIPE() { signal(SIGPIPE, SIG_IGN) }
+
     /// A writer that keeps everything in memory, for `kept`.
-    init(keepingInMemory: ()) {
+    public init(keepingInMemory: ()) {
         fd = nil
         limit = Int.max
         storage = .allocate(byteCount: 1 << 16, alignment: 16)
@@ -36,25 +40,25 @@ final class OutputWriter {
     /// What a writer that keeps its output in memory holds (valid until its next write).
     var kept: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[..<count]) }
 
-    func write(_ s: String) {
+    public func write(_ s: String) {
         var s = s
         s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
-    func line(_ s: String) {
+    public func line(_ s: String) {
         write(s)
         render { $0.write(0x0a) }
     }
 
     /// Copies `bytes` into the buffer, flushing when it fills.
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    public func append(_ bytes: UnsafeRawBufferPointer) {
         render { $0.write(bytes) }
     }
 
     /// Lets `body` write bytes straight into the buffer through a cursor. When they do not fit
     /// in the room left, the buffer is flushed (or, when empty or kept in memory, doubled) and
     /// `body` writes them again: it must write the same bytes each time.
-    func render(_ body: (inout ByteCursor) -> Void) {
+    public func render(_ body: (inout ByteCursor) -> Void) {
         while true {
             if var cursor = ByteCursor(UnsafeMutableRawBufferPointer(rebasing: storage[count...])) {
                 body(&cursor)
@@ -80,7 +84,7 @@ final class OutputWriter {
         storage = bigger
     }
 
-    func flush() {
+    public func flush() {
         guard let fd, let base = storage.baseAddress else { return }
         var off = 0
         while off < count {
@@ -99,16 +103,5 @@ final class OutputWriter {
     deinit {
         flush()
         storage.deallocate()
-    }
-}
-
-/// Messages to stderr, prefixed with the program name, as tcpdump does.
-enum Diagnostics {
-    static func error(_ message: String) { emit("teardown: " + message) }
-    static func warning(_ message: String) { emit("teardown: warning: " + message) }
-    static func info(_ message: String) { emit(message) }
-    private static func emit(_ s: String) {
-        var line = s + "\n"
-        line.withUTF8 { p in _ = Glibc.write(STDERR_FILENO, p.baseAddress, p.count) }
     }
 }

@@ -1,0 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Messages to stderr, prefixed with the program name, as tcpdump does.
+public enum Diagnostics {
+    public static func error(_ message: String) { emit("teardown: " + message) }
+    public static func warning(_ message: String) { emit("teardown: warning: " + message) }
+    public static func info(_ message: String) { emit(message) }
+    private static func emit(_ s: String) {
+        var line = s + "\n"
+        line.withUTF8 { p in _ = Glibc.write(STDERR_FILENO, p.baseAddress, p.count) }
+    }
+}

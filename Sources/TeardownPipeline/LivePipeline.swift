@@ -1,0 +1,112 @@
+import TeardownCapture
+import TeardownModel
+import TeardownWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `teardown live`: packets from an interface, tracked and printed as connections end.
+public enum LivePipeline {
+    /// What to capture and how.
+    public struct Request {
+        public var interface: String
+        /// A BPF filter expression (pcap-filter(7)), or nil for every packet.
+        public var filter: String?
+        /// Also write every captured packet here (pcap), flushed as it goes.
+        public var writeFile: String?
+        public var capture: LiveOptions
+        /// After opening the device, switch to this user (nil: the sudo user, if any).
+        public var user: String?
+        /// How long a finished connection waits for late packets before it is printed.
+        public var lingerNanoseconds: Int64
+        public var bounds: TrackerBounds
+        public var options: PrintOptions
+
+        public init(interface: String, filter: String?, writeFile: String?, capture: LiveOptions, user: String?,
+                    lingerNanoseconds: Int64, bounds: TrackerBounds, options: PrintOptions) {
+            self.interface = interface
+            self.filter = filter
+            self.writeFile = writeFile
+            self.capture = capture
+            self.user = user
+            self.lingerNanoseconds = lingerNanoseconds
+            self.bounds = bounds
+            self.options = options
+        }
+    }
+
+    /// Captures until SIGINT or SIGTERM (or the end of the capture), printing each connection
+    /// when its ending is complete; then reports those still open and the packet counts.
+    /// Returns the exit status: 0, 77 (EX_NOPERM, sysexits.h) without the privilege to
+    /// capture, 1 for any other failure to start.
+    public static func capture(_ request: Request) -> Int32 {
+        OutputWriter.ignoreSIGPIPE()
+        let interface = request.interface
+        let source: PacketSource
+        do {
+            source = try PacketSource.openLive(interface: interface, options: request.capture, filter: request.filter,
+                                               warn: { Diagnostics.warning($0) })
+        } catch let e as CaptureError {
+            Diagnostics.error("\(e)")
+            return e.kind == .permission ? 77 : 1
+        } catch {
+            Diagnostics.error("\(error)")
+            return 1
+        }
+        if let target = request.user ?? Privileges.defaultUser {
+            do { try Privileges.drop(to: target) } catch {
+                Diagnostics.error("\(error)")
+                return 1
+            }
+        }
+        var writer: PcapWriter?
+        if let path = request.writeFile {
+            do { writer = try PcapWriter(path: path, source: source) } catch {
+                Diagnostics.error("\(error)")
+                return 1
+            }
+        }
+        StopSignals.install(for: source)
+        let linkType = source.linkType
+        guard linkType.isSupported else {
+            Diagnostics.error("\(interface): link type \(linkType) (\(linkType.rawValue)) is not supported")
+            return 1
+        }
+        Diagnostics.info("teardown: capturing on \(interface), link type \(linkType)\(getuid() == 0 ? "" : ", running as uid \(getuid())"); Ctrl-C to stop")
+
+        let printer = RecordPrinter(options: request.options, writer: OutputWriter(), labelFiles: false)
+        printer.begin()
+        var stage = TrackingStage(configuration: request.bounds.configuration(for: request.options,
+                                                                              lingerNanoseconds: request.lingerNanoseconds),
+                                  linkType: linkType, label: interface, showsProblems: false)
+        let print: (ConnectionRecord) -> Void = { record in
+            printer.print(record, source: interface)
+            printer.flush()
+        }
+        let nano = source.nanosecondPrecision
+        do {
+            try source.read(idle: {
+                stage.tracker.expire(before: PacketClock.now().nanoseconds, emit: print)
+            }) { packet in
+                writer?.write(packet, nanosecondPrecision: nano)
+                writer?.flush()
+                stage.feed(packet) { print($0.record()) }
+                return true
+            }
+        } catch {
+            Diagnostics.error("\(error)")
+        }
+        writer?.close()
+        let open = stage.tracker.unfinishedConnections
+        stage.finish { print($0.record()) }
+        printer.finish()
+        printer.flush()
+        TrackerBounds.report(stage.tracker, label: interface)
+        if let st = source.statistics() {
+            Diagnostics.info("teardown: \(source.packetCount) packets captured, \(st.received) received by filter, "
+                + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"
+                + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
+        }
+        return 0
+    }
+}

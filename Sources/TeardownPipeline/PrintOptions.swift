@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How connections are printed: the output format, and whether in colour.
+public struct PrintOptions: Sendable, Equatable {
+    public enum Format: Sendable, Equatable {
+        /// An annotated ladder per connection.
+        case timeline
+        /// JSON Lines, one object per connection; `events` says whether each carries its rows.
+        case json(events: Bool)
+        /// One line per connection, then a tally by teardown kind.
+        case summary
+    }
+
+    public var format: Format
+    /// ANSI colour in timelines and the summary's tally.
+    public var color: Bool
+
+    public init(format: Format, color: Bool) {
+        self.format = format
+        self.color = color
+    }
+
+    /// Whether the tracker must keep timeline rows.
+    public var needsEvents: Bool {
+        switch format {
+        case .timeline: return true
+        case .json(let events): return events
+        case .summary: return false
+        }
+    }
+
+    /// Whether the tracker must keep notes (the summary shows none).
+    public var needsNotes: Bool { format != .summary }
+
+    /// Whether colour is wanted on standard output: never with `never` or NO_COLOR
+    /// (no-color.org), always with `always`, else (`auto`) only when standard output is a
+    /// terminal that is not `dumb`.
+    public static func colorWanted(always: Bool, never: Bool) -> Bool {
+        if never { return false }
+        if always { return true }
+        if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
+        if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
+        return isatty(STDOUT_FILENO) == 1
+    }
+}

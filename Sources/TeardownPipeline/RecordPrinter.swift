@@ -1,0 +1,146 @@
+import TeardownModel
+import TeardownRender
+
+/// Prints records in the chosen format as they arrive, to the output writer or (for a file
+/// replayed in parallel with an earlier one) into memory, printed when its turn comes.
+public final class RecordPrinter {
+    public let options: PrintOptions
+    /// Standard output, or a writer that keeps the output in memory.
+    let writer: OutputWriter
+    /// Whether each record names its file (several files are printed together).
+    let labelFiles: Bool
+    var tally = TeardownTally()
+    /// How many records were printed.
+    public private(set) var printed = 0
+    // The format read once into Bools: `print` runs once per connection.
+    private let summary: Bool
+    private let json: Bool
+    private let includeEvents: Bool
+    private let color: Bool
+    /// The line renderers for the file being printed (its label rendered once, not per line).
+    private var summaryFile: (source: String, renderer: SummaryRenderer.FileRenderer)?
+    private var jsonFile: (source: String, renderer: JSONLinesRenderer.FileRenderer)?
+    private var timelineFile: (source: String, renderer: TimelineRenderer.FileRenderer)?
+
+    /// A printer of records to `writer`; with `labelFiles`, each record names its file.
+    public init(options: PrintOptions, writer: OutputWriter, labelFiles: Bool) {
+        self.options = options
+        self.writer = writer
+        self.labelFiles = labelFiles
+        color = options.color
+        switch options.format {
+        case .timeline:
+            (summary, json, includeEvents) = (false, false, false)
+        case .json(let events):
+            (summary, json, includeEvents) = (false, true, events)
+        case .summary:
+            (summary, json, includeEvents) = (true, false, false)
+        }
+    }
+
+    /// A printer that keeps its output in memory, for `append(_:)`.
+    convenience init(bufferingFor options: PrintOptions, labelFiles: Bool) {
+        self.init(options: options, writer: OutputWriter(keepingInMemory: ()), labelFiles: labelFiles)
+    }
+
+    /// What comes before the first record: the summary's column titles.
+    public func begin() {
+        if summary { line(SummaryRenderer.header()) }
+    }
+
+    private func write(_ s: String) { writer.write(s) }
+
+    private func line(_ s: String) { writer.line(s) }
+
+    /// A line whose bytes `body` writes straight into the output (no String in between).
+    private func line(_ body: (inout ByteCursor) -> Void) {
+        writer.render {
+            body(&$0)
+            $0.write(0x0a)
+        }
+    }
+
+    public func print(_ record: ConnectionRecord, source: String) {
+        print(CollectionOfOne(record), source: source)
+    }
+
+    /// Prints `records`, in order. A batch at a time: the file's renderer is looked up once,
+    /// and each record is read where it lies rather than copied out.
+    public func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
+        if summary {
+            let renderer = summaryRenderer(for: source)
+            var tally = TeardownTally()
+            swap(&tally, &self.tally)   // counted in a local: no access check per record
+            for i in records.indices {
+                tally.add(records[i])
+                line { renderer.write(records[i], to: &$0) }
+            }
+            swap(&tally, &self.tally)
+            printed += records.count
+        } else if json {
+            let renderer = jsonRenderer(for: source)
+            for i in records.indices { line { renderer.write(records[i], to: &$0) } }
+            printed += records.count
+        } else {
+            let renderer = timelineRenderer(for: source)
+            for i in records.indices {
+                printed += 1
+                let separated = printed > 1   // a blank line between timelines
+                writer.render { c in
+                    if separated { c.write(0x0a) }
+                    renderer.write(records[i], to: &c)
+                }
+            }
+        }
+    }
+
+    private func summaryRenderer(for source: String) -> SummaryRenderer.FileRenderer {
+        if let file = summaryFile, file.source == source { return file.renderer }
+        let renderer = SummaryRenderer.FileRenderer(source: labelFiles ? source : nil)
+        summaryFile = (source, renderer)
+        return renderer
+    }
+
+    private func timelineRenderer(for source: String) -> TimelineRenderer.FileRenderer {
+        if let file = timelineFile, file.source == source { return file.renderer }
+        let renderer = TimelineRenderer.FileRenderer(options: RenderOptions(color: color, source: source))
+        timelineFile = (source, renderer)
+        return renderer
+    }
+
+    private func jsonRenderer(for source: String) -> JSONLinesRenderer.FileRenderer {
+        if let file = jsonFile, file.source == source { return file.renderer }
+        let renderer = JSONLinesRenderer.FileRenderer(source: source, includeEvents: includeEvents)
+        jsonFile = (source, renderer)
+        return renderer
+    }
+
+    /// Prints what a buffering printer held back, as if its records had been printed here.
+    func append(_ other: RecordPrinter) {
+        guard other.printed > 0 else { return }
+        if printed > 0 && !summary && !json { line("") }
+        // In slices, so a writer to a file flushes as it goes.
+        let kept = other.writer.kept
+        var offset = 0
+        while offset < kept.count {
+            let end = min(kept.count, offset + (1 << 16))
+            writer.append(UnsafeRawBufferPointer(rebasing: kept[offset..<end]))
+            offset = end
+        }
+        printed += other.printed
+        tally.merge(other.tally)
+    }
+
+    /// What comes after the last record: the summary's tally.
+    public func finish() {
+        if summary {
+            line("")
+            write(tally.render(color: color))
+        }
+    }
+}
+
+extension RecordPrinter {
+    /// Writes out what is buffered (live output goes out a connection at a time).
+    public func flush() { writer.flush() }
+}

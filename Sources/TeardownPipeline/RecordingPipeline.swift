@@ -1,0 +1,22 @@
+import TeardownCapture
+import TeardownModel
+import TeardownWire
+
+/// `teardown run`: the packets of an experiment, held in memory, made into its connection
+/// records with the socket calls that caused them lined up beside the packets.
+public enum RecordingPipeline {
+    /// The records of the packets `read` passes on (in capture order, numbered from 1), with
+    /// timelines and notes, in order of first packet, `calls` attached.
+    public static func records(linkType: LinkType, calls: [RecordedCall],
+                               read: ((CapturedPacket) -> Void) -> Void) -> [ConnectionRecord] {
+        // Nothing is printed before the end, so nothing waits for late packets either.
+        let configuration = ConnectionTracker.Configuration(recordEvents: true, recordNotes: true, lingerNanoseconds: .max / 4,
+                                                            hashSeed: UInt64.random(in: .min ... .max))
+        var stage = TrackingStage(configuration: configuration, linkType: linkType, label: "", showsProblems: false)
+        var records: [ConnectionRecord] = []
+        read { packet in stage.feed(packet) { records.append($0.record()) } }
+        stage.finish { records.append($0.record()) }
+        records.sort { $0.index < $1.index }
+        return CallCorrelation.attach(calls, to: records)
+    }
+}

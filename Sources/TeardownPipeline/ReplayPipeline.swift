@@ -1,0 +1,149 @@
+import Dispatch
+import TeardownCapture
+import TeardownModel
+import TeardownRender
+import TeardownWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `teardown replay`: capture files (or standard input) read, tracked and printed, in order.
+public enum ReplayPipeline {
+    /// Replays `files` in order to standard output, reading packets that match `filter` (a BPF
+    /// expression) only. Problems go to stderr; returns false when a file could not be read.
+    public static func replay(_ files: [String], filter: String?, bounds: TrackerBounds, options: PrintOptions) -> Bool {
+        OutputWriter.ignoreSIGPIPE()
+        let out = OutputWriter()
+        let printer = RecordPrinter(options: options, writer: out, labelFiles: files.count > 1)
+        printer.begin()
+        let failed = runAll(files, filter: filter, bounds: bounds, printer: printer)
+        printer.finish()
+        out.flush()
+        return !failed
+    }
+
+    /// What happened to one input.
+    struct FileResult {
+        var usable = true
+        var counts = PacketCounts()
+        var connections = 0
+    }
+
+    /// Replays `files` in order; returns true if any could not be read.
+    ///
+    /// Several files are decoded in parallel, each with its own connection tracker (a
+    /// connection never spans files): the first streams to the output as it is read, the
+    /// others are rendered into buffers on worker threads (as many as there are processors)
+    /// and printed, in the files' order, once the files before them are done. A buffered
+    /// file's output is held in memory until its turn.
+    static func runAll(_ files: [String], filter: String?, bounds: TrackerBounds, printer: RecordPrinter) -> Bool {
+        guard files.count > 1 else {
+            return files.contains { !run(path: $0, filter: filter, bounds: bounds, printer: printer).usable }
+        }
+        final class Slot {
+            let printer: RecordPrinter
+            var usable = true
+            let done = DispatchSemaphore(value: 0)
+            init(_ p: RecordPrinter) { printer = p }
+        }
+        let slots = files.dropFirst().map {
+            _ in Slot(RecordPrinter(bufferingFor: printer.options, labelFiles: printer.labelFiles))
+        }
+        // Workers take the next file in order from a shared counter.
+        final class Counter: @unchecked Sendable {
+            private var value = 0
+            private let queue = DispatchQueue(label: "teardown.replay.next-file")
+            func next() -> Int { queue.sync { defer { value += 1 }; return value } }
+        }
+        let counter = Counter()
+        let processors = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let workers = min(slots.count, processors)
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = counter.next()
+                    guard i < slots.count else { return }
+                    slots[i].usable = run(path: files[i + 1], filter: filter, bounds: bounds, printer: slots[i].printer).usable
+                    slots[i].done.signal()
+                }
+            }
+        }
+        var failed = !run(path: files[0], filter: filter, bounds: bounds, printer: printer).usable
+        for slot in slots {
+            slot.done.wait()
+            printer.append(slot.printer)
+            if !slot.usable { failed = true }
+        }
+        return failed
+    }
+
+    /// Decodes one file and prints its connections as they end. Errors go to stderr; everything
+    /// decoded before a problem is still reported.
+    ///
+    /// `batched` (the default) reads and decodes on a second thread and prints on a third
+    /// (`DecodingReader`, `PrintingStage`); without it, everything happens on the calling
+    /// thread a packet at a time, as live capture does. Both print the same.
+    static func run(path: String, filter: String?, bounds: TrackerBounds, printer: RecordPrinter,
+                    batched: Bool = true) -> FileResult {
+        var result = FileResult()
+        let source: PacketSource
+        do {
+            source = try PacketSource.openFile(path, filter: filter)
+        } catch {
+            Diagnostics.error("\(error)")
+            result.usable = false
+            return result
+        }
+        let linkType = source.linkType
+        guard linkType.isSupported else {
+            Diagnostics.error("\(path == "-" ? "<stdin>" : path): link type \(linkType) (\(linkType.rawValue)) is not supported; "
+                + "teardown reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP captures")
+            result.usable = false
+            return result
+        }
+        let label = path == "-" ? "<stdin>" : path
+        var stage = TrackingStage(configuration: bounds.configuration(for: printer.options), linkType: linkType, label: label)
+        // A recording made by `teardown run --save` has its socket calls beside it: hold the
+        // records back so the calls can be lined up with them (recordings are small).
+        var calls: [RecordedCall]?
+        if let sidecar = CallLogFile.sidecar(for: path) {
+            do { calls = try CallLogFile.read(sidecar) } catch {
+                Diagnostics.warning("\(error); showing packets only")
+            }
+        }
+        var held: [ConnectionRecord] = []
+        let printing = PrintingStage(printer: printer, source: label, threaded: batched)
+        // Records are made from finished connections on the printing thread (`FinishedConnection`).
+        var connections = 0
+        let emit: (consuming FinishedConnection) -> Void = { (finished: consuming FinishedConnection) in
+            connections += 1
+            if calls != nil { held.append(finished.record()) } else { printing.print(consume finished) }
+        }
+        defer {
+            if let calls {
+                held.sort { $0.index < $1.index }
+                for r in CallCorrelation.attach(calls, to: held) { printer.print(r, source: label) }
+            }
+        }
+        var readError: Error?
+        do {
+            if batched {
+                try DecodingReader(source: source, hasher: stage.tracker.flowHasher).run { stage.feed($0, emit: emit) }
+            } else {
+                try source.read { stage.feed($0, emit: emit); return true }
+            }
+        } catch {
+            readError = error
+        }
+        stage.finish(emit: emit)
+        printing.finish()
+        result.counts = stage.counts
+        result.connections = connections
+        if let readError {
+            Diagnostics.warning("\(readError); the \(result.counts.packets) packets before it are reported")
+        }
+        stage.reportCounts()
+        TrackerBounds.report(stage.tracker, label: label)
+        return result
+    }
+}

@@ -1,0 +1,100 @@
+import TeardownCapture
+import TeardownModel
+import TeardownSpeed
+import TeardownWire
+
+/// What one input held: its packets by kind.
+public struct PacketCounts: Sendable, Equatable {
+    public var packets = 0
+    public var tcp = 0
+    public var notTCP = 0
+    public var fragments = 0
+    /// Packets that could not be decoded (cut short, contradicting themselves, or of a link
+    /// type teardown does not read).
+    public var invalid = 0
+
+    public init() {}
+
+    /// Counts `batch`; with a `label`, names the first `TrackingStage.shownProblems`
+    /// undecodable packets on stderr.
+    mutating func add(_ batch: UnsafeBufferPointer<DecodedPacket>, naming label: String?) {
+        for i in batch.indices {   // indices, not elements: no copy of each packet
+            switch batch[i].status {
+            case .tcp:
+                tcp += 1
+            case .notTCP:
+                notTCP += 1
+            case .fragment:
+                fragments += 1
+            case .unsupportedLinkType:
+                invalid += 1
+            case .invalid(let e):
+                invalid += 1
+                if let label, invalid <= TrackingStage.shownProblems {
+                    Diagnostics.warning("\(label): packet \(batch[i].number): \(e)")
+                }
+            }
+        }
+        packets += batch.count
+    }
+}
+
+/// The middle of the pipeline: packets in, in capture order; connections out, to `emit`, as
+/// the tracker finishes them.
+///
+/// Two ways in, with the same result: a batch decoded ahead on a reading thread
+/// (`DecodingReader`, replay), or one captured packet at a time, decoded here (live, run).
+struct TrackingStage {
+    /// Per-packet problems named on stderr before they are only counted.
+    static let shownProblems = 5
+
+    var tracker: ConnectionTracker
+    private(set) var counts = PacketCounts()
+    /// The input's name in messages (a file, `<stdin>`, an interface).
+    let label: String
+    let linkType: LinkType
+    /// Whether the first `shownProblems` undecodable packets are named on stderr.
+    let showsProblems: Bool
+    /// The packet the single-packet path decodes into.
+    private var scratch = DecodedPacket.empty
+
+    init(configuration: ConnectionTracker.Configuration, linkType: LinkType, label: String, showsProblems: Bool = true) {
+        tracker = ConnectionTracker(configuration: configuration)
+        self.linkType = linkType
+        self.label = label
+        self.showsProblems = showsProblems
+    }
+
+    /// Feeds a batch whose flows were hashed with `tracker.flowHasher`.
+    mutating func feed(_ batch: PacketBatch, emit: (consuming FinishedConnection) -> Void) {
+        counts.add(batch.packets, naming: showsProblems ? label : nil)
+        tracker.process(batch, emit: emit)
+    }
+
+    /// Feeds one captured packet, decoded here.
+    mutating func feed(_ packet: CapturedPacket, emit: (consuming FinishedConnection) -> Void) {
+        scratch.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+                       time: packet.time, number: packet.number, hasher: tracker.flowHasher)
+        withUnsafePointer(to: &scratch) { p in
+            let one = UnsafeBufferPointer(start: p, count: 1)
+            counts.add(one, naming: showsProblems ? label : nil)
+            tracker.process(PacketBatch(one), emit: emit)
+        }
+    }
+
+    /// End of input: every connection still held, in order of first packet.
+    mutating func finish(emit: (consuming FinishedConnection) -> Void) {
+        tracker.finishHandingOver(emit)
+    }
+
+    /// The warnings owed at the end of an input: problems counted past those shown, and an
+    /// input with no TCP at all.
+    func reportCounts() {
+        if counts.invalid > Self.shownProblems {
+            Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(Self.shownProblems) are shown above)")
+        }
+        if counts.packets > 0 && counts.tcp == 0 {
+            Diagnostics.warning("\(label): no TCP segments among \(counts.packets) packets")
+        }
+    }
+}
