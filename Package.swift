@@ -34,8 +34,7 @@ let package = Package(
         // One reader -> tracker -> printer pipeline that replay, live and run feed; its threads,
         // the sidecar format (NAME.events.jsonl), the output writer.
         .target(name: "TeardownPipeline",
-                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownRender", "TeardownSpeed",
-                               "TeardownWire"],
+                dependencies: ["TeardownCapture", "TeardownModel", "TeardownRender", "TeardownSpeed", "TeardownWire"],
                 swiftSettings: v5),
         .target(name: "TeardownDriver",
                 dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"],

@@ -1,4 +1,3 @@
-import CTeardownSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +23,9 @@ struct WorkerThread {
         let box = Unmanaged.passRetained(Box(body))
         var t = pthread_t()
         let rc = pthread_create(&t, nil, { arg in
-            _ = ctd_thread_batch()   // best effort: where the policy is refused, the thread runs as it is
+            // Best effort: where the policy is refused, the thread runs as it is.
+            var parameters = sched_param(sched_priority: 0)
+            _ = sched_setscheduler(0, WorkerThread.schedBatchPolicy, &parameters)
             Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().body()
             return nil
         }, box.toOpaque())
@@ -34,6 +35,10 @@ struct WorkerThread {
         }
         thread = t
     }
+
+    /// SCHED_BATCH, a value of the kernel's ABI (include/uapi/linux/sched.h); Glibc's Swift module
+    /// does not export the macro.
+    private static let schedBatchPolicy: Int32 = 3
 
     /// Waits for the thread to end.
     func join() { pthread_join(thread, nil) }

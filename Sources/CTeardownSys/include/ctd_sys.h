@@ -4,6 +4,4 @@
 int ctd_unshare_net(void);
 /// setns(fd, CLONE_NEWNET) (setns(2)): returns the calling thread to a saved namespace.
 int ctd_setns_net(int fd);
-/// Puts the calling thread under SCHED_BATCH (sched(7)); 0 or -1 with errno.
-int ctd_thread_batch(void);
 #endif
