@@ -1,3 +1,5 @@
+import TeardownModel
+
 /// One bundled experiment: real socket calls on this kernel, and the claims they test.
 ///
 /// `perform` writes what it measures (a read's result, a call's duration, the kernel's sockets

@@ -7,77 +7,6 @@ import TeardownWire
 import Glibc
 #endif
 
-/// A packet kept in memory during an experiment.
-public struct StoredPacket: Sendable {
-    public var time: Timestamp
-    public var bytes: [UInt8]
-    public var originalLength: Int
-}
-
-/// Captures on an interface on a background thread until stopped.
-final class CaptureSession: @unchecked Sendable {
-    let source: PacketSource
-    private let lock = NSLock()
-    private var stored: [StoredPacket] = []
-    private let finished = DispatchSemaphore(value: 0)
-    private var readError: Error?
-
-    init(interface: String) throws {
-        var opts = LiveOptions()
-        opts.timeoutMilliseconds = 20
-        source = try PacketSource.openLive(interface: interface, options: opts, filter: "tcp")
-        let t = Thread { [self] in
-            do {
-                try source.read { p in
-                    let copy = StoredPacket(time: p.time, bytes: Array(p.bytes), originalLength: p.originalLength)
-                    self.lock.lock(); self.stored.append(copy); self.lock.unlock()
-                    return true
-                }
-            } catch { self.readError = error }
-            self.finished.signal()
-        }
-        t.start()
-    }
-
-    /// Stops once the capture has gone quiet: at least `ms` after the last call, then until no
-    /// packet has arrived for `quietMs` (at most 3 s in all). A fixed wait lost the last packets
-    /// (an RST drawn by close()) when the capture thread was descheduled on a loaded machine:
-    /// a stop ends the read loop without draining what the kernel still holds.
-    func stop(after ms: Int = 150, quietMs: Int = 100) -> [StoredPacket] {
-        usleep(useconds_t(ms * 1000))
-        var last = -1, quietFor = 0, waited = ms
-        while quietFor < quietMs && waited < 3000 {
-            lock.lock(); let n = stored.count; lock.unlock()
-            if n == last { quietFor += 25 } else { quietFor = 0; last = n }
-            usleep(25_000)
-            waited += 25
-        }
-        source.stop()
-        _ = finished.wait(timeout: .now() + 5)
-        lock.lock(); defer { lock.unlock() }
-        return stored
-    }
-
-    var linkType: LinkType { source.linkType }
-    var nanosecond: Bool { source.nanosecondPrecision }
-}
-
-/// Everything one run of an experiment produced.
-public struct ExperimentResult {
-    public var name: String
-    public var summary: String
-    public var claims: [ClaimResult]
-    public var records: [ConnectionRecord]
-    public var calls: [RecordedCall]
-    public var packets: [StoredPacket]
-    public var linkType: LinkType
-    /// Things that went wrong while running (a thread that failed, a timeout).
-    public var problems: [String]
-    /// Whether the run was inside its own network namespace.
-    public var isolated: Bool
-    public var wallNanoseconds: Int64
-}
-
 public enum Runner {
     /// Runs one experiment: a fresh network namespace (when root), capture on its loopback,
     /// the calls, then analysis and verdicts.
@@ -114,9 +43,10 @@ public enum Runner {
         let packets = capture.stop()
         let records = analyse(packets, linkType: capture.linkType, calls: lab.log.calls)
         let obs = Observation(records: records, calls: lab.log.calls, sigpipes: Int(SigPipe.count - pipesBefore))
-        return ExperimentResult(name: e.name, summary: e.summary, claims: e.judge(obs, notes.findings), records: records,
-                                calls: lab.log.calls, packets: packets, linkType: capture.linkType,
-                                problems: lab.problems, isolated: isolated, wallNanoseconds: monotonic() - t0)
+        let outcome = ExperimentOutcome(name: e.name, summary: e.summary, claims: e.judge(obs, notes.findings), records: records,
+                                        calls: lab.log.calls, packetCount: packets.count, problems: lab.problems,
+                                        isolated: isolated, wallNanoseconds: monotonic() - t0)
+        return ExperimentResult(outcome: outcome, packets: packets, linkType: capture.linkType)
     }
 
     /// Packets -> connection records (timeline rows kept) -> calls attached, through the

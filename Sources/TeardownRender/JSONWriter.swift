@@ -131,6 +131,37 @@ struct JSONWriter {
         if let s { string(s) } else { null() }
     }
 
+    /// A JSON string escaped as Foundation's JSONSerialization escapes it, which wrote `run
+    /// --format json` first: also `/` (as `\/`), and `\b \t \n \f \r` in their short forms.
+    /// Kept so that output stays as it was; new output uses `string(_:)`.
+    mutating func stringEscapingSlashes(_ s: String) {
+        separate()
+        out.write(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.write(UInt8(ascii: "\\"), b)
+            case 0x08: out.write(UInt8(ascii: "\\"), UInt8(ascii: "b"))
+            case 0x09: out.write(UInt8(ascii: "\\"), UInt8(ascii: "t"))
+            case 0x0a: out.write(UInt8(ascii: "\\"), UInt8(ascii: "n"))
+            case 0x0c: out.write(UInt8(ascii: "\\"), UInt8(ascii: "f"))
+            case 0x0d: out.write(UInt8(ascii: "\\"), UInt8(ascii: "r"))
+            case 0..<0x20:
+                out.write("\\u00")
+                out.write(JSONWriter.hexDigit(b >> 4), JSONWriter.hexDigit(b & 0xf))
+            default: out.write(b)
+            }
+        }
+        out.write(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    /// A complete value that `body` writes with another writer (a connection's object).
+    mutating func value(_ body: (inout ByteCursor) -> Void) {
+        separate()
+        body(&out)
+        needsComma = true
+    }
+
     /// The body of a JSON string: most text needs no escape and goes in one copy.
     private mutating func escaped(_ utf8: UnsafeRawBufferPointer) {
         guard JSONWriter.needsEscape(utf8) else {

@@ -72,58 +72,15 @@ struct Run: ParsableCommand {
                 } catch { Diagnostics.error("\(e.name): cannot save: \(error)") }
             }
             if format == .json {
-                out.line(ExperimentReport.json(result))
+                out.line(ExperimentReport.json(result.outcome))
             } else {
                 if i > 0 { out.line("") }
-                out.write(ExperimentReport.text(result, color: useColor, timelines: !verdictsOnly))
+                out.write(ExperimentReport.text(result.outcome, color: useColor, timelines: !verdictsOnly))
             }
             out.flush()
             if !result.problems.isEmpty { failures += 1 }
         }
         out.flush()
         if failures > 0 { throw ExitCode(1) }
-    }
-}
-
-/// Renders an experiment's verdicts (and its correlated timelines).
-enum ExperimentReport {
-    static func text(_ r: ExperimentResult, color: Bool, timelines: Bool) -> String {
-        var s = Style.bold.paint("━━ experiment \(r.name) ━━", when: color) + " \(r.summary)\n"
-        s += "   where      \(r.isolated ? "a private network namespace (own loopback)" : "the host's loopback") · \(r.packets.count) packets · \(r.calls.count) socket calls · \(String(format: "%.2f", Double(r.wallNanoseconds) / 1e9)) s\n"
-        for p in r.problems { s += "   " + Style.red.paint("problem", when: color) + "    \(p)\n" }
-        s += "\n"
-        for c in r.claims {
-            let (mark, word, style): (String, String, Style) = {
-                switch c.verdict {
-                case .holds: return ("✔", "holds", .green)
-                case .doesNotHold: return ("✘", "does not hold", .red)
-                case .inconclusive: return ("?", "inconclusive", .yellow)
-                }
-            }()
-            s += "   " + style.paint("\(mark) \(word.padding(toLength: 14, withPad: " ", startingAt: 0))", when: color)
-                + "\(c.claim.text)  [\(c.claim.source)]\n"
-            s += "                    evidence: \(c.evidence)\n"
-        }
-        if timelines {
-            for rec in r.records {
-                s += "\n" + TimelineRenderer.render(rec, options: RenderOptions(color: color, source: r.name))
-            }
-        }
-        return s
-    }
-
-    static func json(_ r: ExperimentResult) -> String {
-        func str(_ s: String) -> String {
-            let data = (try? JSONSerialization.data(withJSONObject: [s], options: [])) ?? Data("[\"\"]".utf8)
-            return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
-        }
-        var s = "{\"schema_version\":1,\"experiment\":\(str(r.name)),\"summary\":\(str(r.summary)),\"isolated\":\(r.isolated),"
-        s += "\"claims\":[" + r.claims.map { c in
-            "{\"id\":\(str(c.claim.id)),\"text\":\(str(c.claim.text)),\"source\":\(str(c.claim.source)),\"verdict\":\(str(c.verdict.rawValue)),\"evidence\":\(str(c.evidence))}"
-        }.joined(separator: ",") + "],"
-        s += "\"problems\":[" + r.problems.map(str).joined(separator: ",") + "],"
-        s += "\"calls\":[" + r.calls.map(JSONLinesRenderer.render).joined(separator: ",") + "],"
-        s += "\"connections\":[" + r.records.map { JSONLinesRenderer.render($0, source: r.name, includeEvents: true) }.joined(separator: ",") + "]}"
-        return s
     }
 }
