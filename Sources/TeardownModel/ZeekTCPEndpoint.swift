@@ -31,6 +31,8 @@ struct ZeekTCPEndpoint: Sendable {
     /// other one-byte fields, rather than with the reassembler state below: fields are laid
     /// out by size.)
     var skipDeliveries = false
+    /// `did_close`: this side's FIN or RST was reported as a close (`ConnectionClosed`).
+    var didClose = false
 
     // Sequence bookkeeping, as in TCP_Endpoint: start_seq is a signed 64-bit value,
     // last_seq / ack_seq are raw 32-bit numbers with wrap counters.

@@ -54,6 +54,36 @@ import TeardownWire
 ///
 /// **conn_state** (`conn_state()` in scripts/base/protocols/conn/main.zeek): see
 /// `connState`.
+/// What one segment asked of the timers Zeek keeps for its connection
+/// (src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc); `ZeekConnTracker` runs them.
+public struct ZeekSegmentEffects: Sendable, Equatable {
+    /// What `ConnectionClosed` scheduled when this segment closed one side (a FIN or an RST
+    /// that `UpdateStateMachine` reports as a close).
+    public enum Close: Sendable, Equatable {
+        case none
+        /// Both sides are done (an RST, the second FIN, or the peer never spoke): the analyzer's
+        /// other timers are cancelled and the connection is removed `tcp_close_delay` after its
+        /// last time (`ConnDeleteTimer`).
+        case delete
+        /// One side closed: look again `tcp_session_timer` after the last time (`ExpireTimer`).
+        case expire
+        /// A side never seen before closed: `PartialCloseTimer` (scheduled only when a script
+        /// handles `connection_partial_close`, which Zeek's base scripts do not).
+        case partialClose
+    }
+
+    /// The originator's first SYN: `AttemptTimer` in `tcp_attempt_delay`.
+    public var attemptTimer = false
+    /// An RST after this side's FIN, the peer not closed: `ResetTimer` in `tcp_reset_delay`.
+    public var resetTimer = false
+    public var close = Close.none
+    /// The connection's last time moves to this segment's time (`SetLastTime`, skipped once
+    /// both sides have closed: conn.log's duration leaves out trailing ACKs).
+    public var setsLastTime = true
+
+    public init() {}
+}
+
 public struct ZeekTCPState: Sendable {
     // The two endpoint objects. Zeek swaps its `orig`/`resp` pointers on a flip; here the
     // objects stay in their slots and `origIsFirst` says which slot is the originator.
@@ -78,10 +108,63 @@ public struct ZeekTCPState: Sendable {
         var firstPacketSeen: UInt8 = 0
         /// How many times Zeek flipped the roles (at creation included).
         var flipCount = 0
+        /// Bytes in content gaps of cleanly established connections (conn.log `missed_bytes`).
+        var missedBytes: UInt64 = 0
+        /// `TCPSessionAdapter::is_active`: cleared when the connection finished, was reset, or
+        /// its attempt timed out; inactive connections stop rescheduling their expire timer.
+        var isActive = true
+        /// What the last segment asked of the connection's timers.
+        var effects = ZeekSegmentEffects()
     }
 
     /// `Connection::history`.
     public var history: String { session.history.string }
+    /// Bytes missed in content gaps while both sides were cleanly established (conn.log
+    /// `missed_bytes`, the sum of Zeek's `content_gap` lengths).
+    public var missedBytes: UInt64 { session.missedBytes }
+    /// What the last segment passed to `observe` asked of Zeek's timers.
+    public var effects: ZeekSegmentEffects { session.effects }
+    /// `TCPSessionAdapter::is_active`.
+    public var isActive: Bool { session.isActive }
+    /// Clears `is_active` (`AttemptTimer`, `ConnectionReset` from `ResetTimer`).
+    public mutating func deactivate() { session.isActive = false }
+    /// `orig->did_close`: the originator's FIN or RST was reported as a close.
+    public var originatorDidClose: Bool { originator.didClose }
+    /// `resp->did_close`.
+    public var responderDidClose: Bool { responder.didClose }
+    /// `IsClosed()`: either side closed.
+    public var isClosed: Bool { first.didClose || second.didClose }
+    /// Both endpoints are still in handshake states (INACTIVE, SYN_SENT, SYN_ACK_SENT): the
+    /// connection's inactivity timeout is still the one set at creation (`TCP_Endpoint::SetState`
+    /// switches to `tcp_inactivity_timeout` on the transition that ends this).
+    public var isInHandshake: Bool { Self.isHandshake(first.state) && Self.isHandshake(second.state) }
+
+    private static func isHandshake(_ s: ZeekEndpointState) -> Bool {
+        s == .inactive || s == .synSent || s == .synAckSent
+    }
+
+    /// `TCPSessionAdapter::IsReuse`: whether a segment arriving on this connection's 4-tuple
+    /// starts a new connection instead (the old one is logged first). Only a SYN can: a SYN
+    /// without ACK whose sequence number is not the originator's initial one (unless it is the
+    /// SYN of a SYN/SYN-ACK reversal), or a SYN+ACK of a half connection whose responder's
+    /// initial number differs; on a connection that has closed, any such SYN.
+    public func isReuse(flags: TCPFlags, sequence: SequenceNumber) -> Bool {
+        guard flags.contains(.syn) else { return false }
+        var connOrig = originator
+        if flags.contains(.ack) {
+            guard originator.state == .inactive else { return false } // not a half connection
+            connOrig = responder
+        }
+        if !isClosed {
+            let seq = sequence.rawValue
+            if seq == connOrig.startSeq32 { return false }
+            if !flags.contains(.ack) && connOrig.state == .synAckSent && responder.state == .inactive
+                && seq == responder.startSeq32 {
+                return false // the SYN of a SYN/SYN-ACK reversal
+            }
+        }
+        return true
+    }
     /// How many times Zeek flipped the roles (at creation included).
     public var flipCount: Int { session.flipCount }
 
@@ -220,6 +303,10 @@ extension ZeekTCPState.Session {
                                   window: UInt16, payloadCaptured: Bool) {
         let syn = flags.contains(.syn), fin = flags.contains(.fin)
         let rst = flags.contains(.rst), ack = flags.contains(.ack)
+        effects = ZeekSegmentEffects()
+        // `SetLastTime` unless both sides closed (did_close changes only in ConnectionClosed,
+        // at the end of this segment, so it reads the same here as where Zeek reads it).
+        effects.setsLastTime = !(e.didClose && p.didClose)
 
         setPartialStatus(flags, endpointIsOrig: e.isOrig)
 
@@ -276,7 +363,9 @@ extension ZeekTCPState.Session {
 
         updateLastSeq(&e, lastSeq: seqOnePast, flags: flags, len: len)
 
-        updateStateMachine(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: baseSeq, len: len)
+        var doClose = false, genEvent = false
+        updateStateMachine(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: baseSeq, len: len,
+                           doClose: &doClose, genEvent: &genEvent)
 
         // The peer is passed as the one fact these steps read of it, not copied whole.
         if ack { ackReceived(&p, peerIsClean: e.isClean, seq: relAck) }
@@ -287,6 +376,29 @@ extension ZeekTCPState.Session {
         let relDataSeq = syn ? relSeq &+ 1 : relSeq
         if len > 0 && !rst && !seqUnderflow && payloadCaptured {
             dataSent(&e, peerState: p.state, seq: relDataSeq, len: UInt64(len))
+        }
+
+        // After DataSent, so that data carried with a FIN counts first.
+        if doClose { connectionClosed(&e, &p, genEvent: genEvent) }
+    }
+
+    /// `ConnectionClosed`: the sender's side is closed; either the whole connection is done
+    /// (remove it after `tcp_close_delay`) or a timer looks again later. Zeek defers this
+    /// while the reassembler holds data not yet delivered (`DataPending`); teardown delivers
+    /// nothing to analyzers, so it never defers.
+    private mutating func connectionClosed(_ e: inout ZeekTCPEndpoint, _ p: inout ZeekTCPEndpoint, genEvent: Bool) {
+        if e.didClose { return } // nothing new to report
+        e.didClose = true
+        let closeComplete = e.state == .reset || p.didClose || p.state == .inactive
+        if closeComplete {
+            if (e.prevState != .inactive || p.state != .inactive) && genEvent {
+                isActive = false // ConnectionFinished
+            }
+            effects.close = .delete
+        } else if e.prevState == .inactive {
+            effects.close = .partialClose
+        } else {
+            effects.close = .expire
         }
     }
 
@@ -447,16 +559,25 @@ extension ZeekTCPState.Session {
 
     /// `UpdateStateMachine`: the flags travel as one value, as Zeek passes `TCP_Flags`.
     private mutating func updateStateMachine(isOrig: Bool, e: inout ZeekTCPEndpoint, p: inout ZeekTCPEndpoint,
-                                             flags: TCPFlags, baseSeq: UInt32, len: Int) {
+                                             flags: TCPFlags, baseSeq: UInt32, len: Int,
+                                             doClose: inout Bool, genEvent: inout Bool) {
         let syn = flags.contains(.syn), fin = flags.contains(.fin)
         let rst = flags.contains(.rst), ack = flags.contains(.ack)
         switch e.state {
         case .inactive:
-            updateInactiveState(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: baseSeq, len: len)
+            updateInactiveState(isOrig: isOrig, e: &e, p: &p, flags: flags, baseSeq: baseSeq, len: len,
+                                doClose: &doClose, genEvent: &genEvent)
         case .synSent, .synAckSent:
             // UpdateSYN_SentState.
-            if fin { e.setState(.closed) }
-            if rst { e.setState(.reset) }
+            if fin {
+                e.setState(.closed)
+                doClose = true; genEvent = true
+            }
+            if rst {
+                e.setState(.reset)
+                isActive = false // ConnectionReset
+                doClose = true
+            }
         case .established, .partial:
             // UpdateEstablishedState.
             if syn && e.state == .partial && p.state == .inactive && !ack {
@@ -468,11 +589,20 @@ extension ZeekTCPState.Session {
                     // The peer sent FIN then RST: that was a normal termination after all.
                     p.setState(.closed)
                 }
+                doClose = true; genEvent = true
             }
-            if rst { e.setState(.reset) }
+            if rst {
+                e.setState(.reset)
+                doClose = true
+                if p.state != .reset || p.prevState != .established { isActive = false } // ConnectionReset
+            }
         case .closed:
             // UpdateClosedState: after a FIN exchange an RST changes nothing.
-            if rst && p.state != .closed { e.setState(.reset) }
+            if rst && p.state != .closed {
+                e.setState(.reset)
+                if !e.didClose { doClose = true } // RST after FIN
+                effects.resetTimer = true
+            }
         case .reset:
             break // UpdateResetState only reports weirds.
         }
@@ -480,12 +610,14 @@ extension ZeekTCPState.Session {
 
     /// `UpdateInactiveState`.
     private mutating func updateInactiveState(isOrig: Bool, e: inout ZeekTCPEndpoint, p: inout ZeekTCPEndpoint,
-                                              flags: TCPFlags, baseSeq: UInt32, len: Int) {
+                                              flags: TCPFlags, baseSeq: UInt32, len: Int,
+                                              doClose: inout Bool, genEvent: inout Bool) {
         let syn = flags.contains(.syn), fin = flags.contains(.fin)
         let rst = flags.contains(.rst), ack = flags.contains(.ack)
         if syn {
             if isOrig {
                 e.setState(ack ? .synAckSent : .synSent)
+                effects.attemptTimer = true
             } else {
                 if ack {
                     // A SYN+ACK: only a weird if it acknowledges the wrong thing.
@@ -502,8 +634,17 @@ extension ZeekTCPState.Session {
                 e.setState(.established)
             }
         }
-        if fin { e.setState(.closed) }
-        if rst { e.setState(.reset) }
+        if fin {
+            e.setState(.closed)
+            doClose = true; genEvent = true
+        }
+        if rst {
+            e.setState(.reset)
+            // A reject (the responder refusing a SYN, or a reverse scan) raises no close event.
+            let isReject = isOrig ? p.state == .established : (p.state == .synSent || p.state == .synAckSent)
+            doClose = true
+            genEvent = !isReject
+        }
 
         if e.state == .inactive {
             // No control flags changed the state.
@@ -628,19 +769,22 @@ extension ZeekTCPState.Session {
         }
         if !e.skipDeliveries {
             while let b = e.blocks.first, b.lower < upTo {
-                if b.lower > e.lastReassemSeq { gap(&e, peerIsClean: peerIsClean) }
+                if b.lower > e.lastReassemSeq { gap(&e, peerIsClean: peerIsClean, length: b.lower - e.lastReassemSeq) }
                 e.lastReassemSeq = max(e.lastReassemSeq, b.upper)
                 e.blocks.removeFirst()
                 Self.deliverContiguous(&e)
             }
-            if upTo > e.lastReassemSeq { gap(&e, peerIsClean: peerIsClean) }
+            if upTo > e.lastReassemSeq { gap(&e, peerIsClean: peerIsClean, length: upTo - e.lastReassemSeq) }
         }
         if upTo > e.lastReassemSeq { e.lastReassemSeq = upTo }
     }
 
-    /// `TCP_Reassembler::Gap` → `TCP_Endpoint::Gap`: only for cleanly established connections.
-    private mutating func gap(_ e: inout ZeekTCPEndpoint, peerIsClean: Bool) {
+    /// `TCP_Reassembler::Gap` → `TCP_Endpoint::Gap`: only for cleanly established connections,
+    /// which is also when conn.log's `missed_bytes` counts the gap (`content_gap`, raised under
+    /// `report_gap`, whose `report_gaps_for_partial` is false by default).
+    private mutating func gap(_ e: inout ZeekTCPEndpoint, peerIsClean: Bool, length: UInt64) {
         guard e.isClean && peerIsClean else { return }
+        missedBytes &+= length
         if e.gaps.increment() { history.append(e.isOrig ? "G" : "g") }
     }
 }

@@ -8,6 +8,8 @@ struct IPContext {
     var segmentStart: Int
     /// Length of the TCP segment (header + payload) according to the IP length fields.
     var segmentLength: Int
+    /// Bytes of the IP header and any IPv6 extension headers before the segment.
+    var headerLength: Int
 }
 
 extension Packet {
@@ -26,7 +28,7 @@ extension Packet {
         guard !ip.isNonFirstFragment else { return .done(.fragment) }
         return .done(decodeTCP(IPContext(
             source: ip.source, destination: ip.destination, ipVersion: IPVersion.v4, hopLimit: ip.timeToLive,
-            segmentStart: ip.end, segmentLength: ip.payloadLength), into: &segment))
+            segmentStart: ip.end, segmentLength: ip.payloadLength, headerLength: ip.end - here.start), into: &segment))
     }
 
     /// IPv6 (RFC 8200), walking the extension-header chain to TCP.
@@ -54,7 +56,7 @@ extension Packet {
             if next == .tcp {
                 return .done(decodeTCP(IPContext(
                     source: ip.source, destination: ip.destination, ipVersion: IPVersion.v6, hopLimit: ip.hopLimit,
-                    segmentStart: offset, segmentLength: remaining), into: &segment))
+                    segmentStart: offset, segmentLength: remaining, headerLength: offset - here.start), into: &segment))
             }
             guard next == .fragment || next == .authentication || next.isGenericExtensionHeader else {
                 // ESP, No Next Header, UDP, ICMPv6, ...: nothing TCP to find.

@@ -26,6 +26,7 @@ extension Packet {
         segment.isTruncated = reader.count - ip.segmentStart < ip.segmentLength
         segment.ipVersion = ip.ipVersion
         segment.hopLimit = ip.hopLimit
+        segment.ipLength = UInt32(truncatingIfNeeded: ip.headerLength + ip.segmentLength)
         return .tcp
     }
 }

@@ -20,11 +20,14 @@ public struct TCPSegment: Hashable, Sendable {
     public var ipVersion: UInt8
     /// IPv4 TTL or IPv6 hop limit.
     public var hopLimit: UInt8
+    /// The IP packet's length by its length fields (IPv4 total length; IPv6 payload length plus
+    /// the fixed header), as Zeek's conn.log counts `orig_ip_bytes` and `resp_ip_bytes`.
+    public var ipLength: UInt32
 
     @inlinable public init(source: Endpoint, destination: Endpoint, sequenceNumber: SequenceNumber,
                            acknowledgmentNumber: SequenceNumber, flags: TCPFlags, window: UInt16,
                            options: TCPOptions = TCPOptions(), payloadLength: Int, isTruncated: Bool = false,
-                           ipVersion: UInt8 = 4, hopLimit: UInt8 = 64) {
+                           ipVersion: UInt8 = 4, hopLimit: UInt8 = 64, ipLength: UInt32 = 0) {
         self.source = source
         self.destination = destination
         self.sequenceNumber = sequenceNumber
@@ -36,6 +39,7 @@ public struct TCPSegment: Hashable, Sendable {
         self.isTruncated = isTruncated
         self.ipVersion = ipVersion
         self.hopLimit = hopLimit
+        self.ipLength = ipLength
     }
 
     /// Sequence space the segment occupies: payload plus one for SYN and one for FIN (RFC 9293 §3.4).

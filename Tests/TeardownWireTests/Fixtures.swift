@@ -60,11 +60,14 @@ struct TCPSpec: Sendable {
     }
     var headerLength: Int { 20 + options.count }
 
-    func segment(_ src: IPAddress, _ dst: IPAddress, v6: Bool, hopLimit: UInt8 = 64, truncated: Bool = false) -> TCPSegment {
+    /// The segment this spec decodes to, carried in an IP packet of `ipLength` bytes.
+    func segment(_ src: IPAddress, _ dst: IPAddress, v6: Bool, hopLimit: UInt8 = 64, truncated: Bool = false,
+                 ipLength: Int = 0) -> TCPSegment {
         TCPSegment(source: Endpoint(address: src, port: sport), destination: Endpoint(address: dst, port: dport),
                    sequenceNumber: SequenceNumber(seq), acknowledgmentNumber: SequenceNumber(ack),
                    flags: TCPFlags(rawValue: flags), window: window, options: expectedOptions,
-                   payloadLength: payload, isTruncated: truncated, ipVersion: v6 ? 6 : 4, hopLimit: hopLimit)
+                   payloadLength: payload, isTruncated: truncated, ipVersion: v6 ? 6 : 4, hopLimit: hopLimit,
+                   ipLength: UInt32(ipLength))
     }
 }
 
@@ -98,7 +101,7 @@ struct Fixture: Sendable, CustomTestStringConvertible {
         let (bytes, type, linkEnd) = link.wrap(ip, v6: false)
         let tcpStart = linkEnd + 20 + ipOptions.count
         return Fixture(name: name, linkType: type, bytes: bytes,
-                       expected: .tcp(spec.segment(Addr.ip4a, Addr.ip4b, v6: false, hopLimit: ttl)),
+                       expected: .tcp(spec.segment(Addr.ip4a, Addr.ip4b, v6: false, hopLimit: ttl, ipLength: ip.count)),
                        linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
                        ipEnd: linkEnd + ip.count, ipLayer: .ipv4, lengthFromWire: totalLength == 0)
     }
@@ -110,7 +113,7 @@ struct Fixture: Sendable, CustomTestStringConvertible {
         let (bytes, type, linkEnd) = link.wrap(ip, v6: true)
         let tcpStart = linkEnd + 40 + extensions.count
         return Fixture(name: name, linkType: type, bytes: bytes,
-                       expected: .tcp(spec.segment(Addr.ip6a, Addr.ip6b, v6: true, hopLimit: hopLimit)),
+                       expected: .tcp(spec.segment(Addr.ip6a, Addr.ip6b, v6: true, hopLimit: hopLimit, ipLength: ip.count)),
                        linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
                        ipEnd: linkEnd + ip.count, ipLayer: .ipv6)
     }
