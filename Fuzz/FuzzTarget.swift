@@ -1,4 +1,5 @@
-// libFuzzer target: bytes in -> PacketDecoder -> ConnectionTracker -> every renderer.
+// libFuzzer target: bytes in -> PacketDecoder -> ConnectionTracker -> every renderer, and the
+// same packets through ZeekConnTracker -> Zeek's conn.log (TSV and JSON).
 //
 // Built by scripts/fuzz.sh together with the sources of TeardownWire, TeardownModel and
 // TeardownRender (no libpcap). The input is a small framing of its own, so that one input can
@@ -72,6 +73,11 @@ enum FuzzInput {
         var last: (Endpoint, Endpoint)?
         // Held until the end only when there are calls to line up (as replay does).
         let emit: (ConnectionRecord) -> Void = { record in held.append(record) }
+        var zeek = ZeekConnTracker(maxConnections: bits & 1 != 0 ? 4 : 500_000)
+        let zeekLine: (ZeekConnRecord) -> Void = { r in
+            sink &+= ByteCursor.string(initialCapacity: 256) { ZeekConnLog.writeTSV(r, to: &$0) }.utf8.count
+            sink &+= ByteCursor.string(initialCapacity: 256) { ZeekConnLog.writeJSON(r, to: &$0) }.utf8.count
+        }
         var time: Int64 = bits & 16 != 0 ? 0 : 1_700_000_000_000_000_000
         var offset = 2
         var number = 0
@@ -105,9 +111,13 @@ enum FuzzInput {
             if let segment = PacketDecoder.segment(bytes, linkType: linkType, originalLength: bytes.count + extra) {
                 last = (segment.source, segment.destination)
                 tracker.process(segment, time: Timestamp(nanoseconds: time), packetNumber: number, emit: emit)
+                zeek.process(segment, time: Timestamp(nanoseconds: time), emit: zeekLine)
+            } else {
+                zeek.advance(to: Timestamp(nanoseconds: time), emit: zeekLine)
             }
         }
         tracker.finish(emit: emit)
+        zeek.finish(emit: zeekLine)
         if recordedCalls.isEmpty {
             for record in held { render(record) }
         } else {

@@ -52,6 +52,9 @@ struct Live: ParsableCommand {
         if bufferSize < 1 { throw ValidationError("--buffer-size is in MiB and must be at least 1.") }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
+        if output.zeekJSON != nil {
+            throw ValidationError("--format \(output.format.rawValue) is for replay: save with -w, then `teardown replay FILE --format \(output.format.rawValue)`.")
+        }
     }
 
     func run() throws {

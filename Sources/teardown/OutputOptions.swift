@@ -4,13 +4,14 @@ import TeardownPipeline
 /// How results are printed; shared by every subcommand that prints connections.
 struct OutputOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case timeline, json
+        case timeline, json, zeek
+        case zeekJSON = "zeek-json"
     }
     enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
         case auto, always, never
     }
 
-    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection) or json (JSON Lines).")
+    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection), json (JSON Lines), or zeek / zeek-json (Zeek's conn.log, TSV or JSON; replay only).")
     var format: Format = .timeline
 
     @Flag(name: .long, help: "One line per connection plus a final tally by teardown kind.")
@@ -26,8 +27,8 @@ struct OutputOptions: ParsableArguments {
     var noColor = false
 
     func validate() throws {
-        if summary && format == .json {
-            throw ValidationError("--summary and --format json are alternatives; choose one.")
+        if summary && format != .timeline {
+            throw ValidationError("--summary and --format \(format.rawValue) are alternatives; choose one.")
         }
         if noEvents && format != .json {
             throw ValidationError("--no-events applies to --format json only.")
@@ -36,6 +37,15 @@ struct OutputOptions: ParsableArguments {
 
     /// Whether to emit ANSI colour (`PrintOptions.colorWanted`).
     var useColor: Bool { PrintOptions.colorWanted(always: color == .always, never: noColor || color == .never) }
+
+    /// Zeek's conn.log instead of teardown's records: nil, or whether as JSON.
+    var zeekJSON: Bool? {
+        switch format {
+        case .zeek: return false
+        case .zeekJSON: return true
+        case .timeline, .json: return nil
+        }
+    }
 
     /// What the pipeline prints, and how.
     var printOptions: PrintOptions {

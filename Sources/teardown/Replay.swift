@@ -14,6 +14,7 @@ struct Replay: ParsableCommand {
           teardown replay captures/linger-zero-unsent.pcap
           teardown replay a.pcap b.pcapng 'tcp port 8080' --format json
           tcpdump -w - -i lo | teardown replay - --summary
+          teardown replay capture.pcap --format zeek      # Zeek's conn.log (TCP)
         """
     )
 
@@ -52,6 +53,10 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         let (files, filter) = Replay.split(arguments)
+        if let json = output.zeekJSON {
+            if !ZeekPipeline.replay(files, filter: filter, json: json, bounds: bounds.bounds) { throw ExitCode(1) }
+            return
+        }
         if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: output.printOptions) {
             throw ExitCode(1)
         }

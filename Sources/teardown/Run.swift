@@ -38,6 +38,9 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if names.isEmpty { throw ValidationError("Name an experiment (`teardown scenarios` lists them) or `all`.") }
+        if format != .timeline && format != .json {
+            throw ValidationError("run prints --format timeline or json; replay its saved capture for --format \(format.rawValue).")
+        }
         for n in names where n != "all" && Experiments.named(n) == nil {
             throw ValidationError("No experiment named '\(n)'. `teardown scenarios` lists them.")
         }

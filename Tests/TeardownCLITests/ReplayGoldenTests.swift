@@ -36,6 +36,55 @@ import Testing
         }
         expectGolden(r.stdout, path: ReplayGoldenTests.golden(capture, ".jsonl"))
     }
+
+    /// Zeek's conn.log (`--format zeek`), golden `NAME.zeek.log`.
+    @Test(arguments: files)
+    func zeek(_ capture: String) throws {
+        let r = try CLI.run(["replay", capture, "--format", "zeek"])
+        #expect(r.status == 0, "\(r.stderr)")
+        expectGolden(r.stdout, path: ReplayGoldenTests.golden(capture, ".zeek.log"))
+    }
+
+    /// `--format zeek-json` parsed back: one object per TSV line, with the same values (times
+    /// to the microsecond), unset fields left out, keys in column order.
+    @Test(arguments: files)
+    func zeekJSONAgreesWithTSV(_ capture: String) throws {
+        let tsv = try CLI.run(["replay", capture, "--format", "zeek"])
+        let json = try CLI.run(["replay", capture, "--format", "zeek-json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let rows = tsv.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        let objects = json.stdout.split(separator: "\n")
+        try #require(rows.count == objects.count)
+        let fields = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
+                      "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp", "missed_bytes", "history",
+                      "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "tunnel_parents", "ip_proto"]
+        for (row, line) in zip(rows, objects) {
+            let cells = row.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(cells.count == fields.count)
+            var order: [String] = []
+            for (name, cell) in zip(fields, cells) {
+                guard cell != "-" else {
+                    #expect(obj[name] == nil, "\(name) is unset in TSV but present in JSON")
+                    continue
+                }
+                order.append(name)
+                let value = try #require(obj[name], "\(name) missing from JSON")
+                if name == "ts" || name == "duration" {
+                    let d = try #require((value as? NSNumber)?.doubleValue)
+                    #expect(String(format: "%.6f", d) == cell, "\(name)")
+                } else {
+                    #expect("\(value)" == cell, "\(name)")
+                }
+            }
+            // Keys in column order: each present key appears after the one before it.
+            var last = line.startIndex
+            for name in order {
+                let r = try #require(line.range(of: "\"\(name)\":", range: last..<line.endIndex), "\(name) out of order")
+                last = r.upperBound
+            }
+        }
+    }
 }
 
 /// Checks per-direction FIN/RST/SYN segment counts against tshark, the oracle users compare with.

@@ -1,0 +1,109 @@
+import TeardownCapture
+import TeardownModel
+import TeardownRender
+import TeardownSpeed
+import TeardownWire
+
+/// `teardown replay --format zeek|zeek-json`: Zeek's conn.log for the TCP connections of the
+/// captures, drawn with Zeek's boundaries, timers and roles (`ZeekConnTracker`), beside
+/// teardown's own view rather than in place of it.
+///
+/// Each file is read on the calling thread, packet by packet, every packet moving Zeek's clock;
+/// files follow one another, each with a tracker of its own, under one header.
+public enum ZeekPipeline {
+    /// Replays `files` in order to standard output; returns false when a file could not be read.
+    public static func replay(_ files: [String], filter: String?, json: Bool, bounds: TrackerBounds = TrackerBounds()) -> Bool {
+        OutputWriter.ignoreSIGPIPE()
+        let out = OutputWriter()
+        var log = LogState(json: json)
+        var failed = false
+        for path in files {
+            if !run(path: path, filter: filter, bounds: bounds, out: out, log: &log) { failed = true }
+        }
+        log.finish(out)
+        out.flush()
+        return !failed
+    }
+
+    /// The header written once, before the first line, and the times it is stamped with.
+    struct LogState {
+        let json: Bool
+        var headerWritten = false
+        var first: Timestamp?
+        var last: Timestamp?
+
+        mutating func note(_ t: Timestamp) {
+            if first == nil { first = t }
+            last = t
+        }
+
+        mutating func write(_ r: ZeekConnRecord, to out: OutputWriter) {
+            header(out)
+            out.render { c in json ? ZeekConnLog.writeJSON(r, to: &c) : ZeekConnLog.writeTSV(r, to: &c) }
+        }
+
+        mutating func header(_ out: OutputWriter) {
+            guard !json, !headerWritten else { return }
+            headerWritten = true
+            let open = first
+            out.render { ZeekConnLog.writeHeader(open: open, to: &$0) }
+        }
+
+        mutating func finish(_ out: OutputWriter) {
+            guard !json else { return }
+            header(out)
+            let close = last
+            out.render { ZeekConnLog.writeClose(close, to: &$0) }
+        }
+    }
+
+    static func run(path: String, filter: String?, bounds: TrackerBounds, out: OutputWriter, log: inout LogState) -> Bool {
+        let source: PacketSource
+        do {
+            source = try PacketSource.openFile(path, filter: filter)
+        } catch {
+            Diagnostics.error("\(error)")
+            return false
+        }
+        let linkType = source.linkType
+        let label = path == "-" ? "<stdin>" : path
+        guard linkType.isSupported else {
+            Diagnostics.error("\(label): link type \(linkType) (\(linkType.rawValue)) is not supported")
+            return false
+        }
+        var tracker = ZeekConnTracker(maxConnections: bounds.maxConnections)
+        var counts = PacketCounts()
+        var packet = DecodedPacket.empty
+        let noHash = NoFlowHash()
+        do {
+            try source.read { captured in
+                log.note(captured.time)
+                packet.decode(captured.bytes, linkType: linkType, originalLength: captured.originalLength,
+                              time: captured.time, number: captured.number, hasher: noHash)
+                withUnsafePointer(to: &packet) { counts.add(UnsafeBufferPointer(start: $0, count: 1), naming: label) }
+                if case .tcp = packet.status {
+                    tracker.process(packet.segment, time: captured.time) { log.write($0, to: out) }
+                } else {
+                    tracker.advance(to: captured.time) { log.write($0, to: out) }
+                }
+                return true
+            }
+        } catch {
+            Diagnostics.warning("\(error); the \(counts.packets) packets before it are reported")
+        }
+        tracker.finish { log.write($0, to: out) }
+        if tracker.evicted > 0 {
+            Diagnostics.warning("\(label): \(Format.thousands(tracker.evicted)) connection\(tracker.evicted == 1 ? "" : "s") logged early "
+                + "(more than \(Format.thousands(bounds.maxConnections)) open at once; see --max-connections)")
+        }
+        if counts.invalid > TrackingStage.shownProblems {
+            Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(TrackingStage.shownProblems) are shown above)")
+        }
+        return true
+    }
+
+    /// The Zeek tracker finds connections by their endpoints; no flow hash is needed.
+    struct NoFlowHash: FlowHashing {
+        func flow(from source: Endpoint, to destination: Endpoint) -> FlowHash { .none }
+    }
+}
