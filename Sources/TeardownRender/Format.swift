@@ -35,6 +35,31 @@ public enum Format {
     }
 }
 
+/// Calendar time in UTC from nanoseconds since the epoch: civil-from-days after H. Hinnant,
+/// "chrono-Compatible Low-Level Date Algorithms".
+enum CivilTime {
+    /// The date, the second of the day and the nanoseconds within the second.
+    static func utc(_ t: Timestamp) -> (year: Int64, month: Int64, day: Int64, secondOfDay: Int64, nanoseconds: Int64) {
+        let ns = t.nanoseconds
+        var secs = ns / 1_000_000_000
+        var sub = ns % 1_000_000_000
+        if sub < 0 { sub += 1_000_000_000; secs -= 1 }
+        var days = secs / 86_400
+        var sod = secs % 86_400
+        if sod < 0 { sod += 86_400; days -= 1 }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return (year, month, day, sod, sub)
+    }
+}
+
 /// The byte-level formatters: `--summary` and JSON Lines print a line per connection of
 /// captures with hundreds of thousands of them, and building Strings for each cell cost more
 /// than the connection model.
@@ -152,25 +177,8 @@ extension ByteCursor {
 
     /// UTC calendar time, `2024-05-01 12:00:00.123456 UTC`, from nanoseconds since the epoch
     /// (sub-microsecond digits are dropped, not rounded, so the second never rolls over).
-    /// Civil-from-days after H. Hinnant, "chrono-Compatible Low-Level Date
-    /// Algorithms".
     mutating func writeUTC(_ t: Timestamp) {
-        let ns = t.nanoseconds
-        var secs = ns / 1_000_000_000
-        var sub = ns % 1_000_000_000
-        if sub < 0 { sub += 1_000_000_000; secs -= 1 }
-        var days = secs / 86_400
-        var sod = secs % 86_400
-        if sod < 0 { sod += 86_400; days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day, sod, sub) = CivilTime.utc(t)
         writeInt(year)
         write(UInt8(ascii: "-"))
         writeDecimal(UInt64(clamping: month), width: 2)

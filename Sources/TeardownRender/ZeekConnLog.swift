@@ -102,24 +102,9 @@ public enum ZeekConnLog {
         if let v { c.writeDecimal(v) } else { c.write(UInt8(ascii: "-")) }
     }
 
-    /// `%Y-%m-%d-%H-%M-%S` in UTC (civil date from days since the epoch: Howard Hinnant's
-    /// `civil_from_days`).
+    /// `%Y-%m-%d-%H-%M-%S` in UTC.
     static func writeStamp(_ time: Timestamp?, to c: inout ByteCursor) {
-        let ns = time?.nanoseconds ?? 0
-        var seconds = ns / 1_000_000_000
-        if ns % 1_000_000_000 < 0 { seconds -= 1 }
-        var days = seconds / 86_400
-        var rest = seconds % 86_400
-        if rest < 0 { rest += 86_400; days -= 1 }
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day, rest, _) = CivilTime.utc(time ?? Timestamp(nanoseconds: 0))
         c.writeDecimal(UInt64(max(0, year)), width: 4); c.write(UInt8(ascii: "-"))
         c.writeDecimal(UInt64(month), width: 2); c.write(UInt8(ascii: "-"))
         c.writeDecimal(UInt64(day), width: 2); c.write(UInt8(ascii: "-"))
