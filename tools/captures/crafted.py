@@ -246,6 +246,27 @@ SCENARIOS = [
                  ("c", "S", 0, 0, 0, 2000, "retransmission #2 (+2 s)"),
                  ("c", "S", 0, 0, 0, 4000, "retransmission #3 (+4 s)"),
              ]),
+    Scenario("refused-retry", "A SYN refused with RST-ACK, then the same SYN (same ISN) "
+             "sent again twice, refused each time. Zeek, once a connection was reset, starts a "
+             "new one on any SYN (IsReuse): three REJ lines.", [
+                 ("c", "S", 0, 0, 0, 0, "SYN"),
+                 ("s", "R.", 1, 1, 0, 0.05, "RST-ACK: refused"),
+                 ("c", "S", 0, 0, 0, 1000, "the same SYN again, 1 s later"),
+                 ("s", "R.", 1, 1, 0, 0.05, "refused again"),
+                 ("c", "S", 0, 0, 0, 3000, "and again, 3 s later"),
+                 ("s", "R.", 1, 1, 0, 0.05, "refused"),
+             ]),
+    Scenario("late-fin", "Graceful close (client first), then 8 s later the server "
+             "retransmits its FIN (as if the last ACK was lost) and the client, in TIME-WAIT, "
+             "acknowledges it again. Zeek lets a closed connection go 5 s after its last "
+             "packet (tcp_close_delay), so the late pair is a second Zeek connection, oriented "
+             "by the server's port (^).", H + [
+                 ("c", "F.", 101, 201, 0, 10, "client FIN (FIN-WAIT-1)"),
+                 ("s", "F.", 201, 102, 0, 0.05, "server ACK+FIN (LAST-ACK)"),
+                 ("c", ".", 102, 202, 0, 0.05, "client ACK (TIME-WAIT)"),
+                 ("s", "F.", 201, 102, 0, 8000, "8 s later: the server's FIN again"),
+                 ("c", ".", 102, 202, 0, 0.05, "TIME-WAIT acknowledges it again"),
+             ]),
     Scenario("syn-fin", "A single SYN+FIN probe ([SF], scanner style). Linux discards SYN+FIN "
              "in LISTEN, so no answer.", [
                  ("c", "SF", 0, 0, 0, 0, "SYN+FIN, no reply"),
