@@ -137,17 +137,23 @@ public struct ZeekConnTracker {
         advanceClock(t, emit: emit)
         let key = ZeekFlowKey(seg.source, seg.destination)
         var conn: ZeekConnection
+        var isNew = true
         if let serial = byKey[key], let existing = connections[serial] {
             if existing.state.isReuse(flags: seg.flags, sequence: seg.sequenceNumber) {
                 remove(existing, emit: emit)
                 conn = newConnection(seg, key: key, time: t)
             } else {
                 conn = existing
+                isNew = false
             }
         } else {
             conn = newConnection(seg, key: key, time: t)
         }
         deliver(seg, to: conn, time: t)
+        let f = seg.flags
+        if isNew && !conn.rolesSwapped && f.contains(.syn) && f.contains(.ack) && !f.contains(.rst) && !f.contains(.fin) {
+            conn.pendingSYNACK = seg
+        }
         while connections.count > maxConnections, creationHead < creationOrder.count {
             let serial = creationOrder[creationHead]
             creationHead += 1
@@ -195,6 +201,10 @@ public struct ZeekConnTracker {
     /// `TCPAnalyzer::DeliverPacket` → `TCPSessionAdapter::Process`, then the timers the segment
     /// asked for and the packet counts of the `ConnSize` analyzer.
     private mutating func deliver(_ seg: TCPSegment, to conn: ZeekConnection, time t: Double) {
+        if let synAck = conn.pendingSYNACK {
+            conn.pendingSYNACK = nil
+            if Self.confirmsSYNACK(seg.flags, payloadLength: seg.payloadLength) { conn.flipAfterSYNACK(synAck) }
+        }
         let fromFirst = seg.source == conn.first
         let wasHandshake = conn.state.isInHandshake
         if conn.state.observe(fromOriginator: fromFirst != conn.rolesSwapped, flags: seg.flags,
@@ -227,6 +237,13 @@ public struct ZeekConnTracker {
             conn.secondPackets += 1
             conn.secondIPBytes &+= UInt64(seg.ipLength)
         }
+    }
+
+    /// Whether a connection's second packet, after a first that was a SYN+ACK its port did not
+    /// flip, shows the SYN+ACK's sender to be the server (zeek/zeek#2191): an ACK or data, in
+    /// either direction, which a stealth scan's SYN+ACK never draws (it draws an RST or nothing).
+    static func confirmsSYNACK(_ flags: TCPFlags, payloadLength: Int) -> Bool {
+        !flags.contains(.syn) && !flags.contains(.rst) && (flags.contains(.ack) || payloadLength > 0)
     }
 
     /// `session::Manager::Remove`: the connection is logged and forgotten.
@@ -341,6 +358,9 @@ final class ZeekConnection {
     var analyzerTimers: Set<Int> = []
     var firstPackets: UInt64 = 0, firstIPBytes: UInt64 = 0
     var secondPackets: UInt64 = 0, secondIPBytes: UInt64 = 0
+    /// The connection's first segment while it is the only one, when it was a SYN+ACK that the
+    /// ports did not flip: the next segment may show its sender to be the server.
+    var pendingSYNACK: TCPSegment?
 
     init(serial: Int, first: Endpoint, second: Endpoint, flipped: Bool, time: Double) {
         self.serial = serial
@@ -350,6 +370,19 @@ final class ZeekConnection {
         self.rolesSwapped = flipped
         self.startTime = time
         self.lastTime = time
+    }
+
+    /// zeek/zeek#2191: a connection that began with a SYN+ACK is flipped when an ACK or data
+    /// follows. Zeek's own lines for such connections (its baselines core.tcp.flip-without-syn,
+    /// `^hADadFf`, and the trace of zeek/zeek#5047, `^haf`) read as if the roles had been flipped
+    /// before the SYN+ACK was seen: `^`, then the SYN+ACK as the responder's. So the SYN+ACK is
+    /// analysed again under flipped roles (its packet count stays with its sender).
+    func flipAfterSYNACK(_ synAck: TCPSegment) {
+        state = ZeekTCPState(rolesFlippedAtCreation: true)
+        rolesSwapped = true
+        state.observe(fromOriginator: false, flags: synAck.flags, sequence: synAck.sequenceNumber,
+                      acknowledgment: synAck.acknowledgmentNumber, payloadLength: synAck.payloadLength,
+                      window: synAck.window, payloadCaptured: !synAck.isTruncated)
     }
 
     /// The conn.log line, as `set_conn(c, T)` fills it at `connection_state_remove`.

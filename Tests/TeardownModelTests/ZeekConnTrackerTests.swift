@@ -289,3 +289,52 @@ extension ZeekConnTrackerTests {
         #expect(z.origPackets == 5 && z.origIPBytes == 750 && z.respPackets == 4 && z.respIPBytes == 172)
     }
 }
+
+extension ZeekConnTrackerTests {
+    /// zeek/zeek#2191, as Zeek's baseline core.tcp.flip-without-syn shows it: the capture starts
+    /// at the SYN+ACK from port 80 to port 6669 (both likely server ports, so the port rule does
+    /// not flip); the client's ACK that follows flips the connection: `^hADadFf`.
+    @Test func synAckThenAckIsFlipped() {
+        let client = Endpoint(address: IPAddress("141.142.228.5")!, port: 6669)
+        let server = Endpoint(address: IPAddress("192.150.187.43")!, port: 80)
+        var c = Capture()
+        c.send(0, server, client, [.syn, .ack], seq: 500, ack: 101)
+        c.send(0.01, client, server, [.ack], seq: 101, ack: 501)
+        c.send(0.02, client, server, [.psh, .ack], seq: 101, ack: 501, len: 136)
+        c.send(0.05, server, client, [.ack], seq: 501, ack: 237)
+        c.send(0.10, server, client, [.psh, .ack], seq: 501, ack: 237, len: 1000)
+        c.send(0.12, client, server, [.fin, .ack], seq: 237, ack: 1501)
+        c.send(0.14, server, client, [.fin, .ack], seq: 1501, ack: 238)
+        c.send(0.15, client, server, [.ack], seq: 238, ack: 1502)
+        let r = c.end()
+        #expect(r.count == 1)
+        #expect(r[0].orig == client && r[0].resp == server)
+        #expect(r[0].history == "^hADadFf")
+        #expect(r[0].connState == .SF)
+        #expect(r[0].origBytes == 136 && r[0].respBytes == 1000)
+        #expect(r[0].origPackets == 4 && r[0].respPackets == 4)
+    }
+
+    /// The trace of zeek/zeek#5047 (one-sided-2745): only the server's packets were captured,
+    /// SYN+ACK, ACK, FIN+ACK; Zeek logs `^haf`, every packet the responder's.
+    @Test func oneSidedServerIsFlippedOnItsSecondPacket() {
+        let client = Endpoint(address: IPAddress("247.180.123.139")!, port: 2745)
+        let server = Endpoint(address: IPAddress("245.181.165.133")!, port: 1433)
+        var c = Capture()
+        c.send(0, server, client, [.syn, .ack], seq: 500, ack: 101)
+        c.send(0.1, server, client, [.ack], seq: 501, ack: 101)
+        c.send(0.2, server, client, [.fin, .ack], seq: 501, ack: 101)
+        let r = c.end()
+        #expect(r[0].orig == client && r[0].history == "^haf")
+        #expect(r[0].origPackets == 0 && r[0].respPackets == 3 && r[0].respIPBytes == 120)
+    }
+
+    /// A SYN+ACK answered by an RST (a stealth scan's) is not flipped.
+    @Test func synAckThenRSTIsNotFlipped() {
+        var c = Capture()
+        c.send(0, Self.peerB, Self.peerA, [.syn, .ack], seq: 500, ack: 101)
+        c.send(0.01, Self.peerA, Self.peerB, [.rst], seq: 101)
+        let r = c.end()
+        #expect(r[0].orig == Self.peerB && r[0].history == "Hr")
+    }
+}
