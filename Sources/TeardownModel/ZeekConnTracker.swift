@@ -115,6 +115,8 @@ public struct ZeekConnTracker {
 
     /// Connections Zeek holds now.
     public var openConnections: Int { connections.count }
+    /// Timers queued, live or waiting to be skipped.
+    var queuedTimers: Int { queue.count }
 
     /// Zeek's time for a packet: libpcap's microsecond timestamp (nanosecond captures are cut
     /// to microseconds, as libpcap does for a reader that asks for microseconds) as
@@ -252,6 +254,15 @@ public struct ZeekConnTracker {
         let key = ZeekFlowKey(conn.first, conn.second)
         if byKey[key] == conn.serial { byKey.removeValue(forKey: key) }
         emit(conn.record)
+        // A forgotten connection's timers stay queued until due; on a flood of short
+        // connections drop them early, so the queue stays a few entries per connection held.
+        if queue.count > 8 * connections.count + 4096 {
+            let live = connections
+            queue.removeAll { timer in
+                guard let c = live[timer.serial] else { return true }
+                return timer.kind == .inactivity ? c.inactivityTimer != timer.id : !c.analyzerTimers.contains(timer.id)
+            }
+        }
     }
 
     // MARK: - Timers
@@ -446,6 +457,32 @@ struct ZeekTimerQueue {
     private var heap: [Timer] = []
     private var nextID = 0
 
+    var count: Int { heap.count }
+
+    /// Drops the timers `dead` says are dead and restores the heap order (ids, and so the order
+    /// of ties, are kept).
+    mutating func removeAll(where dead: (Timer) -> Bool) {
+        heap.removeAll(where: dead)
+        var i = heap.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(from: i)
+        }
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && Self.before(heap[l], heap[m]) { m = l }
+            if r < heap.count && Self.before(heap[r], heap[m]) { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
+        }
+    }
+
     mutating func add(time: Double, serial: Int, kind: ZeekTimerKind) -> Int {
         let id = nextID
         nextID += 1
@@ -466,16 +503,7 @@ struct ZeekTimerQueue {
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && Self.before(heap[l], heap[m]) { m = l }
-                if r < heap.count && Self.before(heap[r], heap[m]) { m = r }
-                if m == i { break }
-                heap.swapAt(i, m)
-                i = m
-            }
+            siftDown(from: 0)
         }
         return top
     }

@@ -338,3 +338,30 @@ extension ZeekConnTrackerTests {
         #expect(r[0].orig == Self.peerB && r[0].history == "Hr")
     }
 }
+
+extension ZeekConnTrackerTests {
+    /// A flood of refused attempts, each let go 5 s later: the timers of forgotten connections do
+    /// not pile up, and every line still comes out.
+    @Test func timersOfForgottenConnectionsDoNotPileUp() {
+        var c = Capture()
+        for i in 0..<20_000 {
+            let from = Endpoint(address: IPAddress(ipv4: 0x0A00_0000 | UInt32(i >> 8)), port: UInt16(1024 + (i & 0xFF)))
+            c.send(Double(i) * 0.001, from, Self.server, [.syn], seq: 100)
+            c.send(Double(i) * 0.001 + 0.0001, Self.server, from, [.rst, .ack], seq: 0, ack: 101)
+        }
+        #expect(c.tracker.queuedTimers < 8 * c.tracker.openConnections + 4096 + 16)
+        let r = c.end()
+        #expect(r.count == 20_000 && r.allSatisfy { $0.connState == .REJ })
+    }
+
+    /// The queue drops dead timers and keeps the order of the live ones.
+    @Test func timerQueueKeepsOrderAfterDroppingDeadTimers() {
+        var q = ZeekTimerQueue()
+        var ids: [Int] = []
+        for t in [5.0, 1.0, 3.0, 1.0, 4.0, 2.0] { ids.append(q.add(time: t, serial: 0, kind: .expire)) }
+        q.removeAll { $0.time == 4.0 || $0.id == ids[1] }
+        var out: [Double] = []
+        while let t = q.popDue(by: 10) { out.append(t.time) }
+        #expect(out == [1.0, 2.0, 3.0, 5.0])
+    }
+}
