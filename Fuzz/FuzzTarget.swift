@@ -1,5 +1,5 @@
-// libFuzzer target: bytes in -> PacketDecoder -> ConnectionTracker -> every renderer, and the
-// same packets through ZeekConnTracker -> Zeek's conn.log (TSV and JSON).
+// libFuzzer target: bytes in -> PacketDecoder (fragments reassembled) -> ConnectionTracker -> every
+// renderer, and the same packets through ZeekConnTracker -> Zeek's conn.log (TSV and JSON).
 //
 // Built by scripts/fuzz.sh together with the sources of TeardownWire, TeardownModel and
 // TeardownRender (no libpcap). The input is a small framing of its own, so that one input can
@@ -78,6 +78,10 @@ enum FuzzInput {
             sink &+= ByteCursor.string(initialCapacity: 256) { ZeekConnLog.writeTSV(r, to: &$0) }.utf8.count
             sink &+= ByteCursor.string(initialCapacity: 256) { ZeekConnLog.writeJSON(r, to: &$0) }.utf8.count
         }
+        // Fragments reassembled as replay does; with the small bounds, in little memory and
+        // time, so that eviction and the timeout run too.
+        var reassembler = FragmentReassembler(limits: bits & 1 != 0
+            ? .init(timeoutNanoseconds: 1_000_000_000, memory: 4096) : .init())
         var time: Int64 = bits & 16 != 0 ? 0 : 1_700_000_000_000_000_000
         var offset = 2
         var number = 0
@@ -108,7 +112,8 @@ enum FuzzInput {
             default: time &+= Int64(step) * 1_000_000
             }
             number += 1
-            if let segment = PacketDecoder.segment(bytes, linkType: linkType, originalLength: bytes.count + extra) {
+            if let segment = PacketDecoder.segment(bytes, linkType: linkType, originalLength: bytes.count + extra,
+                                                   time: Timestamp(nanoseconds: time), reassembling: &reassembler) {
                 last = (segment.source, segment.destination)
                 tracker.process(segment, time: Timestamp(nanoseconds: time), packetNumber: number, emit: emit)
                 zeek.process(segment, time: Timestamp(nanoseconds: time), emit: zeekLine)
@@ -116,6 +121,8 @@ enum FuzzInput {
                 zeek.advance(to: Timestamp(nanoseconds: time), emit: zeekLine)
             }
         }
+        reassembler.finish()
+        sink &+= reassembler.counts.dropped
         tracker.finish(emit: emit)
         zeek.finish(emit: zeekLine)
         if recordedCalls.isEmpty {

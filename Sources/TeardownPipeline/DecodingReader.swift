@@ -25,6 +25,9 @@ final class DecodingReader: @unchecked Sendable {
     /// How the read ended; written by the reading thread before it sends the last batch, read
     /// by the caller after receiving it (the pipe's semaphores order the two).
     private var end: Result<ReadOutcome, Error> = .success(.endOfInput)
+    /// The fragments of the source, reassembled on the reading thread; the caller's once `run`
+    /// has returned (its datagrams still incomplete counted by `finish()`).
+    private(set) var reassembler = FragmentReassembler()
 
     /// A reader of `source` whose packets' flows are hashed with `hasher` (the tracker's own:
     /// `ConnectionTracker.flowHasher`), so that hashing is done on the reading thread.
@@ -42,9 +45,10 @@ final class DecodingReader: @unchecked Sendable {
             // No second thread (a resource limit): the same work, on this thread alone.
             let linkType = source.linkType, hasher = self.hasher
             var p = DecodedPacket.empty
+            defer { reassembler.finish() }
             return try source.read { packet in
                 p.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                         time: packet.time, number: packet.number, hasher: hasher)
+                         time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler)
                 withUnsafePointer(to: &p) { body(PacketBatch(UnsafeBufferPointer(start: $0, count: 1))) }
                 return true
             }
@@ -69,13 +73,14 @@ final class DecodingReader: @unchecked Sendable {
         // the packets of this batch; the last batch is cut to `n` before it is sent.
         var batch = ContiguousArray<DecodedPacket>()
         var n = 0
+        var reassembler = FragmentReassembler()
         end = Result {
             try source.read { packet in
                 if n == 0 && batch.count < size {
                     batch.append(contentsOf: repeatElement(.empty, count: size - batch.count))
                 }
                 batch[n].decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                                time: packet.time, number: packet.number, hasher: hasher)
+                                time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler)
                 n += 1
                 if n == size {
                     pipe.send(&batch)
@@ -84,6 +89,8 @@ final class DecodingReader: @unchecked Sendable {
                 return true
             }
         }
+        reassembler.finish()
+        self.reassembler = reassembler
         batch.removeLast(batch.count - n)
         pipe.send(&batch, last: true)
     }

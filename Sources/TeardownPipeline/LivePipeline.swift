@@ -102,6 +102,7 @@ public enum LivePipeline {
         printer.finish()
         printer.flush()
         TrackerBounds.report(stage.tracker, label: interface)
+        stage.reportFragments()
         if let st = source.statistics() {
             Diagnostics.info("teardown: \(source.packetCount) packets captured, \(st.received) received by filter, "
                 + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"

@@ -26,6 +26,7 @@ public enum ReplayPipeline {
     struct FileResult {
         var usable = true
         var counts = PacketCounts()
+        var fragments = FragmentCounts()
         var connections = 0
     }
 
@@ -126,18 +127,22 @@ public enum ReplayPipeline {
             }
         }
         var readError: Error?
+        var reassembled: FragmentReassembler?
         do {
             if batched {
-                try DecodingReader(source: source, hasher: stage.tracker.flowHasher).run { stage.feed($0, emit: emit) }
+                let reader = DecodingReader(source: source, hasher: stage.tracker.flowHasher)
+                defer { reassembled = reader.reassembler }
+                try reader.run { stage.feed($0, emit: emit) }
             } else {
                 try source.read { stage.feed($0, emit: emit); return true }
             }
         } catch {
             readError = error
         }
-        stage.finish(emit: emit)
+        stage.finish(reassembled: reassembled, emit: emit)
         printing.finish()
         result.counts = stage.counts
+        result.fragments = stage.reassembler.counts
         result.connections = connections
         if let readError {
             Diagnostics.warning("\(readError); the \(result.counts.packets) packets before it are reported")

@@ -1,5 +1,6 @@
 import TeardownCapture
 import TeardownModel
+import TeardownRender
 import TeardownSpeed
 import TeardownWire
 
@@ -8,6 +9,8 @@ public struct PacketCounts: Sendable, Equatable {
     public var packets = 0
     public var tcp = 0
     public var notTCP = 0
+    /// Fragments held for reassembly (the fragment that completes a datagram counts as what
+    /// the datagram is).
     public var fragments = 0
     /// Packets that could not be decoded (cut short, contradicting themselves, or of a link
     /// type teardown does not read).
@@ -57,6 +60,9 @@ struct TrackingStage {
     let showsProblems: Bool
     /// The packet the single-packet path decodes into.
     private var scratch = DecodedPacket.empty
+    /// The fragments of the input: reassembled here on the single-packet path; on the batched
+    /// path, on the reading thread (`DecodingReader.reassembler`), and handed over by `finish`.
+    private(set) var reassembler = FragmentReassembler()
 
     init(configuration: ConnectionTracker.Configuration, linkType: LinkType, label: String, showsProblems: Bool = true) {
         tracker = ConnectionTracker(configuration: configuration)
@@ -74,7 +80,7 @@ struct TrackingStage {
     /// Feeds one captured packet, decoded here.
     mutating func feed(_ packet: CapturedPacket, emit: (consuming FinishedConnection) -> Void) {
         scratch.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                       time: packet.time, number: packet.number, hasher: tracker.flowHasher)
+                       time: packet.time, number: packet.number, hasher: tracker.flowHasher, reassembler: &reassembler)
         withUnsafePointer(to: &scratch) { p in
             let one = UnsafeBufferPointer(start: p, count: 1)
             counts.add(one, naming: showsProblems ? label : nil)
@@ -82,19 +88,41 @@ struct TrackingStage {
         }
     }
 
-    /// End of input: every connection still held, in order of first packet.
-    mutating func finish(emit: (consuming FinishedConnection) -> Void) {
+    /// End of input: every connection still held, in order of first packet. `reassembled` is
+    /// the batched path's reassembler, finished by its reader.
+    mutating func finish(reassembled: FragmentReassembler? = nil, emit: (consuming FinishedConnection) -> Void) {
+        if let reassembled { reassembler = reassembled } else { reassembler.finish() }
         tracker.finishHandingOver(emit)
     }
 
-    /// The warnings owed at the end of an input: problems counted past those shown, and an
-    /// input with no TCP at all.
+    /// The warnings owed at the end of an input: problems counted past those shown, datagrams
+    /// whose fragments could not be reassembled, and an input with no TCP at all.
     func reportCounts() {
         if counts.invalid > Self.shownProblems {
             Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(Self.shownProblems) are shown above)")
         }
+        reportFragments()
         if counts.packets > 0 && counts.tcp == 0 {
             Diagnostics.warning("\(label): no TCP segments among \(counts.packets) packets")
         }
+    }
+
+    /// One line when fragmented datagrams were dropped rather than reassembled, saying why.
+    func reportFragments() { Self.reportFragments(reassembler, label: label) }
+
+    /// One line when `reassembler` (finished) dropped datagrams rather than reassembling them.
+    static func reportFragments(_ reassembler: FragmentReassembler, label: String) {
+        let f = reassembler.counts
+        guard f.dropped > 0 else { return }
+        var reasons: [String] = []
+        func add(_ n: Int, _ what: String) { if n > 0 { reasons.append("\(Format.thousands(n)) \(what)") } }
+        add(f.overlapping, "with overlapping fragments")
+        add(f.invalid, "with fragments that contradict the datagram")
+        add(f.timedOut, "incomplete after \(reassembler.limits.timeoutNanoseconds / 1_000_000_000) s")
+        add(f.evicted, "dropped to stay within \(reassembler.limits.memory >> 20) MiB of fragments")
+        add(f.incomplete, "incomplete at the end of the input")
+        Diagnostics.warning("\(label): \(Format.thousands(f.dropped)) fragmented datagram\(f.dropped == 1 ? " was" : "s were") "
+            + "not reassembled: " + reasons.joined(separator: ", ")
+            + " (\(Format.thousands(f.reassembled)) reassembled from \(Format.thousands(f.fragments)) fragments)")
     }
 }

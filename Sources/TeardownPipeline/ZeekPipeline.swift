@@ -75,11 +75,12 @@ public enum ZeekPipeline {
         var counts = PacketCounts()
         var packet = DecodedPacket.empty
         let noHash = NoFlowHash()
+        var reassembler = FragmentReassembler()
         do {
             try source.read { captured in
                 log.note(captured.time)
                 packet.decode(captured.bytes, linkType: linkType, originalLength: captured.originalLength,
-                              time: captured.time, number: captured.number, hasher: noHash)
+                              time: captured.time, number: captured.number, hasher: noHash, reassembler: &reassembler)
                 withUnsafePointer(to: &packet) { counts.add(UnsafeBufferPointer(start: $0, count: 1), naming: label) }
                 if case .tcp = packet.status {
                     tracker.process(packet.segment, time: captured.time) { log.write($0, to: out) }
@@ -92,6 +93,7 @@ public enum ZeekPipeline {
             Diagnostics.warning("\(error); the \(counts.packets) packets before it are reported")
         }
         tracker.finish { log.write($0, to: out) }
+        reassembler.finish()
         if tracker.evicted > 0 {
             Diagnostics.warning("\(label): \(Format.thousands(tracker.evicted)) connection\(tracker.evicted == 1 ? "" : "s") logged early "
                 + "(more than \(Format.thousands(bounds.maxConnections)) open at once; see --max-connections)")
@@ -99,6 +101,7 @@ public enum ZeekPipeline {
         if counts.invalid > TrackingStage.shownProblems {
             Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(TrackingStage.shownProblems) are shown above)")
         }
+        TrackingStage.reportFragments(reassembler, label: label)
         return true
     }
 

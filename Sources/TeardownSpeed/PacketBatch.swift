@@ -55,12 +55,18 @@ public struct DecodedPacket: Sendable {
 
     /// Decodes `bytes` (one packet's captured bytes, `originalLength` on the wire) under
     /// `linkType` into `self`, and hashes its flow with `hasher` when it is a TCP segment.
+    /// Fragments go to `reassembler`: the one that completes its datagram becomes the
+    /// datagram's segment, with this packet's time and number.
     @inlinable @inline(__always)
     public mutating func decode<H: FlowHashing>(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
-                                                time: Timestamp, number: Int, hasher: H) {
+                                                time: Timestamp, number: Int, hasher: H,
+                                                reassembler: inout FragmentReassembler) {
         self.time = time
         self.number = number
         status = PacketDecoder.decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment)
+        if case .fragment(let place) = status {
+            status = reassembler.reassemble(bytes, at: place, time: time, into: &segment)
+        }
         if case .tcp = status { flow = hasher.flow(from: segment.source, to: segment.destination) }
     }
 }

@@ -38,8 +38,10 @@ public enum DecodeResult: Sendable, Hashable {
     case tcp
     /// Well-formed, but not TCP: an EtherType or IP protocol that is not ours. Counted and skipped.
     case notTCP
-    /// A non-first IPv4/IPv6 fragment: it carries no TCP header. Counted and skipped.
-    case fragment
+    /// An IPv4 or IPv6 fragment of a datagram that may carry TCP (RFC 791 §3.2, RFC 8200 §4.5):
+    /// where its IP header lies, for `FragmentReassembler`, which holds it until its datagram is
+    /// whole. A caller that does not reassemble counts and skips it.
+    case fragment(FragmentPlace)
     /// The link type is not one the decoder understands (`LinkType.isSupported`).
     case unsupportedLinkType
     /// The packet's headers were cut short or contradicted themselves.

@@ -12,10 +12,17 @@ struct IPContext {
     var headerLength: Int
 }
 
+extension IPProtocol {
+    /// Whether fragments of a datagram of this protocol are reassembled: those that may carry
+    /// TCP. (A tunnel protocol whose decoder leads to TCP, such as GRE or IP in IP, belongs
+    /// here too, so that a fragmented tunnel packet is put back together before it is opened.)
+    @inline(__always) var isReassembled: Bool { self == .tcp }
+}
+
 extension Packet {
-    /// IPv4 (RFC 791 §3.1). Protocols other than TCP are `.notTCP`, and non-first fragments of
-    /// TCP are `.fragment`; a first fragment with MF set is decoded like any other packet (its
-    /// payload length is the fragment's share).
+    /// IPv4 (RFC 791 §3.1). Protocols other than TCP are `.notTCP`. A fragment (More Fragments
+    /// set, or a nonzero offset) of a datagram that may carry TCP is `.fragment`, first fragment
+    /// included: its TCP header belongs to the whole datagram, which `FragmentReassembler` makes.
     @inline(__always)
     func decodeIPv4(_ here: Encapsulated, into segment: inout TCPSegment) -> LayerStep {
         let ip: IPv4Header
@@ -24,8 +31,10 @@ extension Packet {
         } catch {
             return .done(.invalid(error))
         }
+        if ip.isFragment {
+            return .done(ip.protocol.isReassembled ? .fragment(FragmentPlace(here)) : .notTCP)
+        }
         guard ip.protocol == .tcp else { return .done(.notTCP) }
-        guard !ip.isNonFirstFragment else { return .done(.fragment) }
         return .done(decodeTCP(IPContext(
             source: ip.source, destination: ip.destination, ipVersion: IPVersion.v4, hopLimit: ip.timeToLive,
             segmentStart: ip.end, segmentLength: ip.payloadLength, headerLength: ip.end - here.start), into: &segment))
@@ -33,11 +42,11 @@ extension Packet {
 
     /// IPv6 (RFC 8200), walking the extension-header chain to TCP.
     ///
-    /// - Hop-by-hop options must come first (RFC 8200 §4.1); elsewhere they are malformed.
     /// - ESP (its payload is encrypted) and No Next Header are `.notTCP`, as is any
     ///   upper-layer protocol other than TCP.
-    /// - A non-first fragment is `.fragment` when what follows its fragment header may lead
-    ///   to TCP (TCP or another extension header), otherwise `.notTCP`.
+    /// - A fragment (a fragment header with a nonzero offset or M set; an atomic fragment is a
+    ///   whole datagram) is `.fragment` when what follows its fragment header may lead to TCP
+    ///   (TCP or another extension header), otherwise `.notTCP`.
     @inline(__always)
     func decodeIPv6(_ here: Encapsulated, into segment: inout TCPSegment) -> LayerStep {
         let ip: IPv6Header
@@ -46,41 +55,73 @@ extension Packet {
         } catch {
             return .done(.invalid(error))
         }
-        // Walk the chain. Each header is at least 8 bytes and must be captured to be read,
-        // so the loop ends within (captured bytes / 8) steps.
+        switch chain(of: ip) {
+        case .upperLayer(let next, let start, let length):
+            guard next == .tcp else { return .done(.notTCP) }
+            return .done(decodeTCP(IPContext(
+                source: ip.source, destination: ip.destination, ipVersion: IPVersion.v6, hopLimit: ip.hopLimit,
+                segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment))
+        case .fragment(let header, _):
+            return .done(header.nextHeader.mayLeadToReassembled ? .fragment(FragmentPlace(here)) : .notTCP)
+        case .invalid(let error):
+            return .done(.invalid(error))
+        }
+    }
+
+    /// Walks an IPv6 packet's chain of extension headers (RFC 8200 §4) to the upper-layer
+    /// header, or to a fragment header that makes the packet a fragment.
+    ///
+    /// Hop-by-hop options must come first (RFC 8200 §4.1); elsewhere they are malformed. Each
+    /// header is at least 8 bytes and must be captured to be read, so the walk ends within
+    /// (captured bytes / 8) steps.
+    @inline(__always)
+    func chain(of ip: IPv6Header) -> IPv6Chain {
         var next = ip.nextHeader
         var offset = ip.end
         var remaining = ip.payloadLength
+        var nextHeaderField = ip.start + IPv6Header.Layout.nextHeader.offset
         var isFirst = true
         while true {
-            if next == .tcp {
-                return .done(decodeTCP(IPContext(
-                    source: ip.source, destination: ip.destination, ipVersion: IPVersion.v6, hopLimit: ip.hopLimit,
-                    segmentStart: offset, segmentLength: remaining, headerLength: offset - here.start), into: &segment))
-            }
             guard next == .fragment || next == .authentication || next.isGenericExtensionHeader else {
-                // ESP, No Next Header, UDP, ICMPv6, ...: nothing TCP to find.
-                return .done(.notTCP)
+                // TCP, ESP, No Next Header, UDP, ICMPv6, ...
+                return .upperLayer(next, start: offset, length: remaining)
             }
             if next == .hopByHopOptions && !isFirst {
-                return .done(.malformed(.ipv6, "IPv6 hop-by-hop options header is not first in the chain"))
+                return .invalid(DecodeError(.malformed, .ipv6, "IPv6 hop-by-hop options header is not first in the chain"))
             }
             let header: IPv6ExtensionHeader
             do throws(DecodeError) {
                 header = try IPv6ExtensionHeader(checking: reader, kind: next, at: offset, remaining: remaining)
             } catch {
-                return .done(.invalid(error))
+                return .invalid(error)
             }
-            let following = header.nextHeader
-            if next == .fragment && header.isNonFirstFragment {
-                let mayLeadToTCP = following == .tcp || following.isGenericExtensionHeader
-                    || following == .authentication || following == .fragment
-                return .done(mayLeadToTCP ? .fragment : .notTCP)
+            if next == .fragment && header.isFragment {
+                return .fragment(header, nextHeaderField: nextHeaderField)
             }
-            next = following
+            nextHeaderField = header.start + IPv6ExtensionHeader.Layout.nextHeader.offset
+            next = header.nextHeader
             offset = header.end
             remaining -= header.length
             isFirst = false
         }
+    }
+}
+
+/// Where an IPv6 header chain leads.
+enum IPv6Chain {
+    /// The upper-layer header `protocol` starts at `start`, with `length` bytes of the payload
+    /// from there (by the payload length).
+    case upperLayer(IPProtocol, start: Int, length: Int)
+    /// A fragment header (not an atomic fragment); `nextHeaderField` is where the byte that
+    /// names it lies (in the fixed header or the extension header before it).
+    case fragment(IPv6ExtensionHeader, nextHeaderField: Int)
+    case invalid(DecodeError)
+}
+
+extension IPProtocol {
+    /// Whether a chain that continues with this header may lead to a protocol whose fragments
+    /// are reassembled: that protocol itself, or an extension header before it.
+    @inline(__always) var mayLeadToReassembled: Bool {
+        isReassembled || isGenericExtensionHeader || self == .authentication || self == .fragment
     }
 }

@@ -58,11 +58,36 @@ public enum PacketDecoder {
             .decode(Encapsulated(link, at: 0, wireEnd: max(originalLength, bytes.count)), into: &segment)
     }
 
+    /// Decodes `bytes` as `decode(_:linkType:originalLength:into:)` does, and hands a fragment
+    /// (`.fragment`) to `reassembler` with the packet's `time`: it stays `.fragment` while its
+    /// datagram is incomplete; the fragment that completes it is decoded as the whole datagram
+    /// (`.tcp` ...); a fragment that contradicts its datagram is `.invalid`. Fragments must come
+    /// in capture order.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, time: Timestamp,
+                              reassembling reassembler: inout FragmentReassembler,
+                              into segment: inout TCPSegment) -> DecodeResult {
+        let result = decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment)
+        guard case .fragment(let place) = result else { return result }
+        return reassembler.reassemble(bytes, at: place, time: time, into: &segment)
+    }
+
     /// The TCP segment in `bytes`, or nil when the packet is not one (for callers that only
-    /// track segments and count nothing else).
+    /// track segments and count nothing else). Fragments are not reassembled: each is nil.
     public static func segment(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int) -> TCPSegment? {
         var segment = emptySegment
         guard case .tcp = decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment) else {
+            return nil
+        }
+        return segment
+    }
+
+    /// The TCP segment in `bytes`, or nil when the packet is not one, with fragments reassembled
+    /// through `reassembler`: the segment of a fragmented datagram comes with its last fragment.
+    public static func segment(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, time: Timestamp,
+                               reassembling reassembler: inout FragmentReassembler) -> TCPSegment? {
+        var segment = emptySegment
+        guard case .tcp = decode(bytes, linkType: linkType, originalLength: originalLength, time: time,
+                                 reassembling: &reassembler, into: &segment) else {
             return nil
         }
         return segment

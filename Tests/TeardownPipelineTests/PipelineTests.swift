@@ -40,15 +40,17 @@ import Glibc
     }
 
     /// Packets that come through the reading thread equal packets decoded in place, one by
-    /// one, on every capture in captures/real and captures/fixtures.
+    /// one, on every capture in captures/real, captures/fixtures and captures/fragments.
     @Test(arguments: PipelineTests.captures)
     func decodingReader_deliversWhatADirectDecodeGives(_ path: String) throws {
         var direct: [(Int, Int64, DecodeResult, TCPSegment?)] = []
         let plain = try PacketSource.openFile(path)
         let linkType = plain.linkType
+        var reassembler = FragmentReassembler()
         try plain.read { p in
             var segment = PacketDecoder.emptySegment
-            let r = PacketDecoder.decode(p.bytes, linkType: linkType, originalLength: p.originalLength, into: &segment)
+            let r = PacketDecoder.decode(p.bytes, linkType: linkType, originalLength: p.originalLength, time: p.time,
+                                         reassembling: &reassembler, into: &segment)
             direct.append((p.number, p.time.nanoseconds, r, r == .tcp ? segment : nil))
             return true
         }
@@ -71,7 +73,7 @@ import Glibc
 
     /// The tracker's batch path (flows hashed on the reading thread, lookahead prefetching)
     /// reports exactly what feeding it one segment at a time reports, with timelines and
-    /// notes on, on every capture in captures/real and captures/fixtures.
+    /// notes on, on every capture in captures/real, captures/fixtures and captures/fragments.
     @Test(arguments: PipelineTests.captures)
     func batchTrackingEqualsSegmentBySegmentTracking(_ path: String) throws {
         let configuration = ConnectionTracker.Configuration(recordEvents: true, recordNotes: true)
@@ -79,8 +81,10 @@ import Glibc
         var expected: [ConnectionRecord] = []
         let plain = try PacketSource.openFile(path)
         let linkType = plain.linkType
+        var reassembler = FragmentReassembler()
         try plain.read { p in
-            if let seg = PacketDecoder.segment(p.bytes, linkType: linkType, originalLength: p.originalLength) {
+            if let seg = PacketDecoder.segment(p.bytes, linkType: linkType, originalLength: p.originalLength, time: p.time,
+                                               reassembling: &reassembler) {
                 one.process(seg, time: p.time, packetNumber: p.number) { expected.append($0) }
             }
             return true
@@ -119,7 +123,7 @@ import Glibc
         return dir
     }()
 
-    static let captures: [String] = ["captures/real", "captures/fixtures"].flatMap { sub -> [String] in
+    static let captures: [String] = ["captures/real", "captures/fixtures", "captures/fragments"].flatMap { sub -> [String] in
         let dir = root + "/" + sub
         guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }

@@ -17,8 +17,13 @@ struct IPv4Header: HeaderView {
         static let ihlMask: UInt8 = 0x0F
         static let minimumIHL: UInt8 = 5
         static let bytesPerIHLWord = 4
-        /// Low 13 bits of the flags/fragment-offset word; nonzero means a non-first fragment.
+        /// Low 13 bits of the flags/fragment-offset word: the offset in 8-octet units;
+        /// nonzero means a non-first fragment.
         static let fragmentOffsetMask: UInt16 = 0x1FFF
+        /// More Fragments: set on every fragment but the last.
+        static let moreFragmentsFlag: UInt16 = 0x2000
+        /// Fragment offsets count 8-octet units (RFC 791 §3.1).
+        static let fragmentUnit = 8
     }
 
     let start: Int
@@ -77,6 +82,20 @@ struct IPv4Header: HeaderView {
     @inline(__always) var isNonFirstFragment: Bool {
         bytes[Layout.flagsAndFragmentOffset] & Layout.fragmentOffsetMask != 0
     }
+    /// A fragment, first or not: More Fragments is set or the offset is nonzero (RFC 791 §3.2).
+    @inline(__always) var isFragment: Bool {
+        bytes[Layout.flagsAndFragmentOffset] & (Layout.moreFragmentsFlag | Layout.fragmentOffsetMask) != 0
+    }
+    /// Where this fragment's data lies in its datagram's data, in bytes.
+    @inline(__always) var fragmentOffset: Int {
+        Int(bytes[Layout.flagsAndFragmentOffset] & Layout.fragmentOffsetMask) * Layout.fragmentUnit
+    }
+    @inline(__always) var moreFragments: Bool {
+        bytes[Layout.flagsAndFragmentOffset] & Layout.moreFragmentsFlag != 0
+    }
+    /// The Identification field: with the addresses and the protocol, it names the datagram
+    /// a fragment belongs to (RFC 791 §3.2).
+    @inline(__always) var identification: UInt16 { bytes[Layout.identification] }
     /// What follows the header, by the total length (a first fragment's share of it, when MF is set).
     @inline(__always) var payloadLength: Int { totalLength - headerLength }
 }

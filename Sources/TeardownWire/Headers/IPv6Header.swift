@@ -72,6 +72,10 @@ struct IPv6ExtensionHeader: HeaderView {
         /// bits and M.
         static let fragmentOffsetAndFlags = Field<UInt16>(at: 2)
         static let fragmentOffsetShift: UInt16 = 3
+        /// The offset's low bits count 8-octet units; the M flag is the lowest bit.
+        static let fragmentOffsetMask: UInt16 = 0xFFF8
+        static let moreFragmentsFlag: UInt16 = 0x0001
+        static let fragmentIdentification = Field<UInt32>(at: 4)
     }
 
     let start: Int
@@ -110,4 +114,18 @@ struct IPv6ExtensionHeader: HeaderView {
     @inline(__always) var isNonFirstFragment: Bool {
         bytes[Layout.fragmentOffsetAndFlags] >> Layout.fragmentOffsetShift != 0
     }
+    /// For a fragment header: whether the packet is a fragment at all. An atomic fragment
+    /// (offset 0, M clear) is a whole datagram and is processed as one (RFC 8200 §4.5, RFC 6946).
+    @inline(__always) var isFragment: Bool {
+        bytes[Layout.fragmentOffsetAndFlags] & (Layout.fragmentOffsetMask | Layout.moreFragmentsFlag) != 0
+    }
+    /// For a fragment header: where the fragment's data lies in the fragmentable part, in bytes.
+    @inline(__always) var fragmentOffset: Int {
+        Int(bytes[Layout.fragmentOffsetAndFlags] & Layout.fragmentOffsetMask)
+    }
+    @inline(__always) var moreFragments: Bool {
+        bytes[Layout.fragmentOffsetAndFlags] & Layout.moreFragmentsFlag != 0
+    }
+    /// For a fragment header: the Identification, which with the addresses names the datagram.
+    @inline(__always) var identification: UInt32 { bytes[Layout.fragmentIdentification] }
 }
