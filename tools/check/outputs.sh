@@ -38,7 +38,9 @@ for f in $files "$@"; do
   echo "exit $?" >>"$out/$name.stdin.err"
 done
 # Several files at once, and a filter.
-"$bin" replay captures/real/*.pcap --no-color >"$out/all-real.out" 2>&1; echo "exit $?" >>"$out/all-real.out"
-"$bin" replay captures/real/*.pcap 'tcp port 5001' --summary --no-color >"$out/filter.out" 2>&1; echo "exit $?" >>"$out/filter.out"
+# Standard output and standard error go to separate files: the files are read on two threads,
+# so a warning about one of them may land anywhere among the other's lines.
+"$bin" replay captures/real/*.pcap --no-color >"$out/all-real.out" 2>"$out/all-real.err"; echo "exit $?" >>"$out/all-real.err"
+"$bin" replay captures/real/*.pcap 'tcp port 5001' --summary --no-color >"$out/filter.out" 2>"$out/filter.err"; echo "exit $?" >>"$out/filter.err"
 "$bin" replay /nonexistent.pcap >"$out/missing.out" 2>&1; echo "exit $?" >>"$out/missing.out"
 echo "wrote $(ls "$out" | wc -l) files to $out" >&2
