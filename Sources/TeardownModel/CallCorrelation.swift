@@ -122,7 +122,7 @@ public enum CallCorrelation {
                 var ledger = side == .orig ? out[i].orig.bytes : out[i].resp.bytes
                 fillApplicationRows(&ledger, written: written[i][s], readByPeer: read[i][1 - s])
                 if side == .orig { out[i].orig.bytes = ledger } else { out[i].resp.bytes = ledger }
-                let problems = ledgerProblems(ledger)
+                let problems = ledger.problems
                 if !problems.isEmpty { out[i].notes.insert(.ledgerMismatch(sender: side, problems), at: 0) }
             }
             out[i].notes.append(contentsOf: applicationNotes(out[i]))
@@ -150,23 +150,6 @@ public enum CallCorrelation {
         l.neverSent = w >= l.sent ? w - l.sent : 0
         l.unacked = l.sent >= received ? l.sent - received : 0
         l.unread = received - r
-    }
-
-    /// What does not add up, or nothing. Only impossible ledgers are reported (more read than
-    /// was sent, more sent than written), and they are reported, never hidden.
-    public static func ledgerProblems(_ l: DirectionLedger) -> [LedgerProblem] {
-        guard let w = l.written, let r = l.readByPeer, let lost = l.lost, let ns = l.neverSent,
-              let ua = l.unacked, let ur = l.unread else { return [] }
-        var problems: [LedgerProblem] = []
-        if r > w { problems.append(.readExceedsWritten(read: r, written: w)) }
-        if l.sent > w { problems.append(.sentExceedsWritten(sent: l.sent, written: w)) }
-        if r > l.sent { problems.append(.readExceedsSent(read: r, sent: l.sent)) }
-        let (partial, o1) = ns.addingReportingOverflow(ua)
-        let (parts, o2) = partial.addingReportingOverflow(ur)
-        if problems.isEmpty && (o1 || o2 || parts != lost) {
-            problems.append(.partsDoNotAddUp(neverSent: ns, unacked: ua, unread: ur, lost: lost))
-        }
-        return problems
     }
 
     static func applicationNotes(_ r: ConnectionRecord) -> [Note] {

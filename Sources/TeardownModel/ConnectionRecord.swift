@@ -129,6 +129,35 @@ public struct DirectionLedger: Sendable, Hashable {
     public var unread: UInt64?
 
     public init() {}
+
+    /// What does not add up in the application rows, or nothing. The identity is
+    /// `lost = written − read by peer = never sent + unacked + unread`, with nothing read that was
+    /// not written and put on the wire, and nothing put on the wire that was not written. Only
+    /// impossible ledgers are reported (a sidecar that contradicts the packets), and they are
+    /// reported, never hidden. When a row is impossible, the parts' sum is not checked: it
+    /// cannot add up either, and saying so again would bury the cause.
+    public var problems: [LedgerProblem] {
+        var problems: [LedgerProblem] = []
+        if let w = written, let r = readByPeer {
+            if r > w {
+                problems.append(.readExceedsWritten(read: r, written: w))
+            } else if lost != w - r {
+                problems.append(.lostIsNotWrittenMinusRead(writtenMinusRead: w - r, lost: lost))
+            }
+            if sent > w { problems.append(.sentExceedsWritten(sent: sent, written: w)) }
+            if r > sent { problems.append(.readExceedsSent(read: r, sent: sent)) }
+        }
+        if problems.isEmpty, let ns = neverSent, let ua = unacked, let ur = unread {
+            let (partial, o1) = ns.addingReportingOverflow(ua)
+            let (parts, o2) = partial.addingReportingOverflow(ur)
+            if o1 || o2 {
+                problems.append(.partsOverflow)
+            } else if parts != lost {
+                problems.append(.partsDoNotAddUp(neverSent: ns, unacked: ua, unread: ur, lost: lost))
+            }
+        }
+        return problems
+    }
 }
 
 /// What one side did over the connection's life.

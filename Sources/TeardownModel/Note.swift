@@ -233,14 +233,18 @@ public enum Note: Sendable, Hashable {
     }
 }
 
-/// Why a ledger does not add up (see `CallCorrelation.ledgerProblems`).
+/// Why a ledger does not add up (see `DirectionLedger.problems`).
 public enum LedgerProblem: Sendable, Hashable {
     /// The peer read more than was written.
     case readExceedsWritten(read: UInt64, written: UInt64)
+    /// lost is not written − read by peer (or is missing).
+    case lostIsNotWrittenMinusRead(writtenMinusRead: UInt64, lost: UInt64?)
     /// More went on the wire than was written.
     case sentExceedsWritten(sent: UInt64, written: UInt64)
     /// The peer read more than went on the wire.
     case readExceedsSent(read: UInt64, sent: UInt64)
-    /// never sent + unacked + unread is not lost.
-    case partsDoNotAddUp(neverSent: UInt64, unacked: UInt64, unread: UInt64, lost: UInt64)
+    /// never sent + unacked + unread is not lost (or lost is missing).
+    case partsDoNotAddUp(neverSent: UInt64, unacked: UInt64, unread: UInt64, lost: UInt64?)
+    /// never sent + unacked + unread is more than a 64-bit count holds.
+    case partsOverflow
 }

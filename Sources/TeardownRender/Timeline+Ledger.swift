@@ -29,13 +29,14 @@ extension Timeline {
         if o.unacked != nil || s.unacked != nil { Timeline.ledgerRow("  + unacked             ", o.unacked, s.unacked, &c) }
         if o.unread != nil || s.unread != nil { Timeline.ledgerRow("  + unread              ", o.unread, s.unread, &c) }
         for side in Side.allCases {
-            if let problem = Timeline.ledgerMismatch(r.side(side).bytes) {
+            let problems = r.side(side).bytes.problems
+            if !problems.isEmpty {
                 c.write("   ")
                 paint(Style.boldRed, &c) { c in
                     c.write("!! ledger does not add up (")
                     c.write(side == .orig ? "client → server" : "server → client")
                     c.write("): ")
-                    c.write(utf8: problem)
+                    LedgerProblem.write(problems, to: &c)
                 }
                 c.write(0x0a)
             }
@@ -61,29 +62,5 @@ extension Timeline {
             c.writeSpaces(16)
             c.write("–")
         }
-    }
-
-    /// Why a direction's application rows do not add up, or nil when they do (or are absent).
-    /// The identity is `lost = written − read by peer = never sent + unacked + unread`.
-    static func ledgerMismatch(_ l: DirectionLedger) -> String? {
-        var problems: [String] = []
-        func lostText() -> String { l.lost.map { Format.grouped($0) } ?? "missing" }
-        if let w = l.written, let rd = l.readByPeer {
-            if w < rd {
-                problems.append("read by peer \(Format.grouped(rd)) exceeds written \(Format.grouped(w))")
-            } else if l.lost != w - rd {
-                problems.append("written − read = \(Format.grouped(w - rd)) but lost = \(lostText())")
-            }
-        }
-        if let a = l.neverSent, let b = l.unacked, let c = l.unread {
-            let (ab, o1) = a.addingReportingOverflow(b)
-            let (sum, o2) = ab.addingReportingOverflow(c)
-            if o1 || o2 {
-                problems.append("never sent + unacked + unread overflows")
-            } else if l.lost != sum {
-                problems.append("never sent + unacked + unread = \(Format.grouped(sum)) but lost = \(lostText())")
-            }
-        }
-        return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 }

@@ -235,15 +235,22 @@ extension LedgerProblem {
             c.write(" bytes but only ")
             c.writeGrouped(sent)
             c.write(" were put on the wire")
+        case .lostIsNotWrittenMinusRead(let writtenMinusRead, let lost):
+            c.write("written − read = ")
+            c.writeGrouped(writtenMinusRead)
+            c.write(" but lost = ")
+            if let lost { c.writeGrouped(lost) } else { c.write("missing") }
         case .partsDoNotAddUp(let neverSent, let unacked, let unread, let lost):
             c.write("never sent ")
-            c.writeDecimal(neverSent)
+            c.writeGrouped(neverSent)
             c.write(" + unacked ")
-            c.writeDecimal(unacked)
+            c.writeGrouped(unacked)
             c.write(" + unread ")
-            c.writeDecimal(unread)
+            c.writeGrouped(unread)
             c.write(" ≠ lost ")
-            c.writeDecimal(lost)
+            if let lost { c.writeGrouped(lost) } else { c.write("missing") }
+        case .partsOverflow:
+            c.write("never sent + unacked + unread overflows")
         }
     }
 }

@@ -37,7 +37,7 @@ import TeardownWire
             #expect(rec.rst?.shape == .withACK)
             for side in [rec.orig.bytes, rec.resp.bytes] {
                 #expect(side.written != nil, "application rows are filled from the calls")
-                #expect(CallCorrelation.ledgerProblems(side).isEmpty)
+                #expect(side.problems.isEmpty)
             }
         }
     }

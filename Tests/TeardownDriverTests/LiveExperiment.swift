@@ -19,7 +19,7 @@ func runLiveExperiment(_ name: String, sourceLocation: SourceLocation = #_source
     #expect(r.problems.isEmpty, "\(r.problems)", sourceLocation: sourceLocation)
     for rec in r.records {
         for l in [rec.orig.bytes, rec.resp.bytes] {
-            #expect(CallCorrelation.ledgerProblems(l).isEmpty, "\(name) ledger: \(rec.notes)", sourceLocation: sourceLocation)
+            #expect(l.problems.isEmpty, "\(name) ledger: \(rec.notes)", sourceLocation: sourceLocation)
         }
     }
     return r

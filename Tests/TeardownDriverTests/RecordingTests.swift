@@ -52,7 +52,7 @@ import TeardownWire
             #expect(rec.events.contains { if case .call = $0 { return true }; return false }, "calls attached from the sidecar")
             for side in [rec.orig.bytes, rec.resp.bytes] {
                 #expect(side.written != nil)
-                #expect(CallCorrelation.ledgerProblems(side).isEmpty)
+                #expect(side.problems.isEmpty)
             }
         }
     }

@@ -71,7 +71,14 @@ import TeardownModel
         (.ledgerMismatch(sender: .resp, [.readExceedsSent(read: 5_000, sent: 4_000)]),
          "LEDGER DOES NOT ADD UP (server → client): the peer read 5,000 bytes but only 4,000 were put on the wire"),
         (.ledgerMismatch(sender: .orig, [.partsDoNotAddUp(neverSent: 1000, unacked: 2000, unread: 3000, lost: 7000)]),
-         "LEDGER DOES NOT ADD UP (client → server): never sent 1000 + unacked 2000 + unread 3000 ≠ lost 7000"),
+         "LEDGER DOES NOT ADD UP (client → server): never sent 1,000 + unacked 2,000 + unread 3,000 ≠ lost 7,000"),
+        (.ledgerMismatch(sender: .orig, [.partsDoNotAddUp(neverSent: 1, unacked: 2, unread: 3, lost: nil)]),
+         "LEDGER DOES NOT ADD UP (client → server): never sent 1 + unacked 2 + unread 3 ≠ lost missing"),
+        (.ledgerMismatch(sender: .resp, [.lostIsNotWrittenMinusRead(writtenMinusRead: 6_000, lost: 5_000)]),
+         "LEDGER DOES NOT ADD UP (server → client): written − read = 6,000 but lost = 5,000"),
+        (.ledgerMismatch(sender: .resp, [.lostIsNotWrittenMinusRead(writtenMinusRead: 6, lost: nil), .partsOverflow]),
+         "LEDGER DOES NOT ADD UP (server → client): written − read = 6 but lost = missing; "
+            + "never sent + unacked + unread overflows"),
         (.bytesLost(sender: .orig, Note.BytesLost(lost: 150_000, written: 300_000, neverSent: 100_000, unacked: 4_000,
                                                   unread: 46_000)),
          "150,000 of 300,000 bytes the client wrote were lost: 100,000 never left the client's send queue, "

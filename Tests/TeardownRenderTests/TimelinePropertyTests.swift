@@ -112,7 +112,7 @@ struct TimelinePropertyTests {
         }
         if i < lines.count, !lines[i].isEmpty { problems.append("more rows than events: \(string(lines[i][...]))") }
         let mismatches = lines.filter { string($0[...]).contains("!! ledger does not add up") }.count
-        let expected = Side.allCases.filter { Timeline.ledgerMismatch(r.side($0).bytes) != nil }.count
+        let expected = Side.allCases.filter { !r.side($0).bytes.problems.isEmpty }.count
         if mismatches != expected { problems.append("\(mismatches) ledger warnings, \(expected) directions do not add up") }
         return problems
     }

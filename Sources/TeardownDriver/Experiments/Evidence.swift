@@ -56,7 +56,7 @@ enum Evidence {
         if let lost = l.lost, lost > 0 {
             s += " (never sent \(n(l.neverSent)), sent but unacknowledged \(n(l.unacked)), acknowledged but unread \(n(l.unread)))"
         }
-        let problems = CallCorrelation.ledgerProblems(l)
+        let problems = l.problems
         if !problems.isEmpty { s += "; LEDGER DOES NOT ADD UP: " + LedgerProblem.text(problems) }
         return s
     }
