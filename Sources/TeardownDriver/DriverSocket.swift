@@ -6,57 +6,6 @@ import TeardownWire
 import Glibc
 #endif
 
-/// Every socket call an experiment makes, in the order made, from any thread.
-public final class CallLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [RecordedCall] = []
-
-    public init() {}
-
-    func append(_ c: RecordedCall) {
-        lock.lock(); items.append(c); lock.unlock()
-    }
-
-    public var calls: [RecordedCall] {
-        lock.lock(); defer { lock.unlock() }
-        return items.sorted { $0.time < $1.time }
-    }
-}
-
-/// SIGPIPE is observed, not fatal: the handler counts it, and a write that raised it says so.
-enum SigPipe {
-    nonisolated(unsafe) static var count: Int32 = 0
-    static func install() {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in SigPipe.count &+= 1 }
-        sigemptyset(&action.sa_mask)
-        sigaction(SIGPIPE, &action, nil)
-    }
-}
-
-func monotonic() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
-
-func errnoName(_ e: Int32) -> String {
-    switch e {
-    case EPIPE: return "EPIPE"
-    case ECONNRESET: return "ECONNRESET"
-    case ECONNREFUSED: return "ECONNREFUSED"
-    case EAGAIN: return "EAGAIN"
-    case EINTR: return "EINTR"
-    case ENOTCONN: return "ENOTCONN"
-    case EBADF: return "EBADF"
-    case ETIMEDOUT: return "ETIMEDOUT"
-    case EINPROGRESS: return "EINPROGRESS"
-    case EINVAL: return "EINVAL"
-    case EADDRINUSE: return "EADDRINUSE"
-    default: return "errno \(e)"
-    }
-}
-
 /// A TCP socket whose every call is recorded with its time (CLOCK_REALTIME, the clock of the
 /// packet timestamps), duration, arguments, result and errno name.
 public final class DriverSocket {
@@ -308,60 +257,5 @@ public final class DriverSocket {
         out.reserveCapacity(count)
         while out.count < count { out.append(contentsOf: pattern.prefix(count - out.count)) }
         return out
-    }
-}
-
-public enum DriverError: Error, CustomStringConvertible {
-    case call(String, Int32)
-    case setup(String)
-    public var description: String {
-        switch self {
-        case .call(let what, let e): return "\(what) failed: \(errnoName(e)) (\(String(cString: strerror(e))))"
-        case .setup(let s): return s
-        }
-    }
-}
-
-/// sockaddr conversions.
-enum SocketAddress {
-    static func endpoint(_ s: sockaddr_storage) -> Endpoint? {
-        var s = s
-        switch Int32(s.ss_family) {
-        case AF_INET:
-            return withUnsafeBytes(of: &s) { p in
-                let sin = p.load(as: sockaddr_in.self)
-                return Endpoint(address: IPAddress(ipv4: UInt32(bigEndian: sin.sin_addr.s_addr)), port: UInt16(bigEndian: sin.sin_port))
-            }
-        case AF_INET6:
-            return withUnsafeBytes(of: &s) { p in
-                let sin6 = p.load(as: sockaddr_in6.self)
-                var hi: UInt64 = 0, lo: UInt64 = 0
-                withUnsafeBytes(of: sin6.sin6_addr) { b in
-                    for i in 0..<8 { hi = hi << 8 | UInt64(b[i]) }
-                    for i in 8..<16 { lo = lo << 8 | UInt64(b[i]) }
-                }
-                return Endpoint(address: IPAddress(ipv6High: hi, low: lo), port: UInt16(bigEndian: sin6.sin6_port))
-            }
-        default:
-            return nil
-        }
-    }
-
-    static func withSockaddr<R>(_ ep: Endpoint, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
-        if ep.address.isIPv6 {
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = ep.port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { b in
-                for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: ep.address.high >> (56 - 8 * UInt64(i))) }
-                for i in 0..<8 { b[8 + i] = UInt8(truncatingIfNeeded: ep.address.low >> (56 - 8 * UInt64(i))) }
-            }
-            return withUnsafePointer(to: &sin6) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-        }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_port = ep.port.bigEndian
-        sin.sin_addr.s_addr = UInt32(truncatingIfNeeded: ep.address.low).bigEndian
-        return withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
     }
 }
