@@ -11,7 +11,7 @@ struct Replay: ParsableCommand {
         (pcap-filter(7)), as tcpdump takes them; `--` ends the file list explicitly.
 
         Examples:
-          teardown replay captures/linger-zero-unsent.pcap
+          teardown replay captures/real/linger-zero-unsent.pcap
           teardown replay a.pcap b.pcapng 'tcp port 8080' --format json
           tcpdump -w - -i lo | teardown replay - --summary
           teardown replay capture.pcap --format zeek      # Zeek's conn.log (TCP)
