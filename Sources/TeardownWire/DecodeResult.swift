@@ -1,6 +1,8 @@
 /// Which header a decode problem was found in.
 public enum ProtocolLayer: String, Sendable, Hashable {
     case link, ipv4 = "IPv4", ipv6 = "IPv6", tcp = "TCP"
+    case udp = "UDP", authentication = "IPsec AH", gre = "GRE", erspan = "ERSPAN", ppp = "PPP"
+    case vxlan = "VXLAN", geneve = "Geneve", gtpU = "GTP-U", capwap = "CAPWAP", teredo = "Teredo", ayiya = "AYIYA"
 }
 
 /// Why a packet could not be decoded into a TCP segment.

@@ -14,13 +14,18 @@ struct IPContext {
 
 extension IPProtocol {
     /// Whether fragments of a datagram of this protocol are reassembled: those that may carry
-    /// TCP. (A tunnel protocol whose decoder leads to TCP, such as GRE or IP in IP, belongs
-    /// here too, so that a fragmented tunnel packet is put back together before it is opened.)
-    @inline(__always) var isReassembled: Bool { self == .tcp }
+    /// TCP: TCP itself, and the protocols a tunnel to TCP may take (UDP, GRE, IP in IP, and an
+    /// authentication header before any of them), so that a fragmented tunnel packet is put
+    /// back together before it is opened.
+    @inline(__always) var isReassembled: Bool {
+        self == .tcp || self == .udp || self == .gre || self == .ipv4InIP || self == .ipv6InIP
+            || self == .authentication
+    }
 }
 
 extension Packet {
-    /// IPv4 (RFC 791 §3.1). Protocols other than TCP are `.notTCP`. A fragment (More Fragments
+    /// IPv4 (RFC 791 §3.1). TCP is decoded; a tunnel (`carried(_:_:into:)`) is the next layer;
+    /// other protocols are `.notTCP`. A fragment (More Fragments
     /// set, or a nonzero offset) of a datagram that may carry TCP is `.fragment`, first fragment
     /// included: its TCP header belongs to the whole datagram, which `FragmentReassembler` makes.
     @inline(__always)
@@ -34,16 +39,36 @@ extension Packet {
         if ip.isFragment {
             return .done(ip.protocol.isReassembled ? .fragment(FragmentPlace(here)) : .notTCP)
         }
-        guard ip.protocol == .tcp else { return .done(.notTCP) }
-        return .done(decodeTCP(IPContext(
+        if ip.protocol == .tcp {
+            return .done(decodeTCP(IPContext(
+                source: ip.source, destination: ip.destination, ipVersion: IPVersion.v4, hopLimit: ip.timeToLive,
+                segmentStart: ip.end, segmentLength: ip.payloadLength, headerLength: ip.end - here.start), into: &segment))
+        }
+        // Authentication headers (RFC 4302) are read past to what they protect; each is at
+        // least 12 captured bytes further on, so the walk ends.
+        var next = ip.protocol
+        var start = ip.end
+        var length = ip.payloadLength
+        while next == .authentication {
+            let ah: AuthenticationHeader
+            do throws(DecodeError) {
+                ah = try AuthenticationHeader(checking: reader, at: start, remaining: length)
+            } catch {
+                return .done(.invalid(error))
+            }
+            next = ah.nextHeader
+            start = ah.end
+            length -= ah.length
+        }
+        return carried(next, IPContext(
             source: ip.source, destination: ip.destination, ipVersion: IPVersion.v4, hopLimit: ip.timeToLive,
-            segmentStart: ip.end, segmentLength: ip.payloadLength, headerLength: ip.end - here.start), into: &segment))
+            segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment)
     }
 
     /// IPv6 (RFC 8200), walking the extension-header chain to TCP.
     ///
     /// - ESP (its payload is encrypted) and No Next Header are `.notTCP`, as is any
-    ///   upper-layer protocol other than TCP.
+    ///   upper-layer protocol other than TCP and the tunnels `carried(_:_:into:)` opens.
     /// - A fragment (a fragment header with a nonzero offset or M set; an atomic fragment is a
     ///   whole datagram) is `.fragment` when what follows its fragment header may lead to TCP
     ///   (TCP or another extension header), otherwise `.notTCP`.
@@ -57,10 +82,9 @@ extension Packet {
         }
         switch chain(of: ip) {
         case .upperLayer(let next, let start, let length):
-            guard next == .tcp else { return .done(.notTCP) }
-            return .done(decodeTCP(IPContext(
+            return carried(next, IPContext(
                 source: ip.source, destination: ip.destination, ipVersion: IPVersion.v6, hopLimit: ip.hopLimit,
-                segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment))
+                segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment)
         case .fragment(let header, _):
             return .done(header.nextHeader.mayLeadToReassembled ? .fragment(FragmentPlace(here)) : .notTCP)
         case .invalid(let error):

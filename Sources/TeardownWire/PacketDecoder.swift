@@ -41,8 +41,14 @@
 ///    past `maximumDepth`.
 public enum PacketDecoder {
     /// The most headers one packet is decoded through, link layer and IP included (the TCP
-    /// header is decoded by the IP step that carries it). Plain TCP over Ethernet takes two.
-    static let maximumDepth = 8
+    /// header is decoded by the IP step that carries it). Plain TCP over Ethernet takes two;
+    /// VLAN tags are read within the step of the header they follow. The deepest stack met in
+    /// practice, an ERSPAN mirror of a VXLAN overlay carrying GTP-U (Ethernet, IPv4, GRE,
+    /// ERSPAN, Ethernet, IPv4, UDP, VXLAN, Ethernet, IPv4, UDP, GTP-U, IPv4), takes 13; the
+    /// limit leaves room for three more (IP in IP, PPPoE, MPLS ...). Each step reads a header
+    /// at least 4 captured bytes further on and allocates nothing, so the limit bounds the work
+    /// on a packet that nests tunnels in themselves.
+    static let maximumDepth = 16
 
     /// Decodes `bytes` (the captured bytes of one packet) under `linkType`, writing the TCP
     /// segment into `segment`, which holds it when the result is `.tcp` and is meaningless
@@ -105,6 +111,7 @@ public enum PacketDecoder {
 enum HeaderKind {
     case ethernet, linuxSLL, linuxSLL2, loopback, rawIP
     case ipv4, ipv6
+    case udp, gre, erspan, ppp, vxlan, geneve, gtpU, capwap, teredo, ayiya
 
     /// The outermost header of a packet of `linkType`; nil when the decoder does not know it.
     @inline(__always)
@@ -127,6 +134,16 @@ enum HeaderKind {
         case .ethernet, .linuxSLL, .linuxSLL2, .loopback, .rawIP: return .link
         case .ipv4: return .ipv4
         case .ipv6: return .ipv6
+        case .udp: return .udp
+        case .gre: return .gre
+        case .erspan: return .erspan
+        case .ppp: return .ppp
+        case .vxlan: return .vxlan
+        case .geneve: return .geneve
+        case .gtpU: return .gtpU
+        case .capwap: return .capwap
+        case .teredo: return .teredo
+        case .ayiya: return .ayiya
         }
     }
 }
@@ -171,6 +188,16 @@ struct Packet {
             case .rawIP: step = decodeRawIP(header)
             case .ipv4: step = decodeIPv4(header, into: &segment)
             case .ipv6: step = decodeIPv6(header, into: &segment)
+            case .udp: step = decodeUDP(header)
+            case .gre: step = decodeGRE(header)
+            case .erspan: step = decodeERSPAN(header)
+            case .ppp: step = decodePPP(header)
+            case .vxlan: step = decodeVXLAN(header)
+            case .geneve: step = decodeGeneve(header)
+            case .gtpU: step = decodeGTPU(header)
+            case .capwap: step = decodeCAPWAP(header)
+            case .teredo: step = decodeTeredo(header)
+            case .ayiya: step = decodeAYIYA(header)
             }
             switch step {
             case .done(let result): return result

@@ -95,13 +95,19 @@ import Testing
     }
 
     /// tshark's count of segments with `flag` set, keyed by "addr:port>addr:port" of the sender.
+    ///
+    /// In a tunnelled packet tshark lists every IP layer's addresses; the TCP segment's are the
+    /// innermost IP layer's: the last of `ip` and `ipv6` in `frame.protocols`, its last
+    /// occurrence (`-E occurrence=l`). tshark opens every tunnel of captures/tunnels by default:
+    /// no decode-as is given.
     static func tsharkCounts(_ capture: String, field: String) throws -> [String: Int] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: tshark!)
         // Wireshark's field names: tcp.flags.fin, tcp.flags.syn, tcp.flags.reset.
         let name = field == "rst" ? "reset" : field
-        p.arguments = ["-n", "-r", capture, "-Y", "tcp.flags.\(name) == 1", "-T", "fields",
-                       "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"]
+        p.arguments = ["-n", "-r", capture, "-Y", "tcp.flags.\(name) == 1", "-T", "fields", "-E", "occurrence=l",
+                       "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
+                       "-e", "frame.protocols"]
         p.currentDirectoryURL = CLI.packageRoot
         let out = Pipe()
         p.standardOutput = out
@@ -112,8 +118,9 @@ import Testing
         var counts: [String: Int] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard f.count == 6 else { continue }
-            let src = f[0].isEmpty ? f[1] : f[0], dst = f[3].isEmpty ? f[4] : f[3]
+            guard f.count == 7 else { continue }
+            let innermostIsIPv6 = f[6].split(separator: ":").last { $0 == "ip" || $0 == "ipv6" } == "ipv6"
+            let src = innermostIsIPv6 ? f[1] : f[0], dst = innermostIsIPv6 ? f[4] : f[3]
             counts["\(src):\(f[2])>\(dst):\(f[5])", default: 0] += 1
         }
         return counts

@@ -4,9 +4,13 @@ struct IPProtocol: RawRepresentable, Hashable, Sendable {
     @inline(__always) init(rawValue: UInt8) { self.rawValue = rawValue }
 
     static let hopByHopOptions = IPProtocol(rawValue: 0)    // RFC 8200 §4.3
+    static let ipv4InIP = IPProtocol(rawValue: 4)           // RFC 2003: IPv4 in IP
     static let tcp = IPProtocol(rawValue: 6)
+    static let udp = IPProtocol(rawValue: 17)               // RFC 768
+    static let ipv6InIP = IPProtocol(rawValue: 41)          // RFC 4213 §3.5, RFC 2473: IPv6 in IP
     static let routing = IPProtocol(rawValue: 43)           // RFC 8200 §4.4
     static let fragment = IPProtocol(rawValue: 44)          // RFC 8200 §4.5
+    static let gre = IPProtocol(rawValue: 47)               // RFC 2784
     static let esp = IPProtocol(rawValue: 50)               // RFC 4303
     static let authentication = IPProtocol(rawValue: 51)    // RFC 4302 §2
     static let noNextHeader = IPProtocol(rawValue: 59)      // RFC 8200 §4.7
