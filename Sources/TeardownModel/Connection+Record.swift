@@ -106,6 +106,7 @@ extension Connection {
         if midstream && kind != .refused && kind != .unanswered {
             out.append(.midstream)
         }
+        if let follows { out.append(follows) }
         if let rst = facts.endingRST, kind != .refused {
             for side in Connection.bothSides {
                 let sum = side == .orig ? o : r

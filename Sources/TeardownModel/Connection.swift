@@ -35,10 +35,14 @@ import TeardownWire
     var recordsEvents: Bool { events != nil }
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
     var forgottenReason: Note?
+    /// The connection before it on the same 4-tuple, when a SYN opened this one while that one
+    /// was still held (`Note.tupleReused`).
+    var follows: Note?
 
     init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool,
-         rolesFlipped: Bool = false) {
+         rolesFlipped: Bool = false, follows: Note? = nil) {
         self.index = index
+        self.follows = follows
         self.zeek = ZeekTCPState(rolesFlippedAtCreation: rolesFlipped)
         self.orig = SideTracker(endpoint: orig, state: .closed)
         self.resp = SideTracker(endpoint: resp, state: .listen)
@@ -80,20 +84,47 @@ import TeardownWire
         var synRetransmissions = 0
     }
 
-    /// Whether a SYN arriving now starts a new connection on the same 4-tuple (RFC 9293 §3.10.7.4:
-    /// a SYN in TIME-WAIT may open a new incarnation).
-    func isNewIncarnation(_ seg: TCPSegment, from side: Side) -> Bool {
-        guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return false }
-        let sentSYN = side == .orig ? orig.sentSYN : resp.sentSYN
-        let isn = side == .orig ? orig.isn : resp.isn
-        if sentSYN && seg.sequenceNumber == isn { return false }  // a retransmitted SYN
-        if facts.isFinished || facts.endingRST != nil { return true }
-        if orig.state == .timeWait || resp.state == .timeWait || orig.state == .closed && resp.state == .closed && !(orig.packets == 0) {
-            return true
+    /// Whether a SYN arriving now opens a new connection on this 4-tuple, and why (nil: it
+    /// belongs to this one). Only a SYN without ACK can (a new active OPEN, RFC 9293 §3.10.1):
+    /// - after an accepted RST (a refusal or a reset), both ends are CLOSED, so any SYN is a new
+    ///   OPEN, even one repeating the refused SYN's sequence number (§3.10.7.3: SYN-SENT takes
+    ///   an RST whose ACK acknowledges its SYN and closes);
+    /// - into a side in TIME-WAIT, only a SYN whose sequence number is above what that side last
+    ///   received, or whose timestamp is newer than the last it saw, and that PAWS does not
+    ///   reject (§3.10.7.4 TIME-WAIT, RFC 6191 §2; Linux `tcp_timewait_state_process`); another
+    ///   SYN is an old duplicate and TIME-WAIT only acknowledges it;
+    /// - after both FINs were acknowledged, or when the sender itself is in TIME-WAIT or both
+    ///   ends are CLOSED, any SYN;
+    /// - from the originator with another initial sequence number while it has sent nothing but
+    ///   SYNs: `connect()` was retried on a new socket before the handshake completed.
+    /// Otherwise the SYN's sender is synchronized, the SYN is answered with a challenge ACK
+    /// (RFC 5961 §4) and the connection goes on; a SYN with the side's own initial sequence
+    /// number is a retransmission.
+    func reuse(by seg: TCPSegment, from side: Side) -> TupleReuse? {
+        guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return nil }
+        let sender = side == .orig ? orig : resp
+        let receiver = side == .orig ? resp : orig
+        if facts.endingRST != nil { return facts.refused ? .afterRefusal : .afterReset }
+        if receiver.state == .timeWait {
+            let seqAbove = sender.hasBase && seg.sequenceNumber > sender.sndNxt
+            var tsNewer = false, pawsRejects = false
+            if let ts = seg.options.timestampValue, sender.hasTimestamp {
+                let age = Int32(bitPattern: sender.lastTimestamp &- ts)
+                tsNewer = age < 0
+                pawsRejects = age > 1   // Linux's TCP_PAWS_WINDOW
+            }
+            if pawsRejects { return nil }
+            if seqAbove { return .aboveTimeWait }
+            if tsNewer { return .newerTimestamp }
+            return nil
         }
-        // A different ISN from the originator while the handshake never completed: connect() retried.
-        if side == .orig && sentSYN && !facts.respSentSYNACK { return true }
-        return false
+        if facts.isFinished || sender.state == .timeWait
+            || (sender.state == .closed && receiver.state == .closed && sender.packets > 0) {
+            return .afterClose
+        }
+        if sender.sentSYN && seg.sequenceNumber == sender.isn { return nil }  // a retransmitted SYN
+        if side == .orig && sender.sentSYN && sender.packets == Int(sender.synCount) { return .connectRetried }
+        return nil
     }
 
     // MARK: - Processing
@@ -104,14 +135,14 @@ import TeardownWire
         case applied
         /// Applied, and it completed the connection's ending.
         case finished
-        /// Not applied: a SYN opening a new incarnation of the 4-tuple; report this one and start anew.
-        case newIncarnation
+        /// Not applied: a SYN opening a new connection on the 4-tuple; report this one and start anew.
+        case newIncarnation(TupleReuse)
     }
 
     /// Applies one segment from whichever side sent it.
     mutating func process(_ seg: TCPSegment, time: Timestamp, packetNumber: Int) -> Outcome {
         let side: Side = orig.endpoint == seg.source ? .orig : .resp
-        if isNewIncarnation(seg, from: side) { return .newIncarnation }
+        if let why = reuse(by: seg, from: side) { return .newIncarnation(why) }
         return process(seg, from: side, time: time, packetNumber: packetNumber) ? .finished : .applied
     }
 
@@ -219,6 +250,10 @@ import TeardownWire
             s.window = seg.window
             s.hasAdvertisedWindow = true
         }
+        if let ts = seg.options.timestampValue {
+            s.lastTimestamp = ts
+            s.hasTimestamp = true
+        }
         if seg.isTruncated { step.note(.truncated) }
 
         // Sequence base.
@@ -231,6 +266,8 @@ import TeardownWire
                 step.retransmission = true
                 if me == .orig { f.synRetransmissions += 1 }
                 step.note(.synRetransmitted(withACK: flags.contains(.ack)))
+            } else if !flags.contains(.rst) {
+                step.note(r.state == .timeWait ? .synInTimeWait : .synInConnection)
             }
         } else if !s.hasBase {
             // Joined mid-stream: pretend the ISN was just before the first byte seen.

@@ -66,6 +66,25 @@ public enum ZeekConnState: String, Sendable, Hashable, CaseIterable {
     case S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH
 }
 
+/// Why a SYN opened a new connection on a 4-tuple whose previous connection was still held
+/// (see `Connection.reuse(by:from:)`).
+public enum TupleReuse: String, Sendable, Hashable, CaseIterable {
+    /// The previous attempt was refused (RST to its SYN): the client was CLOSED.
+    case afterRefusal = "after-refusal"
+    /// The previous connection was reset.
+    case afterReset = "after-reset"
+    /// The previous connection had closed (both FINs acknowledged, or both ends CLOSED).
+    case afterClose = "after-close"
+    /// The SYN's sequence number is above what the side in TIME-WAIT last received
+    /// (RFC 9293 §3.10.7.4).
+    case aboveTimeWait = "above-time-wait"
+    /// The SYN's timestamp is newer than the last the side in TIME-WAIT saw (RFC 6191).
+    case newerTimestamp = "newer-timestamp"
+    /// The originator, having sent nothing but SYNs, sent one with a new initial sequence
+    /// number: `connect()` retried before the handshake completed.
+    case connectRetried = "connect-retried"
+}
+
 /// The shape of an RST segment.
 public enum RSTShape: String, Sendable, Hashable {
     /// `R.`: RST with ACK. Linux sends this when the application aborts

@@ -137,9 +137,11 @@ public struct ConnectionTracker {
             break
         case .finished:
             finished.append(Lingering(key: key, hash: flow.value, slot: slot, index: slots[slot].index, at: time.nanoseconds))
-        case .newIncarnation:
+        case .newIncarnation(let why):
+            let previous = slots[slot].index
             report(key, emit: emit)
-            start(seg, key: key, hash: flow.value, time: time, packetNumber: packetNumber, emit: emit)
+            start(seg, key: key, hash: flow.value, time: time, packetNumber: packetNumber,
+                  follows: .tupleReused(previous: previous, why), emit: emit)
         }
     }
 
@@ -159,7 +161,7 @@ public struct ConnectionTracker {
     }
 
     private mutating func start(_ seg: TCPSegment, key: FlowKey, hash: UInt64, time: Timestamp, packetNumber: Int,
-                                emit: (consuming FinishedConnection) -> Void) {
+                                follows: Note? = nil, emit: (consuming FinishedConnection) -> Void) {
         // The originator is the SYN sender; otherwise Zeek's port heuristic decides (see ZeekRoles).
         let flip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
                                         destinationPort: seg.destination.port)
@@ -168,7 +170,7 @@ public struct ConnectionTracker {
         let index = nextIndex
         nextIndex += 1
         let c = Connection(index: index, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
-                           recordEvents: configuration.recordEvents, rolesFlipped: flip)
+                           recordEvents: configuration.recordEvents, rolesFlipped: flip, follows: follows)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free

@@ -50,6 +50,13 @@ public enum Note: Sendable, Hashable {
     case rstAborted(by: Side)
     /// An RST without ACK: a segment hit a socket that no longer exists.
     case rstForMissingSocket
+    /// A SYN at another sequence number than its sender's first, in a connection it does not
+    /// end: the receiver answers with a challenge ACK (RFC 5961 §4).
+    case synInConnection
+    /// A SYN into TIME-WAIT that does not open a new connection: its sequence number is not
+    /// above the old connection's and its timestamp is not newer (RFC 6191), so it is an old
+    /// duplicate that TIME-WAIT acknowledges.
+    case synInTimeWait
 
     // MARK: One moment
 
@@ -80,6 +87,8 @@ public enum Note: Sendable, Hashable {
     case noEnding
     /// The capture starts mid-connection; roles were guessed.
     case midstream
+    /// A SYN opened this connection on the 4-tuple of connection `previous`, for `why`.
+    case tupleReused(previous: Int, TupleReuse)
     /// `bytes` sent by `side` were unacknowledged when the RST came.
     case inFlightAtRST(Side, bytes: UInt64)
     /// `side` sent `bytes` of payload after the RST.
@@ -151,6 +160,8 @@ public enum Note: Sendable, Hashable {
         case rstRefused = "rst-refused"
         case rstAborted = "rst-aborted"
         case rstForMissingSocket = "rst-for-missing-socket"
+        case synInConnection = "syn-in-connection"
+        case synInTimeWait = "syn-in-time-wait"
         case rowsDropped = "rows-dropped"
         case closedFirst = "closed-first"
         case lastFINUnacknowledged = "last-fin-unacknowledged"
@@ -163,6 +174,7 @@ public enum Note: Sendable, Hashable {
         case synUnanswered = "syn-unanswered"
         case noEnding = "no-ending"
         case midstream
+        case tupleReused = "tuple-reused"
         case inFlightAtRST = "in-flight-at-rst"
         case sentAfterRST = "sent-after-rst"
         case acknowledgedBeforeRST = "acknowledged-before-rst"
@@ -202,6 +214,8 @@ public enum Note: Sendable, Hashable {
         case .rstRefused: return .rstRefused
         case .rstAborted: return .rstAborted
         case .rstForMissingSocket: return .rstForMissingSocket
+        case .synInConnection: return .synInConnection
+        case .synInTimeWait: return .synInTimeWait
         case .rowsDropped: return .rowsDropped
         case .closedFirst: return .closedFirst
         case .lastFINUnacknowledged: return .lastFINUnacknowledged
@@ -214,6 +228,7 @@ public enum Note: Sendable, Hashable {
         case .synUnanswered: return .synUnanswered
         case .noEnding: return .noEnding
         case .midstream: return .midstream
+        case .tupleReused: return .tupleReused
         case .inFlightAtRST: return .inFlightAtRST
         case .sentAfterRST: return .sentAfterRST
         case .acknowledgedBeforeRST: return .acknowledgedBeforeRST

@@ -25,6 +25,9 @@ struct SideTracker {
     var highestAck = SequenceNumber(0)
     /// Sequence number this side's FIN occupies (once `fin` is not `.unsent`).
     var finSequence = SequenceNumber(0)
+    /// The TSval of this side's last segment that carried timestamps (RFC 7323 §3): a side in
+    /// TIME-WAIT compares a new SYN's with it (RFC 6191).
+    var lastTimestamp: UInt32 = 0
 
     // Segments carrying each flag (what SideSummary reports; they stop at 2³² − 1).
     var synCount: UInt32 = 0
@@ -46,6 +49,8 @@ struct SideTracker {
     /// This side has sent an acknowledgment (`highestAck` holds).
     var hasAcked = false
     var hasAdvertisedWindow = false
+    /// `lastTimestamp` holds.
+    var hasTimestamp = false
 
     // Counters (what SideSummary reports).
     var packets = 0

@@ -54,6 +54,10 @@ extension Note {
             c.write(" aborted")
         case .rstForMissingSocket:
             c.write("RST without ACK: data arrived for a socket that no longer exists")
+        case .synInConnection:
+            c.write("SYN at another sequence number in a live connection: not a new connection; the receiver answers with a challenge ACK (RFC 5961 §4)")
+        case .synInTimeWait:
+            c.write("SYN into TIME-WAIT, neither above the old sequence numbers nor with a newer timestamp: an old duplicate, not a new connection (RFC 6191)")
 
         case .rowsDropped(let rows):
             c.writeGrouped(signed: Int64(rows))
@@ -99,6 +103,17 @@ extension Note {
             c.write("no ending seen before the capture ended")
         case .midstream:
             c.write("the capture starts mid-connection: roles were guessed from the ports")
+        case .tupleReused(let previous, let why):
+            c.write("a new SYN reopened the 4-tuple of connection ")
+            c.writeInt(previous)
+            switch why {
+            case .afterRefusal: c.write(", which was refused (its client was closed)")
+            case .afterReset: c.write(", which was reset")
+            case .afterClose: c.write(", which had closed")
+            case .aboveTimeWait: c.write(", in TIME-WAIT: its sequence number is above the old connection's (RFC 9293 §3.10.7.4)")
+            case .newerTimestamp: c.write(", in TIME-WAIT: its timestamp is newer than the old connection's (RFC 6191)")
+            case .connectRetried: c.write(" with a new initial sequence number before the handshake completed: connect() retried")
+            }
         case .inFlightAtRST(let side, let bytes):
             c.writeGrouped(bytes)
             c.write(" bytes sent by the ")

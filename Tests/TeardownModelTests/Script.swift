@@ -37,12 +37,15 @@ struct Script {
 
     /// Appends a segment from `side` with tcpdump-style flags.
     mutating func send(_ side: Side, _ flags: String, seq: UInt32, ack: UInt32? = nil, len: Int = 0,
-                       window: UInt16 = 65535, wscale: UInt8? = nil, rawSeq: UInt32? = nil, after gap: Int64? = nil) {
+                       window: UInt16 = 65535, wscale: UInt8? = nil, rawSeq: UInt32? = nil, tsval: UInt32? = nil,
+                       after gap: Int64? = nil) {
         let f = Script.flags(flags)
         let sendISN = side == .orig ? clientISN : serverISN
         let recvISN = side == .orig ? serverISN : clientISN
         var opts = TCPOptions()
         opts.windowScale = wscale
+        opts.timestampValue = tsval
+        opts.timestampEcho = tsval.map { _ in 0 }
         let seg = TCPSegment(
             source: side == .orig ? client : server,
             destination: side == .orig ? server : client,

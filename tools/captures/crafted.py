@@ -247,8 +247,10 @@ SCENARIOS = [
                  ("c", "S", 0, 0, 0, 4000, "retransmission #3 (+4 s)"),
              ]),
     Scenario("refused-retry", "A SYN refused with RST-ACK, then the same SYN (same ISN) "
-             "sent again twice, refused each time. Zeek, once a connection was reset, starts a "
-             "new one on any SYN (IsReuse): three REJ lines.", [
+             "sent again twice, refused each time. A client in SYN-SENT accepts an RST that "
+             "acknowledges its SYN and closes (RFC 9293 3.10.7.3), so each later SYN is a new "
+             "connect(): three refused connections, and three REJ lines to Zeek (IsReuse: once a "
+             "connection was reset, any SYN starts a new one).", [
                  ("c", "S", 0, 0, 0, 0, "SYN"),
                  ("s", "R.", 1, 1, 0, 0.05, "RST-ACK: refused"),
                  ("c", "S", 0, 0, 0, 1000, "the same SYN again, 1 s later"),
