@@ -1,8 +1,46 @@
 import TeardownWire
 
 extension Connection {
+    /// Whether the capture holds only one direction of this connection: one side sent nothing
+    /// at all, and the other shows that it did (`OneSided.Evidence`). Two-sided traffic never
+    /// qualifies, whatever it lost: both sides sent something.
+    func oneSided() -> OneSided? {
+        for seen in Connection.bothSides {
+            let v = side(seen), m = side(seen.other)
+            guard m.packets == 0, v.packets > 0 else { continue }
+            // Sequence space of the missing side acknowledged since the seen side's first
+            // acknowledgment (where the missing side's numbering was taken from).
+            let moved = v.hasAcked && m.hasBase ? UInt64(max(0, v.highestAck.distance(from: m.dataStart))) : 0
+            let finInferred = moved > 0 && v.fin != .unsent && v.highestAck.distance(from: v.previousAck) == 1
+            let evidence: OneSided.Evidence
+            if moved > 0 {
+                evidence = .acknowledgedUnseenData
+            } else if v.sentSYN && v.packets > Int(v.synCount) + Int(v.rstCount)
+                        && (seen == .resp || v.hasAcked) {
+                evidence = .handshakeAnswered
+            } else {
+                continue
+            }
+            return OneSided(seen: seen, evidence: evidence, acknowledgedBytes: moved - (finInferred ? 1 : 0),
+                            finInferred: finInferred)
+        }
+        return nil
+    }
+
     /// Classifies the ending (see `TeardownKind`) and who started it.
-    func classify() -> (TeardownKind, ClosedBy?) {
+    func classify() -> (TeardownKind, ClosedBy?) { classify(oneSided: oneSided()) }
+
+    /// `classify()`, with `oneSided()` known. With one direction missing, the ending is read
+    /// from the side that was seen: its RST, its FIN, and the other's FIN where it is inferred.
+    func classify(oneSided one: OneSided?) -> (TeardownKind, ClosedBy?) {
+        if let one, facts.endingRST == nil {
+            let v = side(one.seen)
+            guard v.fin != .unsent else { return (.open, nil) }
+            guard one.finInferred else { return (.halfClosed, closedBy(one.seen)) }
+            // The missing side closed first if the seen side's FIN already acknowledged its FIN.
+            let missingFirst = v.ackAtFIN == v.highestAck
+            return (.graceful, closedBy(missingFirst ? one.missing : one.seen))
+        }
         if let rst = facts.endingRST {
             if facts.refused { return (.refused, .resp) }
             if rst.shape == .bare && (facts.respSentSYNACK || midstream) {
@@ -28,32 +66,46 @@ extension Connection {
         }
     }
 
-    private func ledger(_ s: SideTracker, peer: SideTracker) -> DirectionLedger {
+    private func ledger(_ s: SideTracker, peer: SideTracker, oneSided one: OneSided?) -> DirectionLedger {
         var l = DirectionLedger()
         l.sent = s.sent
         l.retransmitted = s.retransmitted
         l.acked = peer.hasAcked ? s.payloadCovered(by: peer.highestAck) : 0
         l.inFlightAtRST = s.inFlightAtRST
         l.sentAfterRST = s.sentAfterRST
+        if let one {
+            if s.endpoint == side(one.seen).endpoint {
+                // Its acknowledgments travelled the missing direction.
+                l.acked = 0
+                l.unknown = [.acked, .inFlightAtRST]
+            } else {
+                // Only what the seen side acknowledged of it is known.
+                l.sent = 0
+                l.retransmitted = 0
+                l.acked = one.acknowledgedBytes
+                l.unknown = [.sent, .retransmitted, .inFlightAtRST, .sentAfterRST]
+            }
+        }
         return l
     }
 
-    private func summary(_ s: SideTracker, peer: SideTracker) -> SideSummary {
+    private func summary(_ s: SideTracker, peer: SideTracker, oneSided one: OneSided?) -> SideSummary {
         var out = SideSummary(endpoint: s.endpoint, state: s.state, initialSequence: s.isn)
         out.packets = s.packets
         out.payloadBytes = s.payloadBytes
         out.syn = Int(s.synCount)
         out.fin = Int(s.finCount)
         out.rst = Int(s.rstCount)
-        out.bytes = ledger(s, peer: peer)
+        out.bytes = ledger(s, peer: peer, oneSided: one)
         return out
     }
 
     /// Builds the record handed to renderers. `recordNotes` is false in summary/no-events modes.
     func makeRecord(recordNotes: Bool) -> ConnectionRecord {
-        let (kind, closedBy) = classify()
-        let o = summary(orig, peer: resp)
-        let r = summary(resp, peer: orig)
+        let one = oneSided()
+        let (kind, closedBy) = classify(oneSided: one)
+        let o = summary(orig, peer: resp, oneSided: one)
+        let r = summary(resp, peer: orig, oneSided: one)
         var rows: [TimelineEvent] = []
         if var log = events?.log {
             rows = log.finish()
@@ -62,7 +114,7 @@ extension Connection {
             }
         }
         let halfClose = (kind == .graceful || kind == .halfClosed || kind == .simultaneousClose)
-            && (orig.bytesAfterPeerFIN > 0 || resp.bytesAfterPeerFIN > 0)
+            && (orig.bytesAfterPeerFIN > 0 || resp.bytesAfterPeerFIN > 0 || missingBytesAfterSeenFIN(one) > 0)
         return ConnectionRecord(
             index: index, orig: o, resp: r,
             teardown: Ending(kind: kind, midstream: midstream && kind != .refused && kind != .unanswered),
@@ -71,26 +123,48 @@ extension Connection {
             start: start, end: end, midstream: midstream,
             firstPacketNumber: firstPacketNumber, lastPacketNumber: lastPacketNumber,
             events: rows,
-            notes: recordNotes ? notes(kind: kind, closedBy: closedBy, orig: o, resp: r) : [])
+            notes: recordNotes ? notes(kind: kind, closedBy: closedBy, orig: o, resp: r, oneSided: one) : [],
+            oneSided: one)
     }
 
     private func side(_ s: Side) -> SideTracker { s == .orig ? orig : resp }
+
+    /// One-sided: payload bytes of the missing side that the seen side acknowledged after its
+    /// own FIN (the missing side went on sending after it: a half-close), its inferred FIN left out.
+    func missingBytesAfterSeenFIN(_ one: OneSided?) -> UInt64 {
+        guard let one else { return 0 }
+        let v = side(one.seen)
+        guard v.fin != .unsent else { return 0 }
+        let after = UInt64(max(0, v.highestAck.distance(from: v.ackAtFIN)))
+        return after - min(after, one.finInferred ? 1 : 0)
+    }
 
     /// Both sides, originator first: a constant, where an array literal in a loop allocates.
     private static let bothSides: [Side] = [.orig, .resp]
 
     /// Connection-level notes, most important first (Render words them).
-    func notes(kind: TeardownKind, closedBy: ClosedBy?, orig o: SideSummary, resp r: SideSummary) -> [Note] {
+    func notes(kind: TeardownKind, closedBy: ClosedBy?, orig o: SideSummary, resp r: SideSummary,
+               oneSided one: OneSided? = nil) -> [Note] {
         var out: [Note] = []
         out.reserveCapacity(4)
+        if let one { out.append(.oneSided(seen: one.seen, one.evidence, acknowledged: one.acknowledgedBytes)) }
         switch kind {
         case .graceful:
-            if let f = facts.firstFIN { out.append(.closedFirst(f)) }
-            if !(orig.fin == .acknowledged && resp.fin == .acknowledged) { out.append(.lastFINUnacknowledged) }
+            if let one {
+                if let first = closedBy, first != .both { out.append(.closedFirst(first == .orig ? .orig : .resp)) }
+                if one.finInferred { out.append(.finInferred(one.missing)) }
+            } else {
+                if let f = facts.firstFIN { out.append(.closedFirst(f)) }
+                if !(orig.fin == .acknowledged && resp.fin == .acknowledged) { out.append(.lastFINUnacknowledged) }
+            }
         case .simultaneousClose:
             out.append(.simultaneousClose)
         case .halfClosed:
-            if let f = facts.firstFIN { out.append(.peerNeverClosed(closer: f)) }
+            if let one {
+                out.append(.peerCloseUnknown(closer: one.seen))
+            } else if let f = facts.firstFIN {
+                out.append(.peerNeverClosed(closer: f))
+            }
         case .abortByOriginator, .abortByResponder:
             if let rst = facts.endingRST { out.append(.aborted(rst.from)) }
         case .resetAfterClose:
@@ -110,16 +184,21 @@ extension Connection {
         if let rst = facts.endingRST, kind != .refused {
             for side in Connection.bothSides {
                 let sum = side == .orig ? o : r
-                if let f = sum.bytes.inFlightAtRST, f > 0 { out.append(.inFlightAtRST(side, bytes: f)) }
-                if let a = sum.bytes.sentAfterRST, a > 0 { out.append(.sentAfterRST(side, bytes: a)) }
+                if let f = sum.bytes.inFlightAtRST, f > 0, !sum.bytes.unknown.contains(.inFlightAtRST) {
+                    out.append(.inFlightAtRST(side, bytes: f))
+                }
+                if let a = sum.bytes.sentAfterRST, a > 0, !sum.bytes.unknown.contains(.sentAfterRST) {
+                    out.append(.sentAfterRST(side, bytes: a))
+                }
             }
-            if let a = rst.acknowledged, rst.shape == .withACK, side(rst.from.other).sent > 0 {
+            if let a = rst.acknowledged, rst.shape == .withACK,
+               side(rst.from.other).sent > 0 || (one?.missing == rst.from.other && a > 0) {
                 out.append(.acknowledgedBeforeRST(resetter: rst.from, bytes: a))
             }
         } else if facts.endingRST == nil {
             for side in Connection.bothSides {
                 let sum = side == .orig ? o : r
-                if sum.bytes.sent > sum.bytes.acked {
+                if sum.bytes.unknown.isDisjoint(with: [.sent, .acked]) && sum.bytes.sent > sum.bytes.acked {
                     out.append(.unacknowledgedAtEnd(side, bytes: sum.bytes.sent - sum.bytes.acked))
                 }
             }
@@ -127,6 +206,9 @@ extension Connection {
         for side in Connection.bothSides {
             let t = side == .orig ? orig : resp
             if t.bytesAfterPeerFIN > 0 { out.append(.halfCloseBytes(side, bytes: t.bytesAfterPeerFIN)) }
+        }
+        if let one, case let n = missingBytesAfterSeenFIN(one), n > 0 {
+            out.append(.halfCloseBytes(one.missing, bytes: n))
         }
         if let late = facts.lateRST { out.append(.lateRST(from: late.from, packet: late.packetNumber)) }
         if facts.ignoredRSTs > 0 { out.append(.rstsNotAccepted(facts.ignoredRSTs)) }

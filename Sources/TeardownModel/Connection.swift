@@ -40,10 +40,12 @@ import TeardownWire
     var follows: Note?
 
     init(index: Int, orig: Endpoint, resp: Endpoint, time: Timestamp, packetNumber: Int, recordEvents: Bool,
-         rolesFlipped: Bool = false, follows: Note? = nil) {
+         rolesFlipped: Bool = false, zeekRolesFlipped: Bool? = nil, follows: Note? = nil) {
         self.index = index
         self.follows = follows
-        self.zeek = ZeekTCPState(rolesFlippedAtCreation: rolesFlipped)
+        let zeekFlip = zeekRolesFlipped ?? rolesFlipped
+        self.zeek = ZeekTCPState(rolesFlippedAtCreation: zeekFlip)
+        self.zeekRolesSwapped = zeekFlip != rolesFlipped
         self.orig = SideTracker(endpoint: orig, state: .closed)
         self.resp = SideTracker(endpoint: resp, state: .listen)
         self.start = time
@@ -53,10 +55,15 @@ import TeardownWire
         self.events = recordEvents ? EventLogBox() : nil
     }
 
-    var midstream: Bool { !facts.origSentSYN }
+    /// The start was not captured: neither the originator's SYN nor the responder's SYN-ACK.
+    var midstream: Bool { !facts.origSentSYN && !facts.respSentSYNACK }
 
-    /// Only the originator's SYNs so far: nothing came back (what `classify` calls unanswered).
-    var isUnansweredAttempt: Bool { facts.origSentSYN && resp.packets == 0 && !facts.isFinished }
+    /// Only the originator's SYNs so far, and nothing came back (what `classify` calls
+    /// unanswered; an originator that sent more than SYNs was answered, in a direction the
+    /// capture may lack).
+    var isUnansweredAttempt: Bool {
+        facts.origSentSYN && resp.packets == 0 && orig.packets == Int(orig.synCount) && !facts.isFinished
+    }
 
     /// Connection-wide facts, kept apart from the two sides, so that one segment updates both
     /// sides and these together (`apply` takes all three `inout`).
@@ -316,6 +323,7 @@ import TeardownWire
         if !isRST && seqEnd > s.sndNxt { s.sndNxt = seqEnd }
 
         if flags.contains(.ack) && (!s.hasAcked || seg.acknowledgmentNumber > s.highestAck) {
+            s.previousAck = s.hasAcked ? s.highestAck : seg.acknowledgmentNumber
             s.hasAcked = true
             s.highestAck = seg.acknowledgmentNumber
         }
@@ -328,6 +336,8 @@ import TeardownWire
         // What the segment says its sender did.
         if flags.contains(.syn) && flags.contains(.ack) {
             if me == .resp { f.respSentSYNACK = true }
+            // A SYN-ACK answers a SYN (§3.10.7.2): a peer that sent nothing captured had sent one.
+            if !r.sentSYN && r.packets == 0 { observe(.sendSYN, &r, peer, &step) }
             observe(.sendSYNACK, &s, me, &step)
         } else if flags.contains(.syn) {
             observe(.sendSYN, &s, me, &step)
@@ -335,6 +345,23 @@ import TeardownWire
             // A side's first segment without SYN: the capture joined mid-stream, and both sides
             // were synchronized (the peer too, unless its own segments said otherwise already).
             if observe(.joinMidstream, &s, me, &step) { observe(.joinMidstream, &r, peer, &step) }
+        } else if s.state == .synSent && flags.contains(.ack) && !r.sentSYN {
+            // SYN-SENT sends an acknowledgment only once the peer's SYN-ACK has arrived
+            // (§3.10.7.3): that SYN-ACK was not captured. The peer answered the SYN (LISTEN ->
+            // SYN-RECEIVED, §3.10.7.2) and this acknowledgment is on its way to it.
+            observe(.sendACKOfSYN, &s, me, &step)
+            observe(.sendSYNACK, &r, peer, &step)
+            observe(.receiveACKOfSYN, &r, peer, &step)
+        } else if s.state == .synReceived && (len > 0 || flags.contains(.fin)
+                    || (flags.contains(.ack) && r.hasBase && seg.acknowledgmentNumber > r.dataStart)) {
+            // SYN-RECEIVED sends data or a FIN, or acknowledges data, only once its SYN-ACK was
+            // acknowledged (§3.10.7.4, fifth step): the peer's acknowledgment was not captured.
+            observe(.receiveACKOfSYN, &s, me, &step)
+            if r.state == .synSent {
+                observe(.sendACKOfSYN, &r, peer, &step)
+            } else if r.state == .closed || r.state == .listen {
+                observe(.joinMidstream, &r, peer, &step)
+            }
         }
 
         // What this segment acknowledges.
@@ -380,6 +407,7 @@ import TeardownWire
             } else {
                 s.fin = .sent
                 s.finSequence = finSeq
+                s.ackAtFIN = s.highestAck
                 let acksPeerFIN = flags.contains(.ack) && r.isFINCovered(by: seg.acknowledgmentNumber)
                 if f.firstFIN == nil {
                     f.firstFIN = me

@@ -85,6 +85,49 @@ public enum TupleReuse: String, Sendable, Hashable, CaseIterable {
     case connectRetried = "connect-retried"
 }
 
+/// A connection of which the capture holds one direction only (a span port on one side,
+/// asymmetric routing): the other side's segments are all missing, yet the side that was seen
+/// shows that they existed.
+public struct OneSided: Sendable, Hashable {
+    /// The side whose segments were captured.
+    public var seen: Side
+    /// The side whose segments were not.
+    public var missing: Side { seen.other }
+    public var evidence: Evidence
+    /// Payload bytes of the missing side that the seen side acknowledged.
+    public var acknowledgedBytes: UInt64
+    /// The missing side's FIN, inferred from the seen side's acknowledgment of it: the seen side
+    /// closed too, and its last acknowledgment moved by exactly one, the sequence number a FIN
+    /// occupies (RFC 9293 §3.4).
+    public var finInferred: Bool
+
+    /// What shows that the missing direction existed.
+    public enum Evidence: String, Sendable, Hashable, CaseIterable {
+        /// The seen side acknowledged sequence space the other direction never showed.
+        case acknowledgedUnseenData = "acknowledged-unseen-data"
+        /// The seen side went on after its SYN as only an answered handshake allows: a SYN
+        /// sender acknowledging (it had the SYN-ACK, RFC 9293 §3.10.7.3), or a SYN-ACK sender
+        /// sending data or a FIN (its SYN-ACK had been acknowledged, §3.10.7.4).
+        case handshakeAnswered = "handshake-answered"
+    }
+
+    public init(seen: Side, evidence: Evidence, acknowledgedBytes: UInt64, finInferred: Bool) {
+        self.seen = seen; self.evidence = evidence
+        self.acknowledgedBytes = acknowledgedBytes; self.finInferred = finInferred
+    }
+}
+
+/// Rows of a byte ledger.
+public struct LedgerRows: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let sent = LedgerRows(rawValue: 1 << 0)
+    public static let retransmitted = LedgerRows(rawValue: 1 << 1)
+    public static let acked = LedgerRows(rawValue: 1 << 2)
+    public static let inFlightAtRST = LedgerRows(rawValue: 1 << 3)
+    public static let sentAfterRST = LedgerRows(rawValue: 1 << 4)
+}
+
 /// The shape of an RST segment.
 public enum RSTShape: String, Sendable, Hashable {
     /// `R.`: RST with ACK. Linux sends this when the application aborts
@@ -139,6 +182,9 @@ public struct DirectionLedger: Sendable, Hashable {
     public var inFlightAtRST: UInt64?
     /// Payload bytes this side put on the wire after the RST (nil without an RST).
     public var sentAfterRST: UInt64?
+    /// Packet rows the capture cannot tell (one direction missing, `OneSided`): their values
+    /// mean nothing and are printed as unknown.
+    public var unknown: LedgerRows = []
 
     public var written: UInt64?
     public var readByPeer: UInt64?
@@ -333,6 +379,8 @@ public struct ConnectionRecord: Sendable, Hashable {
     public var start: Timestamp
     public var end: Timestamp
     public var midstream: Bool
+    /// Only one direction was captured (nil: both were, or nothing shows one missing).
+    public var oneSided: OneSided?
     public var firstPacketNumber: Int
     public var lastPacketNumber: Int
     /// Timeline rows in time order; empty when events were not recorded.
@@ -343,7 +391,8 @@ public struct ConnectionRecord: Sendable, Hashable {
     public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,
                 start: Timestamp, end: Timestamp, midstream: Bool, firstPacketNumber: Int,
-                lastPacketNumber: Int, events: [TimelineEvent], notes: [Note]) {
+                lastPacketNumber: Int, events: [TimelineEvent], notes: [Note], oneSided: OneSided? = nil) {
+        self.oneSided = oneSided
         self.index = index; self.orig = orig; self.resp = resp; self.teardown = teardown
         self.closedBy = closedBy; self.halfClose = halfClose; self.rst = rst
         self.connState = connState; self.history = history; self.start = start; self.end = end

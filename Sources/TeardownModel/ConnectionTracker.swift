@@ -163,14 +163,18 @@ public struct ConnectionTracker {
     private mutating func start(_ seg: TCPSegment, key: FlowKey, hash: UInt64, time: Timestamp, packetNumber: Int,
                                 follows: Note? = nil, emit: (consuming FinishedConnection) -> Void) {
         // The originator is the SYN sender; otherwise Zeek's port heuristic decides (see ZeekRoles).
-        let flip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
-                                        destinationPort: seg.destination.port)
+        // A SYN-ACK's sender is the responder whatever its ports (it answered a SYN); Zeek's
+        // view flips it only by the ports, and later (ZeekTCPState).
+        let zeekFlip = ZeekRoles.shouldFlip(firstSegmentFlags: seg.flags, sourcePort: seg.source.port,
+                                            destinationPort: seg.destination.port)
+        let flip = zeekFlip || seg.flags.isSuperset(of: [.syn, .ack])
         let orig = flip ? seg.destination : seg.source
         let resp = flip ? seg.source : seg.destination
         let index = nextIndex
         nextIndex += 1
         let c = Connection(index: index, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
-                           recordEvents: configuration.recordEvents, rolesFlipped: flip, follows: follows)
+                           recordEvents: configuration.recordEvents, rolesFlipped: flip, zeekRolesFlipped: zeekFlip,
+                           follows: follows)
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free

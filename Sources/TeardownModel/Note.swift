@@ -87,6 +87,13 @@ public enum Note: Sendable, Hashable {
     case noEnding
     /// The capture starts mid-connection; roles were guessed.
     case midstream
+    /// Only the `seen` side's direction was captured; `evidence` shows the other existed, and
+    /// the seen side acknowledged `acknowledged` payload bytes of it.
+    case oneSided(seen: Side, OneSided.Evidence, acknowledged: UInt64)
+    /// `side`'s FIN was not captured: inferred from its peer's acknowledgment of it.
+    case finInferred(Side)
+    /// `closer` sent FIN; whether its peer closed is unknown (its direction was not captured).
+    case peerCloseUnknown(closer: Side)
     /// A SYN opened this connection on the 4-tuple of connection `previous`, for `why`.
     case tupleReused(previous: Int, TupleReuse)
     /// `bytes` sent by `side` were unacknowledged when the RST came.
@@ -175,6 +182,9 @@ public enum Note: Sendable, Hashable {
         case noEnding = "no-ending"
         case midstream
         case tupleReused = "tuple-reused"
+        case oneSided = "one-sided"
+        case finInferred = "fin-inferred"
+        case peerCloseUnknown = "peer-close-unknown"
         case inFlightAtRST = "in-flight-at-rst"
         case sentAfterRST = "sent-after-rst"
         case acknowledgedBeforeRST = "acknowledged-before-rst"
@@ -229,6 +239,9 @@ public enum Note: Sendable, Hashable {
         case .noEnding: return .noEnding
         case .midstream: return .midstream
         case .tupleReused: return .tupleReused
+        case .oneSided: return .oneSided
+        case .finInferred: return .finInferred
+        case .peerCloseUnknown: return .peerCloseUnknown
         case .inFlightAtRST: return .inFlightAtRST
         case .sentAfterRST: return .sentAfterRST
         case .acknowledgedBeforeRST: return .acknowledgedBeforeRST

@@ -23,6 +23,11 @@ struct SideTracker {
     var sndNxt = SequenceNumber(0)
     /// The highest acknowledgment this side has sent (its RCV.NXT as far as we know).
     var highestAck = SequenceNumber(0)
+    /// The acknowledgment this side sent before `highestAck` (equal to it after the first):
+    /// the last step of its acknowledgments, by which a FIN the capture missed can show.
+    var previousAck = SequenceNumber(0)
+    /// `highestAck` when this side sent its first FIN.
+    var ackAtFIN = SequenceNumber(0)
     /// Sequence number this side's FIN occupies (once `fin` is not `.unsent`).
     var finSequence = SequenceNumber(0)
     /// The TSval of this side's last segment that carried timestamps (RFC 7323 §3): a side in

@@ -87,6 +87,18 @@ public enum JSONLinesRenderer {
         w.key("end"); w.seconds(nanoseconds: record.end.nanoseconds)
         w.key("duration"); w.seconds(nanoseconds: Format.difference(record.end, record.start))
         w.key("midstream"); w.bool(record.midstream)
+        w.key("one_sided")
+        if let one = record.oneSided {
+            w.beginObject()
+            w.key("seen"); w.string(one.seen.rawValue)
+            w.key("missing"); w.string(one.missing.rawValue)
+            w.key("evidence"); w.string(one.evidence.rawValue)
+            w.key("acknowledged_bytes"); w.int(one.acknowledgedBytes)
+            w.key("fin_inferred"); w.bool(one.finInferred)
+            w.endObject()
+        } else {
+            w.null()
+        }
         w.key("first_packet"); w.int(record.firstPacketNumber)
         w.key("last_packet"); w.int(record.lastPacketNumber)
         w.key("notes"); notes(record.notes, into: &w)
@@ -114,11 +126,12 @@ public enum JSONLinesRenderer {
 
     static func ledger(_ l: DirectionLedger, into w: inout JSONWriter) {
         w.beginObject()
-        w.key("sent"); w.int(l.sent)
-        w.key("retransmitted"); w.int(l.retransmitted)
-        w.key("acked"); w.int(l.acked)
-        w.key("in_flight_at_rst"); w.int(l.inFlightAtRST)
-        w.key("sent_after_rst"); w.int(l.sentAfterRST)
+        // A row the capture cannot tell (one direction missing) is null.
+        w.key("sent"); w.int(l.unknown.contains(.sent) ? nil : l.sent)
+        w.key("retransmitted"); w.int(l.unknown.contains(.retransmitted) ? nil : l.retransmitted)
+        w.key("acked"); w.int(l.unknown.contains(.acked) ? nil : l.acked)
+        w.key("in_flight_at_rst"); w.int(l.unknown.contains(.inFlightAtRST) ? nil : l.inFlightAtRST)
+        w.key("sent_after_rst"); w.int(l.unknown.contains(.sentAfterRST) ? nil : l.sentAfterRST)
         w.key("written"); w.int(l.written)
         w.key("read_by_peer"); w.int(l.readByPeer)
         w.key("lost"); w.int(l.lost)

@@ -86,12 +86,13 @@ public enum SummaryRenderer {
             c.writeGrouped(UInt64(clamping: record.orig.packets + record.resp.packets))
             pad(from: start, column: 5, &c)
 
+            // A direction the capture does not hold (one-sided) is `?`, not 0.
             start = gutter(&c)
-            c.writeGrouped(record.orig.payloadBytes)
+            if record.oneSided?.missing == .orig { c.write(UInt8(ascii: "?")) } else { c.writeGrouped(record.orig.payloadBytes) }
             pad(from: start, column: 6, &c)
 
             start = gutter(&c)
-            c.writeGrouped(record.resp.payloadBytes)
+            if record.oneSided?.missing == .resp { c.write(UInt8(ascii: "?")) } else { c.writeGrouped(record.resp.payloadBytes) }
             pad(from: start, column: 7, &c)
 
             start = gutter(&c)

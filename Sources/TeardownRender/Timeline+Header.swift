@@ -59,6 +59,20 @@ extension Timeline {
         }
         c.write(0x0a)
 
+        if let one = r.oneSided {
+            field("one-sided", &c)
+            c.write("only ")
+            c.write(one.seen.roleText)
+            c.write(" → ")
+            c.write(one.missing.roleText)
+            c.write(" was captured; ")
+            c.write(one.missing.roleText)
+            c.write(" → ")
+            c.write(one.seen.roleText)
+            c.write(" is missing")
+            c.write(0x0a)
+        }
+
         if let rst = r.rst {
             field("reset", &c)
             paint(Style.red, &c) { c in

@@ -11,14 +11,14 @@ extension Timeline {
         paint(Style.bold, &c) { $0.write("  client → server") }
         paint(Style.bold, &c) { $0.write("  server → client") }
         c.write(0x0a)
-        Timeline.ledgerRow("sent                    ", o.sent, s.sent, &c)
-        Timeline.ledgerRow("retransmitted           ", o.retransmitted, s.retransmitted, &c)
-        Timeline.ledgerRow("acked                   ", o.acked, s.acked, &c)
+        Timeline.ledgerRow("sent                    ", o.sent, s.sent, &c, unknown: .sent, o, s)
+        Timeline.ledgerRow("retransmitted           ", o.retransmitted, s.retransmitted, &c, unknown: .retransmitted, o, s)
+        Timeline.ledgerRow("acked                   ", o.acked, s.acked, &c, unknown: .acked, o, s)
         if r.rst != nil || o.inFlightAtRST != nil || s.inFlightAtRST != nil {
-            Timeline.ledgerRow("in flight at RST        ", o.inFlightAtRST, s.inFlightAtRST, &c)
+            Timeline.ledgerRow("in flight at RST        ", o.inFlightAtRST, s.inFlightAtRST, &c, unknown: .inFlightAtRST, o, s)
         }
         if r.rst != nil || o.sentAfterRST != nil || s.sentAfterRST != nil {
-            Timeline.ledgerRow("sent after RST          ", o.sentAfterRST, s.sentAfterRST, &c)
+            Timeline.ledgerRow("sent after RST          ", o.sentAfterRST, s.sentAfterRST, &c, unknown: .sentAfterRST, o, s)
         }
         if o.written != nil || s.written != nil { Timeline.ledgerRow("written by app          ", o.written, s.written, &c) }
         if o.readByPeer != nil || s.readByPeer != nil {
@@ -54,8 +54,23 @@ extension Timeline {
         c.write(0x0a)
     }
 
-    static func ledgerCell(_ v: UInt64?, _ c: inout ByteCursor) {
-        if let v {
+    /// A packet row, each cell `unknown` where its direction's ledger marks `row` unknown
+    /// (one direction not captured).
+    @inline(__always)
+    static func ledgerRow(_ label: StaticString, _ a: UInt64?, _ b: UInt64?, _ c: inout ByteCursor,
+                          unknown row: LedgerRows, _ o: DirectionLedger, _ s: DirectionLedger) {
+        c.write("     ")
+        c.write(label)
+        ledgerCell(a, unknown: o.unknown.contains(row), &c)
+        ledgerCell(b, unknown: s.unknown.contains(row), &c)
+        c.write(0x0a)
+    }
+
+    static func ledgerCell(_ v: UInt64?, unknown: Bool = false, _ c: inout ByteCursor) {
+        if unknown {
+            c.writeSpaces(10)
+            c.write("unknown")
+        } else if let v {
             c.writeSpaces(17 - Width.grouped(v))
             c.writeGrouped(v)
         } else {

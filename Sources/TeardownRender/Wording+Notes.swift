@@ -103,6 +103,38 @@ extension Note {
             c.write("no ending seen before the capture ended")
         case .midstream:
             c.write("the capture starts mid-connection: roles were guessed from the ports")
+        case .oneSided(let seen, let evidence, let acknowledged):
+            c.write("one-sided capture: only the ")
+            c.write(seen.roleText)
+            c.write(" → ")
+            c.write(seen.other.roleText)
+            c.write(" direction was captured; ")
+            switch evidence {
+            case .acknowledgedUnseenData:
+                c.write("the ")
+                c.write(seen.roleText)
+                c.write(" acknowledged ")
+                c.writeGrouped(acknowledged)
+                c.write(" bytes the ")
+                c.write(seen.other.roleText)
+                c.write(" sent, never seen")
+            case .handshakeAnswered:
+                c.write("the ")
+                c.write(seen.roleText)
+                c.write(seen == .orig ? " acknowledged a SYN-ACK that was not captured"
+                                      : " went on after its SYN-ACK, which was acknowledged out of sight")
+            }
+        case .finInferred(let side):
+            c.write("the ")
+            c.write(side.roleText)
+            c.write("'s FIN was not captured: inferred from the ")
+            c.write(side.other.roleText)
+            c.write("'s acknowledgment of it")
+        case .peerCloseUnknown(let closer):
+            c.write(closer.roleText)
+            c.write(" closed (FIN); whether the ")
+            c.write(closer.other.roleText)
+            c.write(" closed is unknown: its direction was not captured")
         case .tupleReused(let previous, let why):
             c.write("a new SYN reopened the 4-tuple of connection ")
             c.writeInt(previous)

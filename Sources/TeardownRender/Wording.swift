@@ -52,6 +52,29 @@ enum Wording {
     /// next (the header puts each on its own line).
     static func writeEnding(_ r: ConnectionRecord, to c: inout ByteCursor, next: (inout ByteCursor) -> Void) {
         switch r.teardown.kind {
+        case .graceful where r.oneSided != nil:
+            let one = r.oneSided!
+            let first: Side = r.closedBy == .resp ? .resp : .orig
+            c.write("the ")
+            c.write(first.roleText)
+            c.write(" closed first, then the ")
+            c.write(first.other.roleText)
+            c.write(" (the ")
+            c.write(one.missing.roleText)
+            c.write("'s FIN inferred from the ")
+            c.write(one.seen.roleText)
+            c.write("'s acknowledgment)")
+        case .halfClosed where r.oneSided != nil:
+            let one = r.oneSided!
+            c.write("the ")
+            c.write(one.seen.roleText)
+            c.write(" sent FIN; whether the ")
+            c.write(one.missing.roleText)
+            c.write(" closed is unknown (its direction was not captured)")
+        case .open where r.oneSided != nil:
+            c.write("no FIN or RST from the ")
+            c.write(r.oneSided!.seen.roleText)
+            c.write(", the only side captured")
         case .graceful:
             switch r.closedBy {
             case .orig?, .resp?:

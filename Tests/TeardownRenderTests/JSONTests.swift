@@ -54,7 +54,7 @@ struct JSONWriterTests {
 
 struct JSONLinesTests {
     static let topKeys = ["schema_version", "file", "index", "orig", "resp", "teardown", "conn_state", "history",
-                          "closed_by", "half_close", "rst", "bytes", "start", "end", "duration", "midstream",
+                          "closed_by", "half_close", "rst", "bytes", "start", "end", "duration", "midstream", "one_sided",
                           "first_packet", "last_packet", "notes", "events"]
     static let sideKeys = ["addr", "port", "packets", "payload_bytes", "syn", "fin", "rst", "state"]
     static let ledgerKeys = ["sent", "retransmitted", "acked", "in_flight_at_rst", "sent_after_rst", "written",

@@ -269,6 +269,42 @@ SCENARIOS = [
                  ("s", "F.", 201, 102, 0, 8000, "8 s later: the server's FIN again"),
                  ("c", ".", 102, 202, 0, 0.05, "TIME-WAIT acknowledges it again"),
              ]),
+    Scenario("one-sided-client", "Only the client's direction of a graceful close (a span port "
+             "on the client's side, asymmetric routing): the client acknowledges the server's "
+             "SYN-ACK, its 200 bytes and its FIN, none of which were captured. The client closes "
+             "first; its last ACK moves by one, the server's FIN.", [
+                 ("c", "S", 0, 0, 0, 0, "client SYN"),
+                 ("c", ".", 1, 1, 0, 0.1, "client ACK of the SYN-ACK (not captured)"),
+                 ("c", "P.", 1, 1, 100, 0.2, "request, 100 bytes"),
+                 ("c", ".", 101, 201, 0, 1.1, "client ACKs the 200-byte response (not captured)"),
+                 ("c", "F.", 101, 201, 0, 10, "client FIN"),
+                 ("c", ".", 102, 202, 0, 0.1, "client ACKs the server's FIN (not captured)"),
+             ]),
+    Scenario("one-sided-server", "Only the server's direction: its SYN-ACK, its ACK of the "
+             "request, the response, then the server closes first and acknowledges the "
+             "client's FIN (the client's packets were not captured).", [
+                 ("s", "S.", 0, 1, 0, 0, "server SYN-ACK"),
+                 ("s", ".", 1, 101, 0, 0.3, "server ACKs the 100-byte request (not captured)"),
+                 ("s", "P.", 1, 101, 200, 1, "response, 200 bytes"),
+                 ("s", "F.", 201, 101, 0, 10, "server FIN"),
+                 ("s", ".", 202, 102, 0, 0.1, "server ACKs the client's FIN (not captured)"),
+             ]),
+    Scenario("one-sided-fin", "Only the client's direction, ending with the client's FIN: "
+             "whether the server closed is not in the capture.", [
+                 ("c", "S", 0, 0, 0, 0, "client SYN"),
+                 ("c", ".", 1, 1, 0, 0.1, "client ACK of the SYN-ACK (not captured)"),
+                 ("c", "P.", 1, 1, 100, 0.2, "request, 100 bytes"),
+                 ("c", ".", 101, 201, 0, 1.1, "client ACKs the response (not captured)"),
+                 ("c", "F.", 101, 201, 0, 10, "client FIN; nothing after it"),
+             ]),
+    Scenario("one-sided-rst", "Only the client's direction, ending with the client's RST "
+             "(an abort while the response was still arriving).", [
+                 ("c", "S", 0, 0, 0, 0, "client SYN"),
+                 ("c", ".", 1, 1, 0, 0.1, "client ACK of the SYN-ACK (not captured)"),
+                 ("c", "P.", 1, 1, 100, 0.2, "request, 100 bytes"),
+                 ("c", ".", 101, 1001, 0, 1.1, "client ACKs 1000 bytes of the response (not captured)"),
+                 ("c", "R.", 101, 1001, 0, 5, "client RST with ACK: it aborted"),
+             ]),
     Scenario("syn-fin", "A single SYN+FIN probe ([SF], scanner style). Linux discards SYN+FIN "
              "in LISTEN, so no answer.", [
                  ("c", "SF", 0, 0, 0, 0, "SYN+FIN, no reply"),
