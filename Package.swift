@@ -19,6 +19,9 @@ let package = Package(
                        providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]),
         // Link layer -> IPv4/IPv6 -> TCP, from raw bytes. Pure: no I/O, no Foundation.
         .target(name: "TeardownWire", swiftSettings: v5),
+        // The kernel's account: tracefs format files and raw trace records of the tracepoints for how
+        // connections end (tcp_send_reset, inet_sock_set_state ...). Pure: no I/O, no Foundation.
+        .target(name: "TeardownKernel", dependencies: ["TeardownWire"], swiftSettings: v5),
         // The speed machinery: flow table, slot storage, prefetching, packet batches. The only
         // target that links the C module CPrefetch; Model's rules run through it unchanged.
         .target(name: "CPrefetch"),
@@ -48,6 +51,10 @@ let package = Package(
         // Helpers shared by the test targets (a seeded generator).
         .target(name: "TeardownTestSupport", path: "Tests/TeardownTestSupport", swiftSettings: v5),
         .testTarget(name: "TeardownWireTests", dependencies: ["TeardownWire", "TeardownTestSupport"], swiftSettings: v5),
+        // Fixtures/ holds this machine's format files and hand-edited older layouts, read from the
+        // source tree (#filePath).
+        .testTarget(name: "TeardownKernelTests", dependencies: ["TeardownKernel", "TeardownWire"],
+                    exclude: ["Fixtures"], swiftSettings: v5),
         // The flow table is checked against Dictionary with the tracker's own flow key.
         .testTarget(name: "TeardownSpeedTests", dependencies: ["TeardownSpeed", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),
