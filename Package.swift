@@ -29,7 +29,7 @@ let package = Package(
         // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
         .target(name: "TeardownModel", dependencies: ["TeardownWire", "TeardownSpeed"], swiftSettings: v5),
         // Timeline text, JSON Lines, summaries: pure functions of Model output.
-        .target(name: "TeardownRender", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
+        .target(name: "TeardownRender", dependencies: ["TeardownKernel", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         // The only module that touches libpcap.
         .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownWire"], swiftSettings: v5),
         // The bundled experiments: real sockets in a private network namespace, every call recorded.
@@ -62,7 +62,7 @@ let package = Package(
                     swiftSettings: v5),
         // Goldens/ is read from the source tree (#filePath), not bundled as a resource.
         .testTarget(name: "TeardownRenderTests",
-                    dependencies: ["TeardownRender", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
+                    dependencies: ["TeardownRender", "TeardownKernel", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownPipelineTests",

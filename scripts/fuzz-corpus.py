@@ -9,6 +9,9 @@ i16 BE time step in milliseconds (clamped), u8 extra wire length (clamped), the 
 A recording's socket calls (NAME.events.jsonl) are merged in as call records.
 Each capture also gets a variant with all configuration bits set (tiny cap, short timeouts).
 pcapng files are skipped: each has a pcap twin under captures/.
+
+Kernel lane seeds (FuzzTarget.swift, bit 7 of byte 1; see Fuzz/KernelFuzz.swift): each format
+file in Tests/TeardownKernelTests/Fixtures as text, and a record of each, for IPv4 and IPv6.
 """
 
 import json
@@ -63,6 +66,51 @@ def frame(pf: pcaplib.PcapFile, bits: int, events: list[dict]) -> bytes:
     return b"".join(out)
 
 
+# Must match KernelFuzz.texts.
+KERNEL_FORMATS = ["6.18-tcp_send_reset", "6.18-inet_sock_set_state", "6.18-tcp_receive_reset",
+                  "6.18-inet_sk_error_report", "6.9-tcp_send_reset"]
+
+
+def kernel_seeds(outdir: str) -> int:
+    """Format texts and records (from after common_type) for the kernel lane."""
+    folder = os.path.join(os.path.dirname(__file__), "..", "Tests", "TeardownKernelTests", "Fixtures")
+    n = 0
+    for index, name in enumerate(KERNEL_FORMATS):
+        with open(os.path.join(folder, name + ".format"), "rb") as f:
+            text = f.read()
+        with open(os.path.join(outdir, "kernel_" + name + ".format"), "wb") as f:
+            f.write(bytes([0, 0x80, 0]) + text)
+        fields = {}
+        for line in text.decode().splitlines():
+            line = line.strip()
+            if line.startswith("field:"):
+                parts = [p.strip() for p in line.split(";")]
+                fname = parts[0].split()[-1].split("[")[0].lstrip("*")
+                fields[fname] = (int(parts[1].split(":")[1]), int(parts[2].split(":")[1]))
+        length = max(o + s for o, s in fields.values())
+        for family in (2, 10):
+            record = bytearray(length)
+            for key, value in (("common_pid", 1), ("skaddr", 0xFFFF888012345600), ("state", 8), ("reason", 11),
+                               ("oldstate", 4), ("newstate", 11), ("error", 104), ("sport", 40000),
+                               ("dport", 8080), ("family", family), ("protocol", 6)):
+                if key in fields:
+                    o, size = fields[key]
+                    record[o:o + size] = value.to_bytes(size, "little")
+            for key in ("saddr", "daddr"):
+                o, size = fields[key]
+                if size == 28:  # a sockaddr_in or sockaddr_in6
+                    record[o:o + 4] = family.to_bytes(2, "little") + (8080).to_bytes(2, "big")
+                    record[o + 4:o + 8] = bytes([127, 0, 0, 1])
+                    record[o + 23] = 1
+                else:
+                    record[o:o + size] = bytes([127, 0, 0, 1])
+            with open(os.path.join(outdir, f"kernel_{name}.record.{family}"), "wb") as f:
+                f.write(bytes([0, 0x80, 2 * index + 1]) + bytes(record[2:]))
+            n += 1
+        n += 1
+    return n
+
+
 def main() -> None:
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
@@ -89,6 +137,7 @@ def main() -> None:
                 with open(os.path.join(outdir, stem + suffix), "wb") as f:
                     f.write(frame(pf, bits, events))
                 n += 1
+    n += kernel_seeds(outdir)
     print(f"{n} seeds in {outdir}", file=sys.stderr)
 
 
