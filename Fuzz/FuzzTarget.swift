@@ -67,7 +67,15 @@ enum FuzzInput {
         let options = RenderOptions(color: bits & 8 != 0, source: "fuzz")
         var tally = TeardownTally()
         var sink = 0
+        // Tunnels numbered as replay's reading stage numbers them, and named in the records.
+        var tunnels = TunnelTable()
+        var tunnel = TunnelPath()
         let render: (ConnectionRecord) -> Void = { record in
+            var record = record
+            if !record.tunnelRoutes.isEmpty {
+                record.tunnel = ConnectionTunnel(orig: tunnels.path(route: record.tunnelRoutes.orig),
+                                                 resp: tunnels.path(route: record.tunnelRoutes.resp))
+            }
             sink &+= TimelineRenderer.render(record, options: options).utf8.count
             sink &+= JSONLinesRenderer.render(record, source: "fuzz", includeEvents: true).utf8.count
             sink &+= SummaryRenderer.line(record, source: nil).utf8.count
@@ -117,8 +125,11 @@ enum FuzzInput {
             default: time &+= Int64(step) * 1_000_000
             }
             number += 1
-            if let segment = PacketDecoder.segment(bytes, linkType: linkType, originalLength: bytes.count + extra,
-                                                   time: Timestamp(nanoseconds: time), reassembling: &reassembler) {
+            var segment = PacketDecoder.emptySegment
+            if PacketDecoder.decode(bytes, linkType: linkType, originalLength: bytes.count + extra,
+                                    time: Timestamp(nanoseconds: time), reassembling: &reassembler, tunnel: &tunnel,
+                                    into: &segment) == .tcp {
+                if tunnel.count > 0 { segment.tunnel = tunnels.ids(for: tunnel) }
                 last = (segment.source, segment.destination)
                 tracker.process(segment, time: Timestamp(nanoseconds: time), packetNumber: number, emit: emit)
                 zeek.process(segment, time: Timestamp(nanoseconds: time), emit: zeekLine)

@@ -115,7 +115,7 @@ extension Connection {
         }
         let halfClose = (kind == .graceful || kind == .halfClosed || kind == .simultaneousClose)
             && (orig.bytesAfterPeerFIN > 0 || resp.bytesAfterPeerFIN > 0 || missingBytesAfterSeenFIN(one) > 0)
-        return ConnectionRecord(
+        var record = ConnectionRecord(
             index: index, orig: o, resp: r,
             teardown: Ending(kind: kind, midstream: midstream && kind != .refused && kind != .unanswered),
             closedBy: closedBy, halfClose: halfClose, rst: facts.endingRST,
@@ -125,6 +125,8 @@ extension Connection {
             events: rows,
             notes: recordNotes ? notes(kind: kind, closedBy: closedBy, orig: o, resp: r, oneSided: one) : [],
             oneSided: one)
+        record.tunnelRoutes = tunnelRoutes
+        return record
     }
 
     private func side(_ s: Side) -> SideTracker { s == .orig ? orig : resp }

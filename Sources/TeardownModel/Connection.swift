@@ -27,6 +27,8 @@ import TeardownWire
     var end: Timestamp
     var firstPacketNumber: Int
     var lastPacketNumber: Int
+    /// The route (`TunnelIDs.route`) of the first tunnelled segment each side sent; 0 for none.
+    var tunnelRoutes = TunnelRoutes.none
 
     /// What the connection as a whole has shown so far (as opposed to each side's own state).
     var facts = Facts()
@@ -157,6 +159,7 @@ import TeardownWire
     mutating func process(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int) -> Bool {
         end = time
         lastPacketNumber = packetNumber
+        if seg.tunnel.route != 0 { tunnelRoutes.note(seg.tunnel.route, from: side) }
         let wasFinished = facts.isFinished
         var step = Step(side: side, recording: recordsEvents, time: time, packetNumber: packetNumber)
 

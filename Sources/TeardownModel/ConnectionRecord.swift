@@ -387,6 +387,12 @@ public struct ConnectionRecord: Sendable, Hashable {
     public var events: [TimelineEvent]
     /// Connection-level notes, most important first.
     public var notes: [Note]
+    /// The routes of the tunnels the connection came in, as numbered by the reading stage
+    /// (`TunnelTable`); `.none` when it came in none.
+    public var tunnelRoutes = TunnelRoutes.none
+    /// Those routes as paths (`ConnectionTunnel`), filled in by whoever holds the reading
+    /// stage's `TunnelTable` before the record is rendered; nil when it came in no tunnel.
+    public var tunnel: ConnectionTunnel?
 
     public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,
@@ -401,4 +407,43 @@ public struct ConnectionRecord: Sendable, Hashable {
     }
 
     public func side(_ s: Side) -> SideSummary { s == .orig ? orig : resp }
+}
+
+/// The route (`TunnelIDs.route`) of the first tunnelled segment each side of a connection sent;
+/// 0 for a side that sent none. Both are 0 for a connection that came in no tunnel.
+public struct TunnelRoutes: Sendable, Hashable {
+    public var orig: UInt32
+    public var resp: UInt32
+
+    public init(orig: UInt32, resp: UInt32) { self.orig = orig; self.resp = resp }
+
+    public static let none = TunnelRoutes(orig: 0, resp: 0)
+    public var isEmpty: Bool { orig == 0 && resp == 0 }
+
+    /// Keeps `route` for `side` unless it has one.
+    @inline(__always)
+    mutating func note(_ route: UInt32, from side: Side) {
+        if side == .orig { if orig == 0 { orig = route } } else if resp == 0 { resp = route }
+    }
+}
+
+/// The tunnels a connection came in, as each side's packets took them (`TunnelPath`'s layers,
+/// outermost first, the addresses as that side sent them); nil for a side none of whose packets
+/// did. All the connection's packets share one tunnel identity (`TunnelPath.identity`): it is
+/// part of the connection's key. Held in arrays, so that a record without tunnels stays small.
+public struct ConnectionTunnel: Sendable, Hashable {
+    public var orig: [TunnelLayer]?
+    public var resp: [TunnelLayer]?
+    /// Layers past `TunnelPath.capacity`, not kept.
+    public var omitted: Int
+
+    public init(orig: TunnelPath?, resp: TunnelPath?) {
+        self.orig = orig?.all
+        self.resp = resp?.all
+        omitted = (orig ?? resp)?.omitted ?? 0
+    }
+
+    /// The layers as the originator's packets take them: the originator's route, or the
+    /// responder's reversed.
+    public var layers: [TunnelLayer] { orig ?? resp?.map(\.reversed) ?? [] }
 }

@@ -21,6 +21,8 @@ final class DecodingReader: @unchecked Sendable {
 
     private let source: PacketSource
     private let hasher: FlowHasher
+    /// Numbers the tunnels the packets came in (the printing stage names them).
+    private let tunnels: TunnelRegistry
     private let pipe = BatchPipe<DecodedPacket>(depth: 4, clearsBatches: false)
     /// How the read ended; written by the reading thread before it sends the last batch, read
     /// by the caller after receiving it (the pipe's semaphores order the two).
@@ -31,9 +33,10 @@ final class DecodingReader: @unchecked Sendable {
 
     /// A reader of `source` whose packets' flows are hashed with `hasher` (the tracker's own:
     /// `ConnectionTracker.flowHasher`), so that hashing is done on the reading thread.
-    init(source: PacketSource, hasher: FlowHasher) {
+    init(source: PacketSource, hasher: FlowHasher, tunnels: TunnelRegistry) {
         self.source = source
         self.hasher = hasher
+        self.tunnels = tunnels
     }
 
     /// Reads the whole source, passing every packet to `body` in order, in batches, on the
@@ -43,12 +46,14 @@ final class DecodingReader: @unchecked Sendable {
     func run(_ body: (PacketBatch) -> Void) throws -> ReadOutcome {
         guard let thread = WorkerThread({ self.produce() }) else {
             // No second thread (a resource limit): the same work, on this thread alone.
-            let linkType = source.linkType, hasher = self.hasher
+            let linkType = source.linkType, hasher = self.hasher, tunnels = self.tunnels
             var p = DecodedPacket.empty
+            var tunnel = TunnelPath()
             defer { reassembler.finish() }
             return try source.read { packet in
                 p.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                         time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler)
+                         time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler,
+                         tunnel: &tunnel, tunnels: tunnels)
                 withUnsafePointer(to: &p) { body(PacketBatch(UnsafeBufferPointer(start: $0, count: 1))) }
                 return true
             }
@@ -66,7 +71,7 @@ final class DecodingReader: @unchecked Sendable {
 
     /// The reading thread: decodes into batches and sends them until the source ends.
     private func produce() {
-        let linkType = source.linkType, hasher = self.hasher
+        let linkType = source.linkType, hasher = self.hasher, tunnels = self.tunnels
         let size = DecodingReader.batchSize
         // Batches stay full-length as they circulate (the pipe does not clear them): each
         // packet is decoded over a stale one, in place, with no copy in or out. `n` counts
@@ -74,13 +79,15 @@ final class DecodingReader: @unchecked Sendable {
         var batch = ContiguousArray<DecodedPacket>()
         var n = 0
         var reassembler = FragmentReassembler()
+        var tunnel = TunnelPath()
         end = Result {
             try source.read { packet in
                 if n == 0 && batch.count < size {
                     batch.append(contentsOf: repeatElement(.empty, count: size - batch.count))
                 }
                 batch[n].decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                                time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler)
+                                time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler,
+                                tunnel: &tunnel, tunnels: tunnels)
                 n += 1
                 if n == size {
                     pipe.send(&batch)

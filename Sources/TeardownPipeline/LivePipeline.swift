@@ -84,13 +84,14 @@ public enum LivePipeline {
             printer.flush()
         }
         let nano = source.nanosecondPrecision
+        let tunnels = stage.tunnels
         do {
             try source.read(idle: {
                 stage.tracker.expire(before: PacketClock.now().nanoseconds, emit: print)
             }) { packet in
                 writer?.write(packet, nanosecondPrecision: nano)
                 writer?.flush()
-                stage.feed(packet) { print($0.record()) }
+                stage.feed(packet) { print(tunnels.named($0.record())) }
                 return true
             }
         } catch {
@@ -98,7 +99,7 @@ public enum LivePipeline {
         }
         writer?.close()
         let open = stage.tracker.unfinishedConnections
-        stage.finish { print($0.record()) }
+        stage.finish { print(tunnels.named($0.record())) }
         printer.finish()
         printer.flush()
         TrackerBounds.report(stage.tracker, label: interface)

@@ -14,8 +14,9 @@ public enum RecordingPipeline {
                                                             hashSeed: UInt64.random(in: .min ... .max))
         var stage = TrackingStage(configuration: configuration, linkType: linkType, label: "", showsProblems: false)
         var records: [ConnectionRecord] = []
-        read { packet in stage.feed(packet) { records.append($0.record()) } }
-        stage.finish { records.append($0.record()) }
+        let tunnels = stage.tunnels
+        read { packet in stage.feed(packet) { records.append(tunnels.named($0.record())) } }
+        stage.finish { records.append(tunnels.named($0.record())) }
         records.sort { $0.index < $1.index }
         return CallCorrelation.attach(calls, to: records)
     }

@@ -113,12 +113,13 @@ public enum ReplayPipeline {
             }
         }
         var held: [ConnectionRecord] = []
-        let printing = PrintingStage(printer: printer, source: label, threaded: batched)
+        let tunnels = stage.tunnels
+        let printing = PrintingStage(printer: printer, source: label, tunnels: tunnels, threaded: batched)
         // Records are made from finished connections on the printing thread (`FinishedConnection`).
         var connections = 0
         let emit: (consuming FinishedConnection) -> Void = { (finished: consuming FinishedConnection) in
             connections += 1
-            if calls != nil { held.append(finished.record()) } else { printing.print(consume finished) }
+            if calls != nil { held.append(tunnels.named(finished.record())) } else { printing.print(consume finished) }
         }
         defer {
             if let calls {
@@ -130,7 +131,7 @@ public enum ReplayPipeline {
         var reassembled: FragmentReassembler?
         do {
             if batched {
-                let reader = DecodingReader(source: source, hasher: stage.tracker.flowHasher)
+                let reader = DecodingReader(source: source, hasher: stage.tracker.flowHasher, tunnels: stage.tunnels)
                 defer { reassembled = reader.reassembler }
                 try reader.run { stage.feed($0, emit: emit) }
             } else {

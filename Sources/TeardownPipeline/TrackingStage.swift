@@ -58,8 +58,12 @@ struct TrackingStage {
     let linkType: LinkType
     /// Whether the first `shownProblems` undecodable packets are named on stderr.
     let showsProblems: Bool
-    /// The packet the single-packet path decodes into.
+    /// The packet the single-packet path decodes into, and the tunnels it came in.
     private var scratch = DecodedPacket.empty
+    private var scratchTunnel = TunnelPath()
+    /// The tunnels of the input, numbered as the packets are decoded (here, or on the batched
+    /// path's reading thread) and named as records are made.
+    let tunnels = TunnelRegistry()
     /// The fragments of the input: reassembled here on the single-packet path; on the batched
     /// path, on the reading thread (`DecodingReader.reassembler`), and handed over by `finish`.
     private(set) var reassembler = FragmentReassembler()
@@ -80,7 +84,8 @@ struct TrackingStage {
     /// Feeds one captured packet, decoded here.
     mutating func feed(_ packet: CapturedPacket, emit: (consuming FinishedConnection) -> Void) {
         scratch.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
-                       time: packet.time, number: packet.number, hasher: tracker.flowHasher, reassembler: &reassembler)
+                       time: packet.time, number: packet.number, hasher: tracker.flowHasher, reassembler: &reassembler,
+                       tunnel: &scratchTunnel, tunnels: tunnels)
         withUnsafePointer(to: &scratch) { p in
             let one = UnsafeBufferPointer(start: p, count: 1)
             counts.add(one, naming: showsProblems ? label : nil)
@@ -98,6 +103,11 @@ struct TrackingStage {
     /// The warnings owed at the end of an input: problems counted past those shown, datagrams
     /// whose fragments could not be reassembled, and an input with no TCP at all.
     func reportCounts() {
+        let overflowed = tunnels.overflowed
+        if overflowed > 0 {
+            Diagnostics.warning("\(label): \(Format.thousands(overflowed)) packets came in tunnels past the first "
+                + "\(Format.thousands(TunnelTable.maximumRoutes)) routes: their connections are keyed and named without their tunnel")
+        }
         if counts.invalid > Self.shownProblems {
             Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(Self.shownProblems) are shown above)")
         }

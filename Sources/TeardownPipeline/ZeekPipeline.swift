@@ -76,11 +76,13 @@ public enum ZeekPipeline {
         var packet = DecodedPacket.empty
         let noHash = NoFlowHash()
         var reassembler = FragmentReassembler()
+        var tunnel = TunnelPath()
         do {
             try source.read { captured in
                 log.note(captured.time)
                 packet.decode(captured.bytes, linkType: linkType, originalLength: captured.originalLength,
-                              time: captured.time, number: captured.number, hasher: noHash, reassembler: &reassembler)
+                              time: captured.time, number: captured.number, hasher: noHash, reassembler: &reassembler,
+                              tunnel: &tunnel, tunnels: nil)
                 withUnsafePointer(to: &packet) { counts.add(UnsafeBufferPointer(start: $0, count: 1), naming: label) }
                 if case .tcp = packet.status {
                     tracker.process(packet.segment, time: captured.time) { log.write($0, to: out) }
@@ -108,5 +110,6 @@ public enum ZeekPipeline {
     /// The Zeek tracker finds connections by their endpoints; no flow hash is needed.
     struct NoFlowHash: FlowHashing {
         func flow(from source: Endpoint, to destination: Endpoint) -> FlowHash { .none }
+        func flow(from source: Endpoint, to destination: Endpoint, tunnel: UInt32) -> FlowHash { .none }
     }
 }

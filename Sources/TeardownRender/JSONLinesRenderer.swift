@@ -61,6 +61,7 @@ public enum JSONLinesRenderer {
         w.key("index"); w.int(record.index)
         w.key("orig"); side(record.orig, into: &w)
         w.key("resp"); side(record.resp, into: &w)
+        if let tunnel = record.tunnel { w.key("tunnel"); self.tunnel(tunnel, into: &w) }
         w.key("teardown"); w.string(record.teardown.name)
         w.key("conn_state"); w.string(record.connState.rawValue)
         w.key("history"); w.string(record.history)
@@ -109,6 +110,38 @@ public enum JSONLinesRenderer {
             w.endArray()
         }
         w.endObject()
+    }
+
+    /// The tunnels, outermost first: each one's type, its outer addresses on the originator's
+    /// and on the responder's side, and its ID; an ID that differs by direction (GTP-U's TEID,
+    /// PPTP's call ID) as each side's packets carried it (null for a side that sent none).
+    static func tunnel(_ t: ConnectionTunnel, into w: inout JSONWriter) {
+        w.beginArray()
+        for (i, layer) in t.layers.enumerated() {
+            w.beginObject()
+            w.key("type"); w.string(layer.kind.name.description)
+            w.key("orig"); w.address(layer.source)
+            w.key("resp"); w.address(layer.destination)
+            if let name = layer.kind.idName {
+                if layer.kind.idIsPerDirection {
+                    w.key(name)
+                    w.beginObject()
+                    w.key("orig"); w.int(t.orig.flatMap { i < $0.count && $0[i].hasID ? $0[i].id : nil })
+                    w.key("resp"); w.int(t.resp.flatMap { i < $0.count && $0[i].hasID ? $0[i].id : nil })
+                    w.endObject()
+                } else if layer.hasID {
+                    w.key(name); w.int(layer.id)
+                }
+            }
+            w.endObject()
+        }
+        if t.omitted > 0 {
+            w.beginObject()
+            w.key("type"); w.string("omitted")
+            w.key("count"); w.int(t.omitted)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     static func side(_ s: SideSummary, into w: inout JSONWriter) {

@@ -28,6 +28,12 @@ extension Timeline {
         c.writeGrouped(signed: Int64(r.resp.packets))
         c.write(")\n")
 
+        if let tunnel = r.tunnel {
+            field("tunnel", &c)
+            writeTunnel(tunnel, &c)
+            c.write(0x0a)
+        }
+
         field("time", &c)
         c.writeUTC(r.start)
         c.write(" · lasted ")
@@ -107,6 +113,40 @@ extension Timeline {
         c.write(" ⇄ server ")
         r.resp.endpoint.withText { c.write($0) }
         c.write(UInt8(ascii: " "))
+    }
+
+    /// `vxlan 192.0.2.1 ⇄ 198.51.100.1 vni 100 › gtp-u 10.0.0.1 ⇄ 10.0.0.2 teid 7 ⇄ 9`: each
+    /// tunnel, outermost first, with its outer addresses on the client's and the server's side,
+    /// and its ID (one that differs by direction as the client's ⇄ the server's packets carried
+    /// it, `?` for a side that sent none).
+    func writeTunnel(_ t: ConnectionTunnel, _ c: inout ByteCursor) {
+        for (i, layer) in t.layers.enumerated() {
+            if i > 0 { c.write(" › ") }
+            c.write(layer.kind.name)
+            c.write(UInt8(ascii: " "))
+            layer.source.withText { c.write($0) }
+            c.write(" ⇄ ")
+            layer.destination.withText { c.write($0) }
+            guard let name = layer.kind.idName else { continue }
+            if layer.kind.idIsPerDirection {
+                c.write(UInt8(ascii: " "))
+                c.write(name)
+                for (k, path) in [t.orig, t.resp].enumerated() {
+                    c.write(k == 0 ? " " : " ⇄ ")
+                    if let path, i < path.count, path[i].hasID { c.writeInt(Int(path[i].id)) } else { c.write(UInt8(ascii: "?")) }
+                }
+            } else if layer.hasID {
+                c.write(UInt8(ascii: " "))
+                c.write(name)
+                c.write(UInt8(ascii: " "))
+                c.writeInt(Int(layer.id))
+            }
+        }
+        if t.omitted > 0 {
+            c.write(" › ")
+            c.writeInt(t.omitted)
+            c.write(" more")
+        }
     }
 
     /// A dim label padded to `labelWidth`, after the indent: the start of a header field.

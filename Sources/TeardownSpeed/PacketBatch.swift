@@ -23,6 +23,9 @@ public protocol FlowHashing {
     /// alone: a caller holding the segment in memory it cannot prove unaliased would copy the
     /// whole segment to pass it.)
     func flow(from source: Endpoint, to destination: Endpoint) -> FlowHash
+    /// The flow of a segment from `source` to `destination` in the tunnel whose identity is
+    /// numbered `tunnel` (`TunnelIDs.identity`; 0: none, the same as `flow(from:to:)`).
+    func flow(from source: Endpoint, to destination: Endpoint, tunnel: UInt32) -> FlowHash
 }
 
 /// One packet as a reading stage hands it to the tracker: decoded, its flow hashed, with its
@@ -57,17 +60,31 @@ public struct DecodedPacket: Sendable {
     /// `linkType` into `self`, and hashes its flow with `hasher` when it is a TCP segment.
     /// Fragments go to `reassembler`: the one that completes its datagram becomes the
     /// datagram's segment, with this packet's time and number.
+    ///
+    /// The tunnels the segment came in are decoded into `tunnel` (scratch space the caller
+    /// keeps) and numbered by `tunnels` into `segment.tunnel`, whose identity the flow's hash
+    /// includes; without `tunnels` every segment keys as if it came in no tunnel.
     @inlinable @inline(__always)
     public mutating func decode<H: FlowHashing>(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
                                                 time: Timestamp, number: Int, hasher: H,
-                                                reassembler: inout FragmentReassembler) {
+                                                reassembler: inout FragmentReassembler,
+                                                tunnel: inout TunnelPath, tunnels: (any TunnelInterning)?) {
         self.time = time
         self.number = number
-        status = PacketDecoder.decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment)
+        status = PacketDecoder.decode(bytes, linkType: linkType, originalLength: originalLength, tunnel: &tunnel,
+                                      into: &segment)
         if case .fragment(let place) = status {
-            status = reassembler.reassemble(bytes, at: place, time: time, into: &segment)
+            status = reassembler.reassemble(bytes, at: place, time: time, tunnel: &tunnel, into: &segment)
         }
-        if case .tcp = status { flow = hasher.flow(from: segment.source, to: segment.destination) }
+        if case .tcp = status {
+            if tunnel.count == 0 {
+                segment.tunnel = .none
+                flow = hasher.flow(from: segment.source, to: segment.destination)
+            } else {
+                segment.tunnel = tunnels?.ids(for: tunnel) ?? .none
+                flow = hasher.flow(from: segment.source, to: segment.destination, tunnel: segment.tunnel.identity)
+            }
+        }
     }
 }
 

@@ -133,6 +133,14 @@ public struct FragmentReassembler: Sendable {
     /// reports what was wrong with it (`.invalid`; its datagram is dropped as the counts say).
     public mutating func reassemble(_ bytes: UnsafeRawBufferPointer, at place: FragmentPlace, time: Timestamp,
                                     into segment: inout TCPSegment) -> DecodeResult {
+        var tunnel = TunnelPath()
+        return reassemble(bytes, at: place, time: time, tunnel: &tunnel, into: &segment)
+    }
+
+    /// Reassembles as `reassemble(_:at:time:into:)` does, adding to `tunnel` (the tunnels the
+    /// fragment was found in) those inside the datagram it completes.
+    public mutating func reassemble(_ bytes: UnsafeRawBufferPointer, at place: FragmentPlace, time: Timestamp,
+                                    tunnel: inout TunnelPath, into segment: inout TCPSegment) -> DecodeResult {
         var step = add(bytes, at: place, time: time)
         for _ in 0..<Self.maximumNesting {
             switch step {
@@ -142,7 +150,7 @@ public struct FragmentReassembler: Sendable {
                 return .invalid(error)
             case .whole(let datagram):
                 let result = datagram.bytes.withUnsafeBytes {
-                    Packet(reader: ByteReader($0)).decode(datagram.outermost, into: &segment)
+                    Packet(reader: ByteReader($0)).decode(datagram.outermost, into: &segment, tunnel: &tunnel)
                 }
                 guard case .fragment(let inner) = result else { return result }
                 step = datagram.bytes.withUnsafeBytes { add($0, at: inner, time: time) }

@@ -29,7 +29,7 @@ extension Packet {
     /// set, or a nonzero offset) of a datagram that may carry TCP is `.fragment`, first fragment
     /// included: its TCP header belongs to the whole datagram, which `FragmentReassembler` makes.
     @inline(__always)
-    func decodeIPv4(_ here: Encapsulated, into segment: inout TCPSegment) -> LayerStep {
+    func decodeIPv4(_ here: Encapsulated, into segment: inout TCPSegment, tunnel: inout TunnelPath) -> LayerStep {
         let ip: IPv4Header
         do throws(DecodeError) {
             ip = try IPv4Header(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -62,7 +62,7 @@ extension Packet {
         }
         return carried(next, IPContext(
             source: ip.source, destination: ip.destination, ipVersion: IPVersion.v4, hopLimit: ip.timeToLive,
-            segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment)
+            segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment, tunnel: &tunnel)
     }
 
     /// IPv6 (RFC 8200), walking the extension-header chain to TCP.
@@ -73,7 +73,7 @@ extension Packet {
     ///   whole datagram) is `.fragment` when what follows its fragment header may lead to TCP
     ///   (TCP or another extension header), otherwise `.notTCP`.
     @inline(__always)
-    func decodeIPv6(_ here: Encapsulated, into segment: inout TCPSegment) -> LayerStep {
+    func decodeIPv6(_ here: Encapsulated, into segment: inout TCPSegment, tunnel: inout TunnelPath) -> LayerStep {
         let ip: IPv6Header
         do throws(DecodeError) {
             ip = try IPv6Header(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -84,7 +84,7 @@ extension Packet {
         case .upperLayer(let next, let start, let length):
             return carried(next, IPContext(
                 source: ip.source, destination: ip.destination, ipVersion: IPVersion.v6, hopLimit: ip.hopLimit,
-                segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment)
+                segmentStart: start, segmentLength: length, headerLength: start - here.start), into: &segment, tunnel: &tunnel)
         case .fragment(let header, _):
             return .done(header.nextHeader.mayLeadToReassembled ? .fragment(FragmentPlace(here)) : .notTCP)
         case .invalid(let error):

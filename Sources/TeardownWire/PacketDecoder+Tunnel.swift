@@ -51,14 +51,24 @@ extension Packet {
     /// headers, or the IPv6 chain): TCP is decoded here; UDP, GRE and IP in IP (RFC 2003,
     /// RFC 4213: IPv4 or IPv6 in IPv4 or IPv6) are the next layer; anything else is not ours.
     @inline(__always)
-    func carried(_ next: IPProtocol, _ ip: IPContext, into segment: inout TCPSegment) -> LayerStep {
+    ///
+    /// The IP packet's addresses go into `tunnel`: as an IP-in-IP layer, or as the outer
+    /// addresses of the UDP or GRE tunnel that follows.
+    func carried(_ next: IPProtocol, _ ip: IPContext, into segment: inout TCPSegment,
+                 tunnel: inout TunnelPath) -> LayerStep {
         if next == .tcp { return .done(decodeTCP(ip, into: &segment)) }
         let end = ip.segmentStart + ip.segmentLength
+        tunnel.outerSource = ip.source
+        tunnel.outerDestination = ip.destination
         switch next {
         case .udp: return .next(Encapsulated(.udp, at: ip.segmentStart, wireEnd: end))
         case .gre: return .next(Encapsulated(.gre, at: ip.segmentStart, wireEnd: end))
-        case .ipv4InIP: return .next(Encapsulated(.ipv4, at: ip.segmentStart, wireEnd: end))
-        case .ipv6InIP: return .next(Encapsulated(.ipv6, at: ip.segmentStart, wireEnd: end))
+        case .ipv4InIP:
+            tunnel.append(.ipInIP)
+            return .next(Encapsulated(.ipv4, at: ip.segmentStart, wireEnd: end))
+        case .ipv6InIP:
+            tunnel.append(.ipInIP)
+            return .next(Encapsulated(.ipv6, at: ip.segmentStart, wireEnd: end))
         default: return .done(.notTCP)
         }
     }
@@ -83,7 +93,7 @@ extension Packet {
     /// header), an Ethernet frame (0x6558), or ERSPAN (0x88BE, 0x22EB); version 1 carries PPP.
     /// As Zeek does, other versions and RFC 1701's source routes are not followed.
     @inline(__always)
-    func decodeGRE(_ here: Encapsulated) -> LayerStep {
+    func decodeGRE(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let gre: GREHeader
         do throws(DecodeError) {
             gre = try GREHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -93,6 +103,8 @@ extension Packet {
         guard !gre.hasRouting else { return .done(.notTCP) }
         switch gre.version {
         case GREHeader.version0:
+            let isERSPAN = gre.protocolType == .erspanTypeII || gre.protocolType == .erspanTypeIII
+            tunnel.append(isERSPAN ? .erspan : .gre, id: !isERSPAN && gre.hasKey ? gre.key : nil)
             switch gre.protocolType {
             case .transparentEthernetBridging:
                 return .next(Encapsulated(.ethernet, at: gre.end, wireEnd: here.wireEnd))
@@ -106,6 +118,7 @@ extension Packet {
             }
         case GREHeader.version1:
             guard gre.protocolType.rawValue == GREHeader.Layout.pptpProtocolType else { return .done(.notTCP) }
+            tunnel.append(.pptp, id: gre.hasKey ? gre.key & 0xFFFF : nil)
             // An acknowledgment alone carries no payload.
             guard gre.end < here.wireEnd else { return .done(.notTCP) }
             return .next(Encapsulated(.ppp, at: gre.end, wireEnd: here.wireEnd))
@@ -116,7 +129,7 @@ extension Packet {
 
     /// ERSPAN type II or III: the mirrored Ethernet frame after the header.
     @inline(__always)
-    func decodeERSPAN(_ here: Encapsulated) -> LayerStep {
+    func decodeERSPAN(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let erspan: ERSPANHeader
         do throws(DecodeError) {
             erspan = try ERSPANHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -124,6 +137,7 @@ extension Packet {
             return .done(.invalid(error))
         }
         guard erspan.carriesEthernet else { return .done(.notTCP) }
+        tunnel.setInnermostID(UInt32(erspan.session))
         return .next(Encapsulated(.ethernet, at: erspan.end, wireEnd: here.wireEnd))
     }
 
@@ -146,20 +160,21 @@ extension Packet {
 
     /// VXLAN: an Ethernet frame.
     @inline(__always)
-    func decodeVXLAN(_ here: Encapsulated) -> LayerStep {
+    func decodeVXLAN(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let vxlan: VXLANHeader
         do throws(DecodeError) {
             vxlan = try VXLANHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
         } catch {
             return .done(.invalid(error))
         }
+        tunnel.append(.vxlan, id: vxlan.vni)
         return .next(Encapsulated(.ethernet, at: vxlan.end, wireEnd: here.wireEnd))
     }
 
     /// Geneve version 0: what its protocol type names (an Ethernet frame for 0x6558, else an
     /// EtherType), past its options.
     @inline(__always)
-    func decodeGeneve(_ here: Encapsulated) -> LayerStep {
+    func decodeGeneve(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let geneve: GeneveHeader
         do throws(DecodeError) {
             geneve = try GeneveHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -167,6 +182,7 @@ extension Packet {
             return .done(.invalid(error))
         }
         guard geneve.version == GeneveHeader.version0 else { return .done(.notTCP) }
+        tunnel.append(.geneve, id: geneve.vni)
         if geneve.protocolType == .transparentEthernetBridging {
             return .next(Encapsulated(.ethernet, at: geneve.end, wireEnd: here.wireEnd))
         }
@@ -176,7 +192,7 @@ extension Packet {
     /// GTP-U: a G-PDU's user packet, IPv4 or IPv6 by its version nibble (as Wireshark and Zeek
     /// read it); signalling messages (echo, error indication, end marker) and GTP' are not ours.
     @inline(__always)
-    func decodeGTPU(_ here: Encapsulated) -> LayerStep {
+    func decodeGTPU(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let gtp: GTPUHeader
         do throws(DecodeError) {
             gtp = try GTPUHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -186,13 +202,14 @@ extension Packet {
         guard gtp.version == GTPUHeader.version1, gtp.isGTP, gtp.messageType == GTPUHeader.gPDU else {
             return .done(.notTCP)
         }
+        tunnel.append(.gtpU, id: gtp.teid)
         return ipByVersion(at: gtp.end, wireEnd: gtp.messageEnd, layer: .gtpU)
     }
 
     /// CAPWAP data: an IEEE 802.3 frame (T clear). DTLS-encrypted data, keep-alives, fragments
     /// (not reassembled) and native 802.11 frames are not ours.
     @inline(__always)
-    func decodeCAPWAP(_ here: Encapsulated) -> LayerStep {
+    func decodeCAPWAP(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let capwap: CAPWAPHeader
         do throws(DecodeError) {
             capwap = try CAPWAPHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -203,12 +220,13 @@ extension Packet {
               !capwap.isNativeFrame else {
             return .done(.notTCP)
         }
+        tunnel.append(.capwap)
         return .next(Encapsulated(.ethernet, at: capwap.end, wireEnd: here.wireEnd))
     }
 
     /// Teredo: the IPv6 packet after the indicators.
     @inline(__always)
-    func decodeTeredo(_ here: Encapsulated) -> LayerStep {
+    func decodeTeredo(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let teredo: TeredoHeader?
         do throws(DecodeError) {
             teredo = try TeredoHeader.locate(reader, at: here.start, wireEnd: here.wireEnd)
@@ -216,12 +234,13 @@ extension Packet {
             return .done(.invalid(error))
         }
         guard let teredo else { return .done(.notTCP) }
+        tunnel.append(.teredo)
         return .next(Encapsulated(.ipv6, at: teredo.end, wireEnd: here.wireEnd))
     }
 
     /// AYIYA: a forwarded IPv4 or IPv6 packet, as its next header says.
     @inline(__always)
-    func decodeAYIYA(_ here: Encapsulated) -> LayerStep {
+    func decodeAYIYA(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let ayiya: AYIYAHeader
         do throws(DecodeError) {
             ayiya = try AYIYAHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
@@ -229,6 +248,7 @@ extension Packet {
             return .done(.invalid(error))
         }
         guard ayiya.operation == AYIYAHeader.forward else { return .done(.notTCP) }
+        tunnel.append(.ayiya)
         switch ayiya.nextHeader {
         case .ipv4InIP: return .next(Encapsulated(.ipv4, at: ayiya.end, wireEnd: here.wireEnd))
         case .ipv6InIP: return .next(Encapsulated(.ipv6, at: ayiya.end, wireEnd: here.wireEnd))

@@ -59,9 +59,19 @@ public enum PacketDecoder {
     ///   and is read as `bytes.count`.
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
                               into segment: inout TCPSegment) -> DecodeResult {
+        var tunnel = TunnelPath()
+        return decode(bytes, linkType: linkType, originalLength: originalLength, tunnel: &tunnel, into: &segment)
+    }
+
+    /// Decodes `bytes` as `decode(_:linkType:originalLength:into:)` does, and writes into
+    /// `tunnel` the tunnels the segment was carried in, outermost first (none: `count` 0).
+    /// `tunnel` holds the answer when the result is `.tcp`; whatever it held before is cleared.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int,
+                              tunnel: inout TunnelPath, into segment: inout TCPSegment) -> DecodeResult {
+        tunnel.removeAll()
         guard let link = HeaderKind(linkType: linkType) else { return .unsupportedLinkType }
         return Packet(reader: ByteReader(bytes))
-            .decode(Encapsulated(link, at: 0, wireEnd: max(originalLength, bytes.count)), into: &segment)
+            .decode(Encapsulated(link, at: 0, wireEnd: max(originalLength, bytes.count)), into: &segment, tunnel: &tunnel)
     }
 
     /// Decodes `bytes` as `decode(_:linkType:originalLength:into:)` does, and hands a fragment
@@ -72,9 +82,20 @@ public enum PacketDecoder {
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, time: Timestamp,
                               reassembling reassembler: inout FragmentReassembler,
                               into segment: inout TCPSegment) -> DecodeResult {
-        let result = decode(bytes, linkType: linkType, originalLength: originalLength, into: &segment)
+        var tunnel = TunnelPath()
+        return decode(bytes, linkType: linkType, originalLength: originalLength, time: time, reassembling: &reassembler,
+                      tunnel: &tunnel, into: &segment)
+    }
+
+    /// Decodes as `decode(_:linkType:originalLength:time:reassembling:into:)` does, writing the
+    /// tunnels into `tunnel` as `decode(_:linkType:originalLength:tunnel:into:)` does: a
+    /// reassembled datagram's tunnels are those around its last fragment, then those inside it.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, originalLength: Int, time: Timestamp,
+                              reassembling reassembler: inout FragmentReassembler, tunnel: inout TunnelPath,
+                              into segment: inout TCPSegment) -> DecodeResult {
+        let result = decode(bytes, linkType: linkType, originalLength: originalLength, tunnel: &tunnel, into: &segment)
         guard case .fragment(let place) = result else { return result }
-        return reassembler.reassemble(bytes, at: place, time: time, into: &segment)
+        return reassembler.reassemble(bytes, at: place, time: time, tunnel: &tunnel, into: &segment)
     }
 
     /// The TCP segment in `bytes`, or nil when the packet is not one (for callers that only
@@ -176,7 +197,7 @@ struct Packet {
     /// Runs the steps from `outermost` until one finishes the packet, at most `maximumDepth`.
     @inline(__always)
     func decode(_ outermost: Encapsulated, maximumDepth: Int = PacketDecoder.maximumDepth,
-                into segment: inout TCPSegment) -> DecodeResult {
+                into segment: inout TCPSegment, tunnel: inout TunnelPath) -> DecodeResult {
         var header = outermost
         for _ in 0..<maximumDepth {
             let step: LayerStep
@@ -186,18 +207,18 @@ struct Packet {
             case .linuxSLL2: step = decodeLink(LinuxSLL2Header.self, header)
             case .loopback: step = decodeLoopback(header)
             case .rawIP: step = decodeRawIP(header)
-            case .ipv4: step = decodeIPv4(header, into: &segment)
-            case .ipv6: step = decodeIPv6(header, into: &segment)
+            case .ipv4: step = decodeIPv4(header, into: &segment, tunnel: &tunnel)
+            case .ipv6: step = decodeIPv6(header, into: &segment, tunnel: &tunnel)
             case .udp: step = decodeUDP(header)
-            case .gre: step = decodeGRE(header)
-            case .erspan: step = decodeERSPAN(header)
+            case .gre: step = decodeGRE(header, tunnel: &tunnel)
+            case .erspan: step = decodeERSPAN(header, tunnel: &tunnel)
             case .ppp: step = decodePPP(header)
-            case .vxlan: step = decodeVXLAN(header)
-            case .geneve: step = decodeGeneve(header)
-            case .gtpU: step = decodeGTPU(header)
-            case .capwap: step = decodeCAPWAP(header)
-            case .teredo: step = decodeTeredo(header)
-            case .ayiya: step = decodeAYIYA(header)
+            case .vxlan: step = decodeVXLAN(header, tunnel: &tunnel)
+            case .geneve: step = decodeGeneve(header, tunnel: &tunnel)
+            case .gtpU: step = decodeGTPU(header, tunnel: &tunnel)
+            case .capwap: step = decodeCAPWAP(header, tunnel: &tunnel)
+            case .teredo: step = decodeTeredo(header, tunnel: &tunnel)
+            case .ayiya: step = decodeAYIYA(header, tunnel: &tunnel)
             }
             switch step {
             case .done(let result): return result

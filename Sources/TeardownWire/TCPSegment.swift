@@ -5,7 +5,11 @@
 /// `isTruncated` says the capture held fewer bytes than the packet had.
 public struct TCPSegment: Hashable, Sendable {
     public var source: Endpoint
+    // The tunnel's numbers sit in the room each endpoint's layout leaves after its port (an
+    // endpoint is 20 bytes aligned to 8), so that they cost no space: see `tunnel`.
+    @usableFromInline var tunnelIdentity: UInt32
     public var destination: Endpoint
+    @usableFromInline var tunnelRoute: UInt32
     public var sequenceNumber: SequenceNumber
     public var acknowledgmentNumber: SequenceNumber
     public var flags: TCPFlags
@@ -27,7 +31,8 @@ public struct TCPSegment: Hashable, Sendable {
     @inlinable public init(source: Endpoint, destination: Endpoint, sequenceNumber: SequenceNumber,
                            acknowledgmentNumber: SequenceNumber, flags: TCPFlags, window: UInt16,
                            options: TCPOptions = TCPOptions(), payloadLength: Int, isTruncated: Bool = false,
-                           ipVersion: UInt8 = 4, hopLimit: UInt8 = 64, ipLength: UInt32 = 0) {
+                           ipVersion: UInt8 = 4, hopLimit: UInt8 = 64, ipLength: UInt32 = 0,
+                           tunnel: TunnelIDs = .none) {
         self.source = source
         self.destination = destination
         self.sequenceNumber = sequenceNumber
@@ -40,6 +45,15 @@ public struct TCPSegment: Hashable, Sendable {
         self.ipVersion = ipVersion
         self.hopLimit = hopLimit
         self.ipLength = ipLength
+        self.tunnelIdentity = tunnel.identity
+        self.tunnelRoute = tunnel.route
+    }
+
+    /// The tunnels the segment came in, numbered by the reading stage (`TunnelTable`); `.none`
+    /// when it came in none (the decoder itself leaves this field as it was).
+    @inlinable public var tunnel: TunnelIDs {
+        get { TunnelIDs(identity: tunnelIdentity, route: tunnelRoute) }
+        set { tunnelIdentity = newValue.identity; tunnelRoute = newValue.route }
     }
 
     /// Sequence space the segment occupies: payload plus one for SYN and one for FIN (RFC 9293 §3.4).

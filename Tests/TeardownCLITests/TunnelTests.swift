@@ -4,7 +4,9 @@ import Testing
 /// The captures in captures/tunnels/ (made by tools/captures/tunnels.py): the real recordings
 /// with every packet wrapped in one tunnel, and hostile nesting.
 @Suite struct TunnelTests {
-    static let fixtures = CLI.captures(under: "captures/tunnels").filter { !$0.hasSuffix("/nested.pcap") }
+    static let fixtures = CLI.captures(under: "captures/tunnels").filter {
+        !$0.hasSuffix("/nested.pcap") && !$0.hasSuffix("/same-tuple.pcap")
+    }
 
     /// The recording a fixture wraps (captures/README.md lists it).
     static func source(of fixture: String) -> String {
@@ -59,5 +61,34 @@ import Testing
             "teardown: warning: \(path): packet 4: malformed GRE header: headers are nested more deeply than the decoder follows",
             "teardown: warning: \(path): packet 5: malformed IPv6 header: headers are nested more deeply than the decoder follows",
         ])
+    }
+
+    /// The same conversation in VXLAN VNI 100 and VNI 200 at once (same inner 4-tuple, same
+    /// outer endpoints): two connections, each the recording's, each naming its tunnel.
+    @Test func sameInnerTuple_inTwoTunnels_isTwoConnections() throws {
+        let r = try CLI.run(["replay", "captures/tunnels/same-tuple.pcap", "--format", "json", "--no-events"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let objects = try r.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        try #require(objects.count == 2)
+        let vnis = objects.compactMap { (($0["tunnel"] as? [[String: Any]])?.first?["vni"] as? Int) }
+        #expect(vnis == [100, 200])
+        for o in objects {
+            #expect(o["teardown"] as? String == "graceful")
+            #expect((o["orig"] as? [String: Any])?["packets"] as? Int == 6)
+            #expect((o["resp"] as? [String: Any])?["packets"] as? Int == 4)
+            let layer = try #require((o["tunnel"] as? [[String: Any]])?.first)
+            #expect(layer["type"] as? String == "vxlan" && layer["orig"] as? String == "192.0.2.1"
+                    && layer["resp"] as? String == "198.51.100.1")
+        }
+    }
+
+    /// Untunnelled captures carry no `tunnel` key and no tunnel line.
+    @Test func untunnelled_hasNoTunnelKey() throws {
+        let r = try CLI.run(["replay", "captures/real/many-connections.pcap", "--format", "json", "--no-events"])
+        #expect(!r.stdout.contains("\"tunnel\""))
+        let t = try CLI.run(["replay", "captures/real/many-connections.pcap", "--no-color"])
+        #expect(!t.stdout.contains("   tunnel "))
     }
 }

@@ -56,7 +56,7 @@ import Glibc
         }
         var piped: [(Int, Int64, DecodeResult, TCPSegment?)] = []
         let hasher = ConnectionTracker().flowHasher
-        try DecodingReader(source: try PacketSource.openFile(path), hasher: hasher).run { batch in
+        try DecodingReader(source: try PacketSource.openFile(path), hasher: hasher, tunnels: TunnelRegistry()).run { batch in
             for p in batch {
                 if p.status == .tcp {
                     #expect(p.flow == hasher.flow(of: p.segment), "packet \(p.number) of \(path)")
@@ -93,7 +93,7 @@ import Glibc
 
         var batched = ConnectionTracker(configuration: configuration)
         var got: [ConnectionRecord] = []
-        try DecodingReader(source: try PacketSource.openFile(path), hasher: batched.flowHasher).run { batch in
+        try DecodingReader(source: try PacketSource.openFile(path), hasher: batched.flowHasher, tunnels: TunnelRegistry()).run { batch in
             batched.process(batch) { got.append($0.record()) }
         }
         batched.finishHandingOver { got.append($0.record()) }
@@ -109,7 +109,7 @@ import Glibc
         #expect(throws: CaptureError.self) { try plain.read { _ in before += 1; return true } }
         var delivered = 0
         #expect(throws: CaptureError.self) {
-            try DecodingReader(source: try PacketSource.openFile(path), hasher: ConnectionTracker().flowHasher).run {
+            try DecodingReader(source: try PacketSource.openFile(path), hasher: ConnectionTracker().flowHasher, tunnels: TunnelRegistry()).run {
                 delivered += $0.count
             }
         }

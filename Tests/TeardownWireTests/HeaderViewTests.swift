@@ -153,12 +153,13 @@ struct HeaderViewTests {
         let f = Fixtures.tcp[0]
         f.bytes.withUnsafeBytes { bytes in
             var segment = PacketDecoder.emptySegment
+            var tunnel = TunnelPath()
             let packet = Packet(reader: ByteReader(bytes))
             let outermost = Encapsulated(HeaderKind(linkType: f.linkType)!, at: 0, wireEnd: bytes.count)
-            let cut = packet.decode(outermost, maximumDepth: 1, into: &segment)
+            let cut = packet.decode(outermost, maximumDepth: 1, into: &segment, tunnel: &tunnel)
             guard case .invalid(let e) = cut else { Issue.record("\(cut)"); return }
             #expect(e.kind == .malformed && e.layer == f.ipLayer)
-            #expect(packet.decode(outermost, maximumDepth: 2, into: &segment) == .tcp)
+            #expect(packet.decode(outermost, maximumDepth: 2, into: &segment, tunnel: &tunnel) == .tcp)
         }
     }
 }

@@ -141,6 +141,71 @@ struct TunnelDecoderTests {
         #expect(decode(f.bytes, .ethernet) == .tcp(f.segment))
     }
 
+    /// The tunnels each packet came in, as the decoder records them: kind, outer addresses
+    /// and ID, outermost first.
+    @Test func tunnelPaths_areRecorded() {
+        let a4 = IPAddress(ipv4: Tunnel.outerA), b4 = IPAddress(ipv4: Tunnel.outerB)
+        let a6 = IPAddress(ipv6High: 0x2001_0db8_0000_0000, low: 0x0a), b6 = IPAddress(ipv6High: 0x2001_0db8_0000_0000, low: 0x0b)
+        let expected: [String: [TunnelLayer]] = [
+            "GRE": [TunnelLayer(kind: .gre, source: a4, destination: b4)],
+            "GRE key, sequence, checksum": [TunnelLayer(kind: .gre, source: a4, destination: b4, id: 0x1234, hasID: true)],
+            "GRE over IPv6, IPv6 inside": [TunnelLayer(kind: .gre, source: a6, destination: b6, id: 1, hasID: true)],
+            "PPTP GRE, PPP": [TunnelLayer(kind: .pptp, source: a4, destination: b4, id: 7, hasID: true)],
+            "ERSPAN type I": [TunnelLayer(kind: .erspan, source: a4, destination: b4)],
+            "ERSPAN type II": [TunnelLayer(kind: .erspan, source: a4, destination: b4, id: 42, hasID: true)],
+            "ERSPAN type III with subheader": [TunnelLayer(kind: .erspan, source: a4, destination: b4, id: 43, hasID: true)],
+            "VXLAN": [TunnelLayer(kind: .vxlan, source: a4, destination: b4, id: 100, hasID: true)],
+            "Geneve": [TunnelLayer(kind: .geneve, source: a4, destination: b4, id: 5000, hasID: true)],
+            "GTP-U": [TunnelLayer(kind: .gtpU, source: a4, destination: b4, id: 0xC0FFEE, hasID: true)],
+            "IPv6 in IPv4": [TunnelLayer(kind: .ipInIP, source: a4, destination: b4)],
+            "CAPWAP data, 802.3": [TunnelLayer(kind: .capwap, source: a4, destination: b4)],
+            "Teredo bare": [TunnelLayer(kind: .teredo, source: a4, destination: b4)],
+            "AYIYA IPv4": [TunnelLayer(kind: .ayiya, source: a6, destination: b6)],
+            "VXLAN in GRE in IPv4 in IPv6": [TunnelLayer(kind: .ipInIP, source: a6, destination: b6),
+                                             TunnelLayer(kind: .gre, source: a4, destination: b4),
+                                             TunnelLayer(kind: .vxlan, source: a4, destination: b4, id: 1, hasID: true)],
+        ]
+        for f in TunnelFixture.all {
+            var tunnel = TunnelPath()
+            var segment = PacketDecoder.emptySegment
+            let r = f.bytes.withUnsafeBytes {
+                PacketDecoder.decode($0, linkType: .ethernet, originalLength: f.bytes.count, tunnel: &tunnel, into: &segment)
+            }
+            #expect(r == .tcp, "\(f.name)")
+            #expect(tunnel.count >= 1 && tunnel.omitted == 0, "\(f.name)")
+            if let want = expected[f.name] { #expect(tunnel.all == want, "\(f.name)") }
+        }
+        #expect(expected.keys.allSatisfy { name in TunnelFixture.all.contains { $0.name == name } })
+    }
+
+    /// Both directions of a tunnel have one identity; per-direction IDs are left out of it;
+    /// symmetric IDs and the addresses are in it.
+    @Test func identity_isTheSameBothWays() {
+        let a = IPAddress(ipv4: 1), b = IPAddress(ipv4: 2), c = IPAddress(ipv4: 3)
+        func path(_ layers: [TunnelLayer]) -> TunnelPath {
+            var p = TunnelPath()
+            for l in layers { p.append(l) }
+            return p
+        }
+        let up = path([TunnelLayer(kind: .vxlan, source: a, destination: b, id: 5, hasID: true),
+                       TunnelLayer(kind: .gtpU, source: a, destination: c, id: 100, hasID: true)])
+        let down = path([TunnelLayer(kind: .vxlan, source: b, destination: a, id: 5, hasID: true),
+                         TunnelLayer(kind: .gtpU, source: c, destination: a, id: 200, hasID: true)])
+        #expect(up.identity == down.identity)
+        #expect(up != down)
+        let otherVNI = path([TunnelLayer(kind: .vxlan, source: a, destination: b, id: 6, hasID: true),
+                             TunnelLayer(kind: .gtpU, source: a, destination: c, id: 100, hasID: true)])
+        #expect(up.identity != otherVNI.identity)
+        // Past the capacity, layers are counted, not kept.
+        let deep = path((0..<6).map { _ in TunnelLayer(kind: .gre, source: a, destination: b) })
+        #expect(deep.count == TunnelPath.capacity && deep.omitted == 2)
+        // The table numbers routes and identities from 1; the reverse route shares the identity.
+        var table = TunnelTable()
+        let u = table.ids(for: up), d = table.ids(for: down), o = table.ids(for: otherVNI)
+        #expect(u == TunnelIDs(identity: 1, route: 1) && d == TunnelIDs(identity: 1, route: 2) && o == TunnelIDs(identity: 2, route: 3))
+        #expect(table.ids(for: down) == d && table.path(route: 2) == down && table.path(route: 0) == nil)
+    }
+
     @Test func authenticationHeader_isReadPast() {
         let (bytes, segment, _) = authenticated()
         #expect(decode(bytes, .ethernet) == .tcp(segment))

@@ -327,6 +327,7 @@ def main() -> int:
     v4, v6 = inner(V4_SRC), inner(V6_SRC)
     path = write("nested", nested(v4, v6))
     print(f"ok  {os.path.relpath(path, REPO):40} {len(pl.read_pcap(path).records):3} packets")
+    check(V4_SRC, write("same-tuple", same_tuple(v4)), repeat=2)
     return 0
 
 
