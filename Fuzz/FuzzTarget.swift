@@ -30,10 +30,11 @@ import TeardownRender
 import TeardownWire
 
 enum FuzzInput {
-    /// Every link type the decoder knows, and one it does not (PPP) so that path runs too.
+    /// Every link type the decoder knows, and one it does not (USB, 220) so that path runs too.
+    /// scripts/fuzz-corpus.py numbers its seeds by this list.
     static let linkTypes: [LinkType] = [
         .ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6,
-        LinkType(rawValue: 9),
+        LinkType(rawValue: 220), .ppp, .pppSerial, .ciscoHDLC,
     ]
 
     /// The calls a sidecar can hold: (text, kind).

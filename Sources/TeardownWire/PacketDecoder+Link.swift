@@ -45,26 +45,53 @@ extension Packet {
         }
     }
 
-    /// What an EtherType names, for a payload that starts at `start`: VLAN tags are skipped
-    /// (the loop ends: each tag is 4 captured bytes further on), then IPv4 or IPv6 is next.
-    /// Anything else (802.3 length fields, ARP, MPLS, PPPoE, ...) is not ours.
+    /// What an EtherType names, for a payload that starts at `start`: VLAN tags (802.1Q,
+    /// 802.1ad, QinQ) and 802.1BR E-Tags are skipped, in any number (the loop ends: each tag is
+    /// 4 or 8 captured bytes further on, so a stack of tags that never ends runs out of bytes),
+    /// then IPv4, IPv6, or an encapsulation that carries them is next: MPLS, a PPPoE session,
+    /// an 802.1ah I-tag or a FabricPath header (both followed by a customer Ethernet frame).
+    /// Anything else (802.3 length fields, ARP, PPPoE discovery, ...) is not ours.
     @inline(__always)
     func next(afterEtherType first: EtherType, at start: Int, wireEnd: Int) -> LayerStep {
         var type = first
         var offset = start
-        while type.isVLANTag {
-            let tag: VLANTag
-            do throws(DecodeError) {
-                tag = try VLANTag(checking: reader, at: offset)
-            } catch {
-                return .done(.invalid(error))
+        while true {
+            switch type {
+            case .ipv4: return .next(Encapsulated(.ipv4, at: offset, wireEnd: wireEnd))
+            case .ipv6: return .next(Encapsulated(.ipv6, at: offset, wireEnd: wireEnd))
+            case .vlan8021Q, .vlan8021AD, .vlanQinQLegacy:
+                let tag: VLANTag
+                do throws(DecodeError) {
+                    tag = try VLANTag(checking: reader, at: offset)
+                } catch {
+                    return .done(.invalid(error))
+                }
+                type = tag.etherType
+                offset = tag.end
+            case .eTag:
+                let tag: ETag
+                do throws(DecodeError) {
+                    tag = try ETag(checking: reader, at: offset)
+                } catch {
+                    return .done(.invalid(error))
+                }
+                type = tag.etherType
+                offset = tag.end
+            default:
+                return next(afterOtherEtherType: type, at: offset, wireEnd: wireEnd)
             }
-            type = tag.etherType
-            offset = tag.end
         }
+    }
+
+    /// The EtherTypes past IP and tags (kept apart so that the common path stays short).
+    func next(afterOtherEtherType type: EtherType, at offset: Int, wireEnd: Int) -> LayerStep {
         switch type {
-        case .ipv4: return .next(Encapsulated(.ipv4, at: offset, wireEnd: wireEnd))
-        case .ipv6: return .next(Encapsulated(.ipv6, at: offset, wireEnd: wireEnd))
+        case .mplsUnicast, .mplsMulticast: return .next(Encapsulated(.mpls, at: offset, wireEnd: wireEnd))
+        case .pppoeSession: return .next(Encapsulated(.pppoeSession, at: offset, wireEnd: wireEnd))
+        case .pbbInstanceTag:
+            return .next(Encapsulated(.ethernet, at: offset + PBBInstanceTag.length, wireEnd: wireEnd))
+        case .fabricPath:
+            return .next(Encapsulated(.ethernet, at: offset + FabricPathTag.length, wireEnd: wireEnd))
         default: return .done(.notTCP)
         }
     }

@@ -141,23 +141,6 @@ extension Packet {
         return .next(Encapsulated(.ethernet, at: erspan.end, wireEnd: here.wireEnd))
     }
 
-    /// PPP as PPTP carries it: IPv4 (0x0021) and IPv6 (0x0057); control protocols and
-    /// compressed or encrypted payloads (CCP, ECP) are not ours.
-    @inline(__always)
-    func decodePPP(_ here: Encapsulated) -> LayerStep {
-        let ppp: PPPHeader
-        do throws(DecodeError) {
-            ppp = try PPPHeader(checking: reader, at: here.start, wireEnd: here.wireEnd)
-        } catch {
-            return .done(.invalid(error))
-        }
-        switch ppp.protocol {
-        case PPPHeader.ipv4: return .next(Encapsulated(.ipv4, at: ppp.end, wireEnd: here.wireEnd))
-        case PPPHeader.ipv6: return .next(Encapsulated(.ipv6, at: ppp.end, wireEnd: here.wireEnd))
-        default: return .done(.notTCP)
-        }
-    }
-
     /// VXLAN: an Ethernet frame.
     @inline(__always)
     func decodeVXLAN(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {

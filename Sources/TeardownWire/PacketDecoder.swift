@@ -133,6 +133,7 @@ enum HeaderKind {
     case ethernet, linuxSLL, linuxSLL2, loopback, rawIP
     case ipv4, ipv6
     case udp, gre, erspan, ppp, vxlan, geneve, gtpU, capwap, teredo, ayiya
+    case pppSerial, ciscoHDLC, pppoeSession, mpls
 
     /// The outermost header of a packet of `linkType`; nil when the decoder does not know it.
     @inline(__always)
@@ -145,6 +146,9 @@ enum HeaderKind {
         case LinkType.raw.rawValue, LinkType.rawBSD12.rawValue, LinkType.rawBSD14.rawValue: self = .rawIP
         case LinkType.ipv4.rawValue: self = .ipv4
         case LinkType.ipv6.rawValue: self = .ipv6
+        case LinkType.ppp.rawValue: self = .ppp
+        case LinkType.pppSerial.rawValue: self = .pppSerial
+        case LinkType.ciscoHDLC.rawValue: self = .ciscoHDLC
         default: return nil
         }
     }
@@ -153,6 +157,7 @@ enum HeaderKind {
     var layer: ProtocolLayer {
         switch self {
         case .ethernet, .linuxSLL, .linuxSLL2, .loopback, .rawIP: return .link
+        case .pppSerial, .ciscoHDLC, .pppoeSession, .mpls: return .link
         case .ipv4: return .ipv4
         case .ipv6: return .ipv6
         case .udp: return .udp
@@ -219,6 +224,10 @@ struct Packet {
             case .capwap: step = decodeCAPWAP(header, tunnel: &tunnel)
             case .teredo: step = decodeTeredo(header, tunnel: &tunnel)
             case .ayiya: step = decodeAYIYA(header, tunnel: &tunnel)
+            case .pppSerial: step = decodePPPSerial(header)
+            case .ciscoHDLC: step = decodeLink(CiscoHDLCHeader.self, header)
+            case .pppoeSession: step = decodePPPoESession(header)
+            case .mpls: step = decodeMPLS(header)
             }
             switch step {
             case .done(let result): return result

@@ -38,11 +38,11 @@ import Testing
     }
 
     @Test func unsupportedLinkType_namedOnce() throws {
-        let url = ReplayErrorTests.tmp("wifi.pcap")
-        try ReplayErrorTests.pcapHeader(linkType: 105).write(to: url)
+        let url = ReplayErrorTests.tmp("usb.pcap")
+        try ReplayErrorTests.pcapHeader(linkType: 220).write(to: url)
         let r = try CLI.run(["replay", url.path])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("link type IEEE802_11 (105) is not supported"))
+        #expect(r.stderr.contains("link type USB_LINUX_MMAPPED (220) is not supported"))
         #expect(r.stderr.split(separator: "\n").count == 1)
     }
 

@@ -27,6 +27,25 @@ enum Link: Sendable {
     case loop(family: UInt32, bigEndian: Bool)
     case raw(LinkType)                    // 101, 12 or 14: version nibble picks
     case bare                             // LINKTYPE_IPV4 / LINKTYPE_IPV6
+    case ppp(hdlc: Bool, compressed: Bool)    // LINKTYPE_PPP
+    case pppSerial(cisco: Bool)           // LINKTYPE_PPP_HDLC: FF 03 + PPP, or Cisco HDLC
+    case ciscoHDLC                        // LINKTYPE_C_HDLC
+    case pppoe(tags: [UInt16])            // Ethernet, tags, PPPoE session, PPP
+    case mpls(labels: Int, tags: [UInt16])  // Ethernet, tags, an MPLS stack of `labels` entries
+    case pseudowire(controlWord: Bool)    // Ethernet, MPLS (2 labels), [control word], Ethernet
+    case pbb                              // Ethernet, 802.1ad B-tag, 802.1ah I-tag, Ethernet
+    case fabricPath                       // FabricPath outer header, Ethernet
+    case eTag                             // Ethernet, 802.1BR E-Tag
+
+    /// Where the PPP header lies in the wrapped packet (PPP reports cuts inside it).
+    var pppHeader: Range<Int>? {
+        switch self {
+        case .ppp(let hdlc, let compressed): return 0..<((hdlc ? 2 : 0) + (compressed ? 1 : 2))
+        case .pppSerial(let cisco): return cisco ? nil : 1..<4
+        case .pppoe(let tpids): return (14 + 4 * tpids.count + 6)..<(14 + 4 * tpids.count + 8)
+        default: return nil
+        }
+    }
 
     func wrap(_ ip: [UInt8], v6: Bool) -> (bytes: [UInt8], linkType: LinkType, linkEnd: Int) {
         let type: UInt16 = v6 ? 0x86DD : 0x0800
@@ -40,6 +59,39 @@ enum Link: Sendable {
         case .loop(let f, let be): return (Build.loopback(family: f, bigEndian: be, payload: ip), .loop, 4)
         case .raw(let t): return (ip, t, 0)
         case .bare: return (ip, v6 ? .ipv6 : .ipv4, 0)
+        case .ppp(let hdlc, let compressed):
+            let proto: [UInt8] = compressed ? [v6 ? 0x57 : 0x21] : [0, v6 ? 0x57 : 0x21]
+            let header = (hdlc ? [0xFF, 0x03] : []) + proto
+            return (header + ip, .ppp, header.count)
+        case .pppSerial(let cisco):
+            let header: [UInt8] = cisco ? [0x8F, 0] + Build.be16(type) : [0xFF, 0x03, 0, v6 ? 0x57 : 0x21]
+            return (header + ip, .pppSerial, 4)
+        case .ciscoHDLC: return ([0x0F, 0] + Build.be16(type) + ip, .ciscoHDLC, 4)
+        case .pppoe(let tpids):
+            let tags = tpids.enumerated().map { (tpid: $0.element, tci: UInt16(100 + $0.offset)) }
+            let ppp: [UInt8] = [0x11, 0x00] + Build.be16(0x2A2A) + Build.be16(UInt16(ip.count + 2)) + [0, v6 ? 0x57 : 0x21]
+            return (Build.ethernet(type: 0x8864, payload: ppp + ip, tags: tags), .ethernet, 14 + 4 * tpids.count + 8)
+        case .mpls(let labels, let tpids):
+            let tags = tpids.enumerated().map { (tpid: $0.element, tci: UInt16(100 + $0.offset)) }
+            let stack = Build.mplsStack(labels)
+            return (Build.ethernet(type: 0x8847, payload: stack + ip, tags: tags), .ethernet, 14 + 4 * tpids.count + stack.count)
+        case .pseudowire(let controlWord):
+            // Inner destination 00:... with a control word, 22:... without: never nibble 4 or 6.
+            let inner = Build.ethernet(type: type, payload: ip, destination: controlWord ? [0, 0x1B, 0x21, 1, 2, 3] : [0x22, 0, 0, 0, 0, 2])
+            let payload = Build.mplsStack(2) + (controlWord ? [0, 0, 0, 9] : []) + inner
+            return (Build.ethernet(type: 0x8847, payload: payload), .ethernet, 14 + 8 + (controlWord ? 4 : 0) + 14)
+        case .pbb:
+            let iTag: [UInt8] = [0, 0x0A, 0x0B, 0x0C]
+            let inner = Build.ethernet(type: type, payload: ip)
+            let outer = Build.ethernet(type: 0x88E7, payload: iTag + inner, tags: [(tpid: 0x88A8, tci: 300)])
+            return (outer, .ethernet, 14 + 4 + 4 + 14)
+        case .fabricPath:
+            let inner = Build.ethernet(type: type, payload: ip)
+            let outer = Build.ethernet(type: 0x8903, payload: [0x00, 0x60] + inner)
+            return (outer, .ethernet, 14 + 2 + 14)
+        case .eTag:
+            let frame = Build.ethernet(type: 0x893F, payload: [0, 0, 0x01, 0x23, 0, 0] + Build.be16(type) + ip)
+            return (frame, .ethernet, 14 + 8)
         }
     }
 }
@@ -83,12 +135,18 @@ struct Fixture: Sendable, CustomTestStringConvertible {
     var ipLayer: ProtocolLayer = .ipv4
     /// The IP length field is 0 and the length comes from the wire (TSO): skip wire-length checks.
     var lengthFromWire = false
+    /// Where a PPP header lies: a cut inside it is reported by the PPP layer.
+    var pppHeader: Range<Int>?
 
     var testDescription: String { name }
 
     /// The layer a capture cut at `k` bytes (inside the headers) must report as truncated.
     func truncatedLayer(at k: Int) -> ProtocolLayer {
+        if let ppp = pppHeader, ppp.contains(k) { return .ppp }
         if k < linkEnd { return .link }
+        // After an MPLS stack the first nibble says what follows: without it, the link layer
+        // cannot say which header the capture cut.
+        if k == linkEnd && name.hasPrefix("MPLS") && !name.contains("pseudowire") { return .link }
         if k == 0 && (linkType == .raw || linkType == .rawBSD12 || linkType == .rawBSD14) { return .link }
         if k < tcpStart { return ipLayer }
         return .tcp
@@ -103,7 +161,8 @@ struct Fixture: Sendable, CustomTestStringConvertible {
         return Fixture(name: name, linkType: type, bytes: bytes,
                        expected: .tcp(spec.segment(Addr.ip4a, Addr.ip4b, v6: false, hopLimit: ttl, ipLength: ip.count)),
                        linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
-                       ipEnd: linkEnd + ip.count, ipLayer: .ipv4, lengthFromWire: totalLength == 0)
+                       ipEnd: linkEnd + ip.count, ipLayer: .ipv4, lengthFromWire: totalLength == 0,
+                       pppHeader: link.pppHeader)
     }
 
     static func v6(_ name: String, _ link: Link, _ spec: TCPSpec, firstNext: UInt8 = 6, extensions: [UInt8] = [],
@@ -115,7 +174,7 @@ struct Fixture: Sendable, CustomTestStringConvertible {
         return Fixture(name: name, linkType: type, bytes: bytes,
                        expected: .tcp(spec.segment(Addr.ip6a, Addr.ip6b, v6: true, hopLimit: hopLimit, ipLength: ip.count)),
                        linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
-                       ipEnd: linkEnd + ip.count, ipLayer: .ipv6)
+                       ipEnd: linkEnd + ip.count, ipLayer: .ipv6, pppHeader: link.pppHeader)
     }
 
     static func other(_ name: String, _ type: LinkType, _ bytes: [UInt8], _ expected: Expected) -> Fixture {
@@ -234,6 +293,22 @@ enum Fixtures {
             .v4("TCP SYN with ECE CWR AE", .ethernet(tags: []), Specs.synAccECN),
             .v6("TCP all nine flags and urgent pointer", .ethernet(tags: []), Specs.allFlags),
             .v4("TCP URG PSH ACK FIN ECE", .ethernet(tags: []), Specs.urgentFin),
+            .v4("PPP ipv4", .ppp(hdlc: false, compressed: false), Specs.syn),
+            .v6("PPP FF 03 ipv6", .ppp(hdlc: true, compressed: false), Specs.synAck),
+            .v4("PPP compressed protocol field", .ppp(hdlc: false, compressed: true), Specs.data(3)),
+            .v4("PPP FF 03 compressed protocol field", .ppp(hdlc: true, compressed: true), Specs.finAck),
+            .v4("PPP_HDLC ipv4", .pppSerial(cisco: false), Specs.rstAck),
+            .v6("PPP_HDLC Cisco HDLC ipv6", .pppSerial(cisco: true), Specs.ack),
+            .v4("Cisco HDLC ipv4", .ciscoHDLC, Specs.data(10)),
+            .v4("PPPoE session ipv4", .pppoe(tags: []), Specs.syn),
+            .v6("PPPoE session under QinQ ipv6", .pppoe(tags: [0x88A8, 0x8100]), Specs.finAck),
+            .v4("MPLS one label ipv4", .mpls(labels: 1, tags: []), Specs.synAck),
+            .v6("MPLS four labels under 802.1Q ipv6", .mpls(labels: 4, tags: [0x8100]), Specs.data(5)),
+            .v4("MPLS Ethernet pseudowire without control word", .pseudowire(controlWord: false), Specs.ack),
+            .v6("MPLS Ethernet pseudowire with control word", .pseudowire(controlWord: true), Specs.rst),
+            .v4("802.1ah PBB ipv4", .pbb, Specs.finAck),
+            .v4("Cisco FabricPath ipv4", .fabricPath, Specs.data(2)),
+            .v6("802.1BR E-Tag ipv6", .eTag, Specs.syn),
         ]
         for family in v6Families {
             f.append(.v6("NULL little-endian AF_INET6 \(family)", .null(family: family, bigEndian: false), Specs.synAck))
@@ -272,8 +347,18 @@ enum Fixtures {
         .other("ipv6 non-first fragment after hop-by-hop", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 0, extensions: Build.ext(next: 44) + Build.fragment(next: 6, offset: 1, more: true), upper: [UInt8](repeating: 3, count: 8), lastNext: 99), .fragment),
         .other("ipv6 non-first UDP fragment", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 44, extensions: Build.fragment(next: 17, offset: 2, more: false), upper: udp, lastNext: 17), .fragment),
         .other("ipv6 non-first ICMPv6 fragment", .raw, Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 44, extensions: Build.fragment(next: 58, offset: 2, more: false), upper: udp, lastNext: 58), .notTCP),
-        .other("IEEE 802.11 is unsupported", LinkType(rawValue: 105), [UInt8](repeating: 0, count: 64), .unsupported),
-        .other("PPP is unsupported", LinkType(rawValue: 9), [0xFF, 0x03, 0x00, 0x21], .unsupported),
+        .other("USB is unsupported", LinkType(rawValue: 220), [0xFF, 0x03, 0x00, 0x21], .unsupported),
+        .other("PPP LCP", .ppp, [0xFF, 0x03, 0xC0, 0x21, 1, 1, 0, 4], .notTCP),
+        .other("PPP FF without control byte", .ppp, [0xFF, 0x05, 0x00, 0x21], .invalid(.malformed, .ppp)),
+        .other("PPPoE discovery PADI", .ethernet, Build.ethernet(type: 0x8863, payload: [0x11, 0x09, 0, 0, 0, 4, 1, 1, 0, 0]), .notTCP),
+        .other("PPPoE session with code 7", .ethernet, Build.ethernet(type: 0x8864, payload: [0x11, 0x07, 0, 1, 0, 2, 0, 0x21]), .notTCP),
+        .other("PPPoE session IPCP", .ethernet, Build.ethernet(type: 0x8864, payload: [0x11, 0x00, 0, 1, 0, 6, 0x80, 0x21, 1, 1, 0, 4]), .notTCP),
+        .other("MPLS GAL at the bottom", .ethernet, Build.ethernet(type: 0x8847, payload: [0, 0x00, 0xD1, 64, 0x10, 0, 0, 1, 0x45, 0, 0, 0]), .notTCP),
+        .other("MPLS label stack never ends", .ethernet, Build.ethernet(type: 0x8847, payload: [UInt8](repeating: 0, count: 400)), .invalid(.malformed, .link)),
+        .other("MPLS over PPP: bottom label then nothing", .ppp, [0x02, 0x81, 0, 0x01, 0x01, 64], .invalid(.malformed, .link)),
+        .other("Cisco HDLC SLARP", .ciscoHDLC, [0x8F, 0, 0x80, 0x35] + [UInt8](repeating: 0, count: 14), .notTCP),
+        .other("802.1Q tags that never end", .ethernet, Build.ethernet(type: 0x8100, payload: Array([[UInt8]](repeating: [0, 100, 0x81, 0x00], count: 100).joined())), .invalid(.truncated, .link)),
+        .other("802.1BR E-Tags that never end", .ethernet, Build.ethernet(type: 0x893F, payload: Array([[UInt8]](repeating: [0, 0, 0, 0, 0, 0, 0x89, 0x3F], count: 50).joined())), .invalid(.truncated, .link)),
         .other("negative link type is unsupported", LinkType(rawValue: -1), [], .unsupported),
     ]
 

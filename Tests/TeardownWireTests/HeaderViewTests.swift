@@ -10,6 +10,7 @@ import TeardownTestSupport
 /// initialiser confirmed traps here.
 private struct ViewEnds: Equatable {
     var ethernet, vlan, sll, sll2, loopback, ipv4, ipv6, tcp: Int?
+    var ppp, pppoe, ciscoHDLC, mpls, eTag: Int?
     var extensionHeaders: [Int?] = []
 
     init(_ bytes: UnsafeRawBufferPointer, at start: Int, wireEnd: Int, segmentLength: Int) {
@@ -23,6 +24,19 @@ private struct ViewEnds: Equatable {
         if let v = try? LinuxSLLHeader(checking: r, at: start) { sink &+= Int(v.etherType.rawValue); sll = end(v) }
         if let v = try? LinuxSLL2Header(checking: r, at: start) { sink &+= Int(v.etherType.rawValue); sll2 = end(v) }
         if let v = try? LoopbackHeader(checking: r, at: start) { sink &+= Int(v.family); loopback = end(v) }
+        if let v = try? PPPHeader(checking: r, at: start, wireEnd: wireEnd) {
+            sink &+= Int(v.protocol)
+            #expect(v.bytes.count >= 1 && v.bytes.count <= 4)
+            ppp = end(v)
+        }
+        if let v = try? PPPoESessionHeader(checking: r, at: start) {
+            sink &+= Int(v.sessionID) &+ Int(v.payloadLength) &+ (v.isSessionData ? 1 : 0); pppoe = end(v)
+        }
+        if let v = try? CiscoHDLCHeader(checking: r, at: start) { sink &+= Int(v.etherType.rawValue); ciscoHDLC = end(v) }
+        if let v = try? MPLSLabelEntry(checking: r, at: start) {
+            sink &+= Int(v.label) &+ (v.isBottomOfStack ? 1 : 0); mpls = end(v)
+        }
+        if let v = try? ETag(checking: r, at: start) { sink &+= Int(v.etherType.rawValue); eTag = end(v) }
         if let v = try? IPv4Header(checking: r, at: start, wireEnd: wireEnd) {
             sink &+= Int(v.protocol.rawValue) &+ Int(v.timeToLive) &+ v.source.hashValue &+ v.destination.hashValue
                 &+ (v.isNonFirstFragment ? 1 : 0) &+ v.payloadLength &+ v.headerLength
@@ -54,7 +68,10 @@ private struct ViewEnds: Equatable {
     }
 
     /// Every end that a passed check returned.
-    var all: [Int] { ([ethernet, vlan, sll, sll2, loopback, ipv4, ipv6, tcp] + extensionHeaders).compactMap { $0 } }
+    var all: [Int] {
+        ([ethernet, vlan, sll, sll2, loopback, ipv4, ipv6, tcp, ppp, pppoe, ciscoHDLC, mpls, eTag] + extensionHeaders)
+            .compactMap { $0 }
+    }
 }
 
 @Suite("Header views: one checked initialiser, then reads that cannot fail")
@@ -137,6 +154,11 @@ struct HeaderViewTests {
         #expect(LinuxSLLHeader.Layout.protocolType.end == LinuxSLLHeader.Layout.length)
         #expect(LinuxSLL2Header.Layout.address.upperBound == LinuxSLL2Header.Layout.length)
         #expect(LoopbackHeader.Layout.family.end == LoopbackHeader.Layout.length)
+        #expect(PPPoESessionHeader.Layout.payloadLength.end == PPPoESessionHeader.Layout.length)
+        #expect(CiscoHDLCHeader.Layout.protocolType.end == CiscoHDLCHeader.Layout.length)
+        #expect(MPLSLabelEntry.Layout.entry.end == MPLSLabelEntry.Layout.length)
+        #expect(ETag.Layout.etherType.end == ETag.Layout.length)
+        #expect(ETag.Layout.tagControl.upperBound == ETag.Layout.etherType.offset)
         #expect(IPv4Header.Layout.destination.end == IPv4Header.Layout.minimumLength)
         #expect(IPv6Header.Layout.destinationLow.end == IPv6Header.Layout.length)
         #expect(TCPHeader.Layout.urgentPointer.end == TCPHeader.Layout.minimumLength)

@@ -87,8 +87,8 @@ enum Build {
     // MARK: Link layers
 
     static func ethernet(type: UInt16, payload: [UInt8], tags: [(tpid: UInt16, tci: UInt16)] = [],
-                         padding: UInt8 = 0xAA) -> [UInt8] {
-        var b: [UInt8] = [0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01]
+                         padding: UInt8 = 0xAA, destination: [UInt8] = [0x02, 0, 0, 0, 0, 0x02]) -> [UInt8] {
+        var b: [UInt8] = destination + [0x02, 0, 0, 0, 0, 0x01]
         for t in tags { b += be16(t.tpid) + be16(t.tci) }
         b += be16(type) + payload
         while b.count < 60 { b.append(padding) }   // IEEE 802.3 minimum frame (without FCS)
@@ -110,6 +110,14 @@ enum Build {
     }
 
     // MARK: Helpers
+
+    /// An MPLS label stack of `count` entries (labels 16, 17, ...; TTL 64), bottom-of-stack on
+    /// the last (RFC 3032 §2.1).
+    static func mplsStack(_ count: Int) -> [UInt8] {
+        (0..<count).flatMap { i -> [UInt8] in
+            be32(UInt32(16 + i) << 12 | (i == count - 1 ? 0x100 : 0) | 64)
+        }
+    }
 
     static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }

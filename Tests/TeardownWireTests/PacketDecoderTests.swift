@@ -11,7 +11,7 @@ struct PacketDecoderFixtureTests {
 
     @Test("unsupported link types are reported by their own value")
     func unsupportedCarriesLinkType() {
-        #expect(decode([1, 2, 3], LinkType(rawValue: 127)) == .unsupportedLinkType)
+        #expect(decode([1, 2, 3], LinkType(rawValue: 220)) == .unsupportedLinkType)
     }
 
     /// Ethernet padding after a short IP packet must not count as payload (gopacket's rule:

@@ -1,4 +1,5 @@
-/// The start of a PPP frame as PPTP's enhanced GRE carries it (RFC 1661 §2, RFC 1662 §3.1):
+/// The start of a PPP frame as LINKTYPE_PPP, a PPPoE session or PPTP's enhanced GRE carries it
+/// (RFC 1661 §2, RFC 1662 §3.1):
 /// the HDLC address and control bytes (0xFF 0x03), which Address-and-Control-Field-Compression
 /// leaves out, then the protocol field, one byte under Protocol-Field-Compression (an odd first
 /// byte: RFC 1661 §6.5) or two. As Wireshark reads it, either form is accepted.
@@ -14,6 +15,8 @@ struct PPPHeader: HeaderView {
     /// PPP protocol numbers (IANA "ppp-numbers").
     static let ipv4: UInt16 = 0x0021
     static let ipv6: UInt16 = 0x0057
+    static let mplsUnicast: UInt16 = 0x0281
+    static let mplsMulticast: UInt16 = 0x0283
 
     let start: Int
     /// Address and control (when present) and the protocol field.
@@ -43,7 +46,7 @@ struct PPPHeader: HeaderView {
         let first = reader.header(at: start, length: offset + 1).read(UInt8.self, at: offset)
         let length = offset + (first & Layout.compressedBit != 0 ? 1 : 2)
         guard length <= wireEnd - start else {
-            throw DecodeError(.malformed, .ppp, "PPP header runs past the GRE payload")
+            throw DecodeError(.malformed, .ppp, "PPP header runs past the end of the packet or its enclosing payload")
         }
         guard reader.has(length, at: start) else {
             throw DecodeError(.truncated, .ppp, "captured bytes end inside the PPP header")
