@@ -34,7 +34,8 @@ enum FuzzInput {
     /// scripts/fuzz-corpus.py numbers its seeds by this list.
     static let linkTypes: [LinkType] = [
         .ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .rawBSD12, .rawBSD14, .ipv4, .ipv6,
-        LinkType(rawValue: 220), .ppp, .pppSerial, .ciscoHDLC,
+        LinkType(rawValue: 220), .ppp, .pppSerial, .ciscoHDLC, .ieee80211, .ieee80211Radiotap, .ppi,
+        .arcnetLinux, .ipoib, .nflog,
     ]
 
     /// The calls a sidecar can hold: (text, kind).

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "captu
 import pcaplib  # noqa: E402
 
 # Must match FuzzInput.linkTypes.
-LINK_TYPES = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229, 220, 9, 50, 104]
+LINK_TYPES = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229, 220, 9, 50, 104, 105, 127, 192, 129, 242, 239]
 
 
 # Must match FuzzInput.calls: call-name prefix -> index.

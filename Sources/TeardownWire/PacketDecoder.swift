@@ -134,6 +134,7 @@ enum HeaderKind {
     case ipv4, ipv6
     case udp, gre, erspan, ppp, vxlan, geneve, gtpU, capwap, teredo, ayiya
     case pppSerial, ciscoHDLC, pppoeSession, mpls
+    case ieee80211, radiotap, ppi, arcnetLinux, ipoib, nflog
 
     /// The outermost header of a packet of `linkType`; nil when the decoder does not know it.
     @inline(__always)
@@ -149,6 +150,12 @@ enum HeaderKind {
         case LinkType.ppp.rawValue: self = .ppp
         case LinkType.pppSerial.rawValue: self = .pppSerial
         case LinkType.ciscoHDLC.rawValue: self = .ciscoHDLC
+        case LinkType.ieee80211.rawValue: self = .ieee80211
+        case LinkType.ieee80211Radiotap.rawValue: self = .radiotap
+        case LinkType.ppi.rawValue: self = .ppi
+        case LinkType.arcnetLinux.rawValue: self = .arcnetLinux
+        case LinkType.ipoib.rawValue: self = .ipoib
+        case LinkType.nflog.rawValue: self = .nflog
         default: return nil
         }
     }
@@ -158,6 +165,7 @@ enum HeaderKind {
         switch self {
         case .ethernet, .linuxSLL, .linuxSLL2, .loopback, .rawIP: return .link
         case .pppSerial, .ciscoHDLC, .pppoeSession, .mpls: return .link
+        case .ieee80211, .radiotap, .ppi, .arcnetLinux, .ipoib, .nflog: return .link
         case .ipv4: return .ipv4
         case .ipv6: return .ipv6
         case .udp: return .udp
@@ -228,6 +236,12 @@ struct Packet {
             case .ciscoHDLC: step = decodeLink(CiscoHDLCHeader.self, header)
             case .pppoeSession: step = decodePPPoESession(header)
             case .mpls: step = decodeMPLS(header)
+            case .ieee80211: step = decodeIEEE80211(header)
+            case .radiotap: step = decodeRadiotap(header)
+            case .ppi: step = decodePPI(header)
+            case .arcnetLinux: step = decodeARCNETLinux(header)
+            case .ipoib: step = decodeLink(IPoIBHeader.self, header)
+            case .nflog: step = decodeNFLOG(header)
             }
             switch step {
             case .done(let result): return result

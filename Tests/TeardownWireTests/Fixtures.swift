@@ -36,6 +36,20 @@ enum Link: Sendable {
     case pbb                              // Ethernet, 802.1ad B-tag, 802.1ah I-tag, Ethernet
     case fabricPath                       // FabricPath outer header, Ethernet
     case eTag                             // Ethernet, 802.1BR E-Tag
+    case ieee80211(qos: Bool, wds: Bool)  // an 802.11 data frame, LLC/SNAP
+    case radiotap(fcs: Bool, pad: Bool, extended: Bool)  // radiotap, 802.11 (QoS when padded), [FCS]
+    case ppi(fcs: Bool)                   // PPI with an 802.11-Common field, 802.11, [FCS]
+    case arcnet(rfc1051: Bool)            // Linux ARCNET, 5-byte (RFC 1051) or 8-byte header
+    case ipoib                            // 40-byte pseudo-header, type, reserved
+    case nflog(bigEndian: Bool)           // NFLOG header, packet-header, prefix and payload TLVs
+
+    /// Bytes after the IP datagram that the link layer accounts for (an FCS).
+    var trailer: Int {
+        switch self {
+        case .radiotap(let fcs, _, _), .ppi(let fcs): return fcs ? 4 : 0
+        default: return 0
+        }
+    }
 
     /// Where the PPP header lies in the wrapped packet (PPP reports cuts inside it).
     var pppHeader: Range<Int>? {
@@ -92,6 +106,42 @@ enum Link: Sendable {
         case .eTag:
             let frame = Build.ethernet(type: 0x893F, payload: [0, 0, 0x01, 0x23, 0, 0] + Build.be16(type) + ip)
             return (frame, .ethernet, 14 + 8)
+        case .ieee80211(let qos, let wds):
+            let frame = Build.wlan(ip, type: type, qos: qos, wds: wds, pad: false)
+            return (frame, .ieee80211, frame.count - ip.count)
+        case .radiotap(let fcs, let pad, let extended):
+            // TSFT, Flags, Rate; TSFT aligned to 8 after the presence words.
+            let words: [UInt32] = extended ? [0x8000_0007, 0] : [0x7]
+            let fieldsStart = 4 + 4 * words.count
+            let aligned = (fieldsStart + 7) / 8 * 8
+            let length = aligned + 8 + 2
+            var header: [UInt8] = [0, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
+            for w in words { header += Build.le32(w) }
+            header += [UInt8](repeating: 0, count: aligned - fieldsStart) + [1, 2, 3, 4, 5, 6, 7, 8]
+            header += [(fcs ? 0x10 : 0) | (pad ? 0x20 : 0), 12]
+            let wlan = Build.wlan(ip, type: type, qos: pad, wds: false, pad: pad)
+            return (header + wlan + (fcs ? [0xDE, 0xAD, 0xBE, 0xEF] : []), .ieee80211Radiotap,
+                    header.count + wlan.count - ip.count)
+        case .ppi(let fcs):
+            let common: [UInt8] = [UInt8](repeating: 0, count: 8) + [fcs ? 1 : 0, 0] + [UInt8](repeating: 0, count: 10)
+            let header: [UInt8] = [0, 0, 32, 0] + Build.le32(105) + [2, 0, 20, 0] + common
+            let wlan = Build.wlan(ip, type: type, qos: false, wds: false, pad: false)
+            return (header + wlan + (fcs ? [0xDE, 0xAD, 0xBE, 0xEF] : []), .ppi, header.count + wlan.count - ip.count)
+        case .arcnet(let rfc1051):
+            let header: [UInt8] = rfc1051 ? [1, 2, 0, 0, 240] : [1, 2, 0, 0, v6 ? 196 : 212, 0, 0x12, 0x34]
+            return (header + ip, .arcnetLinux, header.count)
+        case .ipoib:
+            let header = [UInt8](repeating: 0, count: 40) + Build.be16(type) + [0, 0]
+            return (header + ip, .ipoib, 44)
+        case .nflog(let bigEndian):
+            func tlv(_ kind: UInt16, _ value: [UInt8]) -> [UInt8] {
+                let length = UInt16(4 + value.count)
+                let head = bigEndian ? Build.be16(length) + Build.be16(kind) : Build.le16(length) + Build.le16(kind)
+                let raw = head + value
+                return raw + [UInt8](repeating: 0, count: (4 - raw.count % 4) % 4)
+            }
+            let header: [UInt8] = [v6 ? 10 : 2, 0, 0, 7] + tlv(1, Build.be16(type) + [3, 0]) + tlv(10, Array("td\0".utf8))
+            return (header + tlv(9, ip), .nflog, header.count + 4)
         }
     }
 }
@@ -137,6 +187,9 @@ struct Fixture: Sendable, CustomTestStringConvertible {
     var lengthFromWire = false
     /// Where a PPP header lies: a cut inside it is reported by the PPP layer.
     var pppHeader: Range<Int>?
+    /// Bytes after the IP packet that the link layer counts (an FCS): a packet that lacks them
+    /// on the wire is malformed.
+    var linkTrailer = 0
 
     var testDescription: String { name }
 
@@ -162,7 +215,7 @@ struct Fixture: Sendable, CustomTestStringConvertible {
                        expected: .tcp(spec.segment(Addr.ip4a, Addr.ip4b, v6: false, hopLimit: ttl, ipLength: ip.count)),
                        linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
                        ipEnd: linkEnd + ip.count, ipLayer: .ipv4, lengthFromWire: totalLength == 0,
-                       pppHeader: link.pppHeader)
+                       pppHeader: link.pppHeader, linkTrailer: link.trailer)
     }
 
     static func v6(_ name: String, _ link: Link, _ spec: TCPSpec, firstNext: UInt8 = 6, extensions: [UInt8] = [],
@@ -174,7 +227,7 @@ struct Fixture: Sendable, CustomTestStringConvertible {
         return Fixture(name: name, linkType: type, bytes: bytes,
                        expected: .tcp(spec.segment(Addr.ip6a, Addr.ip6b, v6: true, hopLimit: hopLimit, ipLength: ip.count)),
                        linkEnd: linkEnd, tcpStart: tcpStart, tcpEnd: tcpStart + spec.headerLength,
-                       ipEnd: linkEnd + ip.count, ipLayer: .ipv6, pppHeader: link.pppHeader)
+                       ipEnd: linkEnd + ip.count, ipLayer: .ipv6, pppHeader: link.pppHeader, linkTrailer: link.trailer)
     }
 
     static func other(_ name: String, _ type: LinkType, _ bytes: [UInt8], _ expected: Expected) -> Fixture {
@@ -309,6 +362,21 @@ enum Fixtures {
             .v4("802.1ah PBB ipv4", .pbb, Specs.finAck),
             .v4("Cisco FabricPath ipv4", .fabricPath, Specs.data(2)),
             .v6("802.1BR E-Tag ipv6", .eTag, Specs.syn),
+            .v4("802.11 data ipv4", .ieee80211(qos: false, wds: false), Specs.syn),
+            .v6("802.11 QoS data 4-address ipv6", .ieee80211(qos: true, wds: true), Specs.data(4)),
+            .v4("802.11 QoS data ipv4", .ieee80211(qos: true, wds: false), Specs.finAck),
+            .v4("radiotap 802.11 ipv4", .radiotap(fcs: false, pad: false, extended: false), Specs.ack),
+            .v4("radiotap with FCS ipv4", .radiotap(fcs: true, pad: false, extended: false), Specs.data(6)),
+            .v6("radiotap extended bitmap, padded QoS header, FCS ipv6", .radiotap(fcs: true, pad: true, extended: true), Specs.rstAck),
+            .v4("PPI 802.11 ipv4", .ppi(fcs: false), Specs.synAck),
+            .v6("PPI 802.11 with FCS ipv6", .ppi(fcs: true), Specs.finAck),
+            .v4("ARCNET Linux RFC 1201 ipv4", .arcnet(rfc1051: false), Specs.syn),
+            .v4("ARCNET Linux RFC 1051 ipv4", .arcnet(rfc1051: true), Specs.rst),
+            .v6("ARCNET Linux ipv6", .arcnet(rfc1051: false), Specs.ack),
+            .v4("IPoIB ipv4", .ipoib, Specs.data(7)),
+            .v6("IPoIB ipv6", .ipoib, Specs.syn),
+            .v4("NFLOG little-endian TLVs ipv4", .nflog(bigEndian: false), Specs.synAck),
+            .v6("NFLOG big-endian TLVs ipv6", .nflog(bigEndian: true), Specs.data(1)),
         ]
         for family in v6Families {
             f.append(.v6("NULL little-endian AF_INET6 \(family)", .null(family: family, bigEndian: false), Specs.synAck))
@@ -322,6 +390,7 @@ enum Fixtures {
         return f
     }()
 
+    static let ipv4Ack = Build.ipv4(src: Addr.v4a, dst: Addr.v4b, payload: Specs.ack.bytes)
     static let udp: [UInt8] = Build.be16(5353) + Build.be16(53) + Build.be16(12) + [0, 0, 1, 2, 3, 4]
 
     static let nonTCP: [Fixture] = [
@@ -358,6 +427,25 @@ enum Fixtures {
         .other("MPLS over PPP: bottom label then nothing", .ppp, [0x02, 0x81, 0, 0x01, 0x01, 64], .invalid(.malformed, .link)),
         .other("Cisco HDLC SLARP", .ciscoHDLC, [0x8F, 0, 0x80, 0x35] + [UInt8](repeating: 0, count: 14), .notTCP),
         .other("802.1Q tags that never end", .ethernet, Build.ethernet(type: 0x8100, payload: Array([[UInt8]](repeating: [0, 100, 0x81, 0x00], count: 100).joined())), .invalid(.truncated, .link)),
+        .other("802.11 beacon", .ieee80211, [0x80, 0] + [UInt8](repeating: 0xFF, count: 36), .notTCP),
+        .other("802.11 ACK (control)", .ieee80211, [0xD4, 0, 0, 0, 2, 0, 0, 0, 0, 1], .notTCP),
+        .other("802.11 protected data", .ieee80211, Build.wlan(Fixtures.ipv4Ack, type: 0x0800, qos: false, wds: false, pad: false, flags: 0x41), .notTCP),
+        .other("802.11 null data", .ieee80211, [0x48, 0x01] + [UInt8](repeating: 0, count: 22), .notTCP),
+        .other("802.11 first fragment", .ieee80211, Build.wlan(Fixtures.ipv4Ack, type: 0x0800, qos: false, wds: false, pad: false, flags: 0x05), .notTCP),
+        .other("802.11 A-MSDU", .ieee80211, Build.wlan(Fixtures.ipv4Ack, type: 0x0800, qos: true, wds: false, pad: false, qosControl: 0x80), .notTCP),
+        .other("802.11 spanning tree LLC", .ieee80211, [0x08, 0x01] + [UInt8](repeating: 0, count: 22) + [0x42, 0x42, 3, 0, 0, 0, 0, 0], .notTCP),
+        .other("802.11 data body shorter than LLC/SNAP", .ieee80211, [0x08, 0x01] + [UInt8](repeating: 0, count: 22) + [0xAA, 0xAA, 3], .invalid(.malformed, .link)),
+        .other("radiotap version 1", .ieee80211Radiotap, [1, 0, 8, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 30), .invalid(.malformed, .link)),
+        .other("radiotap length past the packet", .ieee80211Radiotap, [0, 0, 0xFF, 0, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 30), .invalid(.malformed, .link)),
+        .other("radiotap presence bitmaps that never end", .ieee80211Radiotap, [0, 0, 16, 0] + [UInt8](repeating: 0xFF, count: 12) + [0x08, 0x01], .invalid(.malformed, .link)),
+        .other("radiotap FCS longer than the frame", .ieee80211Radiotap, [0, 0, 9, 0, 2, 0, 0, 0, 0x10, 0x08, 0x01], .invalid(.malformed, .link)),
+        .other("PPI of an unknown link type", .ppi, [0, 0, 8, 0, 0xDC, 0, 0, 0, 1, 2, 3, 4], .notTCP),
+        .other("PPI length below 8", .ppi, [0, 0, 4, 0, 1, 0, 0, 0, 1, 2, 3, 4], .invalid(.malformed, .link)),
+        .other("ARCNET ARP", .arcnetLinux, [1, 2, 0, 0, 241] + [UInt8](repeating: 0, count: 20), .notTCP),
+        .other("IPoIB ARP", .ipoib, [UInt8](repeating: 0, count: 40) + [0x08, 0x06, 0, 0] + [UInt8](repeating: 0, count: 28), .notTCP),
+        .other("NFLOG family 7", .nflog, [7, 0, 0, 1, 8, 0, 9, 0, 0x45, 0, 0, 0], .notTCP),
+        .other("NFLOG without a payload attribute", .nflog, [2, 0, 0, 1, 8, 0, 1, 0, 8, 0, 3, 0, 6, 0, 10, 0, 0x41, 0, 0, 0], .notTCP),
+        .other("NFLOG attribute of length 2", .nflog, [2, 0, 0, 1, 2, 0, 9, 0, 0x45, 0, 0, 0], .invalid(.malformed, .link)),
         .other("802.1BR E-Tags that never end", .ethernet, Build.ethernet(type: 0x893F, payload: Array([[UInt8]](repeating: [0, 0, 0, 0, 0, 0, 0x89, 0x3F], count: 50).joined())), .invalid(.truncated, .link)),
         .other("negative link type is unsupported", LinkType(rawValue: -1), [], .unsupported),
     ]

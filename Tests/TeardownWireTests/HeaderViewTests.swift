@@ -11,6 +11,7 @@ import TeardownTestSupport
 private struct ViewEnds: Equatable {
     var ethernet, vlan, sll, sll2, loopback, ipv4, ipv6, tcp: Int?
     var ppp, pppoe, ciscoHDLC, mpls, eTag: Int?
+    var wlan, llc, radiotap, ppi, arcnet, ipoib, nflog, nflogAttribute: Int?
     var extensionHeaders: [Int?] = []
 
     init(_ bytes: UnsafeRawBufferPointer, at start: Int, wireEnd: Int, segmentLength: Int) {
@@ -37,6 +38,30 @@ private struct ViewEnds: Equatable {
             sink &+= Int(v.label) &+ (v.isBottomOfStack ? 1 : 0); mpls = end(v)
         }
         if let v = try? ETag(checking: r, at: start) { sink &+= Int(v.etherType.rawValue); eTag = end(v) }
+        if let v = try? IEEE80211Header(checking: r, at: start) {
+            sink &+= (v.isData ? 1 : 0) &+ (v.isProtected ? 2 : 0) &+ (v.hasBody ? 4 : 0)
+            if v.isData { sink &+= (v.isFragment ? 8 : 0) &+ (v.isAMSDU ? 16 : 0) }
+            wlan = end(v)
+        }
+        if let v = try? LLCSNAPHeader(checking: r, at: start) { sink &+= Int(v.etherType?.rawValue ?? 0); llc = end(v) }
+        if let v = try? RadiotapHeader(checking: r, at: start, wireEnd: wireEnd) {
+            sink &+= Int(v.flags) &+ (v.hasFCS ? 1 : 0) &+ (v.isDataPadded ? 1 : 0)
+            #expect(v.bytes.count >= 8 && v.end <= wireEnd)
+            radiotap = end(v)
+        }
+        if let v = try? PPIHeader(checking: r, at: start, wireEnd: wireEnd) {
+            sink &+= Int(v.linkType.rawValue) &+ (v.hasFCS ? 1 : 0)
+            #expect(v.bytes.count >= 8 && v.end <= wireEnd)
+            ppi = end(v)
+        }
+        if let v = try? ARCNETLinuxHeader(checking: r, at: start) { sink &+= Int(v.protocolID); arcnet = end(v) }
+        if let v = try? IPoIBHeader(checking: r, at: start) { sink &+= Int(v.etherType.rawValue); ipoib = end(v) }
+        if let v = try? NFLOGHeader(checking: r, at: start) { sink &+= Int(v.family); nflog = end(v) }
+        if let v = try? NFLOGAttribute(checking: r, at: start) {
+            sink &+= v.length(bigEndian: true) &+ v.length(bigEndian: false) &+ Int(v.type(bigEndian: true))
+                &+ Int(v.type(bigEndian: false))
+            nflogAttribute = end(v)
+        }
         if let v = try? IPv4Header(checking: r, at: start, wireEnd: wireEnd) {
             sink &+= Int(v.protocol.rawValue) &+ Int(v.timeToLive) &+ v.source.hashValue &+ v.destination.hashValue
                 &+ (v.isNonFirstFragment ? 1 : 0) &+ v.payloadLength &+ v.headerLength
@@ -69,7 +94,8 @@ private struct ViewEnds: Equatable {
 
     /// Every end that a passed check returned.
     var all: [Int] {
-        ([ethernet, vlan, sll, sll2, loopback, ipv4, ipv6, tcp, ppp, pppoe, ciscoHDLC, mpls, eTag] + extensionHeaders)
+        ([ethernet, vlan, sll, sll2, loopback, ipv4, ipv6, tcp, ppp, pppoe, ciscoHDLC, mpls, eTag,
+          wlan, llc, radiotap, ppi, arcnet, ipoib, nflog, nflogAttribute] + extensionHeaders)
             .compactMap { $0 }
     }
 }
@@ -159,6 +185,14 @@ struct HeaderViewTests {
         #expect(MPLSLabelEntry.Layout.entry.end == MPLSLabelEntry.Layout.length)
         #expect(ETag.Layout.etherType.end == ETag.Layout.length)
         #expect(ETag.Layout.tagControl.upperBound == ETag.Layout.etherType.offset)
+        #expect(IEEE80211Header.Layout.sequenceControl0.end + 1 == IEEE80211Header.Layout.dataHeaderLength)
+        #expect(LLCSNAPHeader.Layout.etherType.end == LLCSNAPHeader.Layout.length)
+        #expect(RadiotapHeader.Layout.firstPresent + 4 == RadiotapHeader.Layout.fixedLength)
+        #expect(PPIHeader.Layout.linkType.end == PPIHeader.Layout.fixedLength)
+        #expect(ARCNETLinuxHeader.Layout.sequence.end == ARCNETLinuxHeader.Layout.longLength)
+        #expect(IPoIBHeader.Layout.reserved.end == IPoIBHeader.Layout.length)
+        #expect(NFLOGHeader.Layout.resourceID.end == NFLOGHeader.Layout.length)
+        #expect(NFLOGAttribute.Layout.typeField.end == NFLOGAttribute.Layout.length)
         #expect(IPv4Header.Layout.destination.end == IPv4Header.Layout.minimumLength)
         #expect(IPv6Header.Layout.destinationLow.end == IPv6Header.Layout.length)
         #expect(TCPHeader.Layout.urgentPointer.end == TCPHeader.Layout.minimumLength)

@@ -119,6 +119,22 @@ enum Build {
         }
     }
 
+    /// An 802.11 data frame (IEEE 802.11-2020 §9.3.2.1) carrying `ip` behind LLC/SNAP: ToDS
+    /// (or ToDS and FromDS with a fourth address), QoS Data with `qosControl` when `qos`, the
+    /// header padded to a multiple of 4 when `pad`. `flags` overrides the frame control flags.
+    static func wlan(_ ip: [UInt8], type: UInt16, qos: Bool, wds: Bool, pad: Bool, flags: UInt8? = nil,
+                     qosControl: UInt8 = 0) -> [UInt8] {
+        let addresses = [UInt8](repeating: 0x02, count: 18)
+        var h: [UInt8] = [qos ? 0x88 : 0x08, flags ?? (wds ? 0x03 : 0x01), 0x2C, 0] + addresses + [0x10, 0]
+        if wds { h += [2, 0, 0, 0, 0, 4] }
+        if qos { h += [qosControl, 0] }
+        if pad { while h.count % 4 != 0 { h.append(0) } }
+        return h + [0xAA, 0xAA, 0x03, 0, 0, 0] + be16(type) + ip
+    }
+
+    static func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
+
     static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
 

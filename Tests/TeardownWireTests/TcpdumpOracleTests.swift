@@ -86,10 +86,11 @@ struct TcpdumpOracleTests {
     ///   "may be caused by TSO") takes the length from the wire;
     /// - tcpdump 4.99 prints MPLS payloads only as IP (not Ethernet pseudowires) and does not
     ///   know 802.1ah I-tags, FabricPath or 802.1BR E-Tags (Wireshark does: the captures of
-    ///   these are checked against tshark in tools/captures/links.py and the CLI tests).
+    ///   these are checked against tshark in tools/captures/links.py and the CLI tests);
+    /// - tcpdump reads NFLOG attributes in its own host's byte order only.
     static let oracleFixtures = Fixtures.tcp.filter { f in
         f.linkType != .rawBSD14 && !f.name.contains("mobility") && !f.name.hasSuffix("AF_INET6 10") && !f.lengthFromWire
-            && !["pseudowire", "PBB", "FabricPath", "E-Tag"].contains { f.name.contains($0) }
+            && !["pseudowire", "PBB", "FabricPath", "E-Tag", "NFLOG big-endian"].contains { f.name.contains($0) }
     }
 
     @Test("agrees on every TCP fixture", arguments: oracleFixtures)
@@ -108,10 +109,12 @@ struct TcpdumpOracleTests {
     }
 
     /// Non-TCP fixtures: tcpdump must not find TCP flags in them either. (A first fragment
-    /// holds a TCP header, which tcpdump prints; teardown holds the fragment for reassembly.)
+    /// holds a TCP header, which tcpdump prints; teardown holds the fragment for reassembly.
+    /// tcpdump 4.99 reads an A-MSDU's body as one LLC frame; the fixture's body is one.)
     @Test("agrees that non-TCP fixtures carry no TCP header",
           arguments: Fixtures.nonTCP.filter {
               ($0.expected == .notTCP || $0.expected == .fragment) && !$0.name.contains("first fragment")
+                  && !$0.name.contains("A-MSDU")
           })
     func agreesNotTCP(_ f: Fixture) throws {
         let text = try tcpdumpOutput(f.bytes, linkType: f.linkType)
