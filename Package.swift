@@ -27,20 +27,21 @@ let package = Package(
         .target(name: "CPrefetch"),
         .target(name: "TeardownSpeed", dependencies: ["TeardownWire", "CPrefetch"], swiftSettings: v5),
         // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
-        .target(name: "TeardownModel", dependencies: ["TeardownWire", "TeardownSpeed"], swiftSettings: v5),
+        // Kernel events are joined to connections here (typed values, as TeardownKernel decodes them).
+        .target(name: "TeardownModel", dependencies: ["TeardownKernel", "TeardownWire", "TeardownSpeed"], swiftSettings: v5),
         // Timeline text, JSON Lines, summaries: pure functions of Model output.
         .target(name: "TeardownRender", dependencies: ["TeardownKernel", "TeardownModel", "TeardownWire"], swiftSettings: v5),
-        // The only module that touches libpcap.
-        .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownWire"], swiftSettings: v5),
+        // The only module that touches libpcap; also the tracefs session that records the kernel's events.
+        .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownKernel", "TeardownWire"], swiftSettings: v5),
         // The bundled experiments: real sockets in a private network namespace, every call recorded.
         .target(name: "CTeardownSys"),
         // One reader -> tracker -> printer pipeline that replay, live and run feed; its threads,
         // the sidecar format (NAME.events.jsonl), the output writer.
         .target(name: "TeardownPipeline",
-                dependencies: ["TeardownCapture", "TeardownModel", "TeardownRender", "TeardownSpeed", "TeardownWire"],
+                dependencies: ["TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownRender", "TeardownSpeed", "TeardownWire"],
                 swiftSettings: v5),
         .target(name: "TeardownDriver",
-                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"],
+                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"],
                 swiftSettings: v5),
         // Parses arguments and calls the pipeline: one file per subcommand.
         .executableTarget(name: "teardown", dependencies: [
@@ -58,18 +59,18 @@ let package = Package(
         // The flow table is checked against Dictionary with the tracker's own flow key.
         .testTarget(name: "TeardownSpeedTests", dependencies: ["TeardownSpeed", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),
-        .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownWire", "TeardownTestSupport"],
+        .testTarget(name: "TeardownModelTests", dependencies: ["TeardownModel", "TeardownKernel", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),
         // Goldens/ is read from the source tree (#filePath), not bundled as a resource.
         .testTarget(name: "TeardownRenderTests",
                     dependencies: ["TeardownRender", "TeardownKernel", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
-        .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownKernel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownPipelineTests",
-                    dependencies: ["TeardownPipeline", "TeardownCapture", "TeardownModel", "TeardownSpeed", "TeardownWire"],
+                    dependencies: ["TeardownPipeline", "TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownSpeed", "TeardownWire"],
                     swiftSettings: v5),
         .testTarget(name: "TeardownDriverTests",
-                    dependencies: ["TeardownDriver", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"], swiftSettings: v5),
+                    dependencies: ["TeardownDriver", "TeardownKernel", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport"], swiftSettings: v5),
     ]
 )

@@ -8,6 +8,11 @@
 //   byte 2 odd    the rest is a raw record of `KernelFuzz.formats[(byte 2 >> 1) % count]`, its
 //                 id put in front (the first two bytes of the rest stay, as common_flags and
 //                 common_preempt_count would)
+//   byte 2 & 0x41 == 0x40
+//                 the rest is a ring-buffer page of trace_pipe_raw (TracePage), read with a
+//                 64-bit kernel's header (a 32-bit one when bit 2 is set), every record decoded
+//                 by a decoder of all the formats; with bit 1 set instead, the rest is the text
+//                 of an events/header_page file, parsed
 //
 // The formats are Tests/TeardownKernelTests/Fixtures/*.format, copied here as text;
 // scripts/fuzz-corpus.py writes those files and a record of each as seeds.
@@ -133,12 +138,29 @@ print fmt: "family=%s sport=%hu dport=%hu saddr=%pI4 daddr=%pI4 saddrv6=%pI6c da
 
     static let formats: [TraceEventFormat] = texts.compactMap { try? TraceEventFormat.parse($0).get() }
     static let decoders: [KernelRecordDecoder] = formats.map { KernelRecordDecoder(formats: [$0]) }
+    /// The 6.18 formats together, as a session reads them (the hand-written 6.9 one has its own id).
+    static let all = KernelRecordDecoder(formats: formats)
 
     static func run(_ data: UnsafeRawBufferPointer) -> Int {
         guard data.count >= 3, !formats.isEmpty else { return 0 }
         let mode = data[2]
         let rest = UnsafeRawBufferPointer(rebasing: data[3...])
         var sink = 0
+        if mode & 0x41 == 0x40 {
+            if mode & 0x02 != 0 {
+                return TracePage.Header.parse(String(decoding: rest, as: UTF8.self))?.pageSize ?? 1
+            }
+            let header = mode & 0x04 != 0
+                ? TracePage.Header(commitOffset: 8, commitSize: 4, dataOffset: 12, dataSize: 4084) : .standard
+            let summary = TracePage.records(in: rest, header: header) { time, record in
+                switch all.decode(record, time: Timestamp(nanoseconds: Int64(truncatingIfNeeded: time))) {
+                case .success(let event): sink &+= KernelWording.row(event).utf8.count
+                case .failure(let e): sink &+= KernelWording.recordError(e).utf8.count
+                }
+            }
+            if let e = summary.error { sink &+= KernelWording.pageError(e).utf8.count }
+            return sink &+ summary.records
+        }
         if mode & 1 == 0 {
             switch TraceEventFormat.parse(String(decoding: rest, as: UTF8.self)) {
             case .success(let format):

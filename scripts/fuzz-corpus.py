@@ -11,7 +11,8 @@ Each capture also gets a variant with all configuration bits set (tiny cap, shor
 pcapng files are skipped: each has a pcap twin under captures/.
 
 Kernel lane seeds (FuzzTarget.swift, bit 7 of byte 1; see Fuzz/KernelFuzz.swift): each format
-file in Tests/TeardownKernelTests/Fixtures as text, and a record of each, for IPv4 and IPv6.
+file in Tests/TeardownKernelTests/Fixtures as text, and a record of each, for IPv4 and IPv6;
+the ring-buffer page fixture (6.18-rst-unread.cpu1.raw) and this machine's header_page.
 """
 
 import json
@@ -110,6 +111,12 @@ def kernel_seeds(outdir: str) -> int:
             with open(os.path.join(outdir, f"kernel_{name}.record.{family}"), "wb") as f:
                 f.write(bytes([0, 0x80, 2 * index + 1]) + bytes(record[2:]))
             n += 1
+        n += 1
+    for name, mode in (("6.18-rst-unread.cpu1.raw", 0x40), ("6.18-header_page", 0x42)):
+        with open(os.path.join(folder, name), "rb") as f:
+            body = f.read()
+        with open(os.path.join(outdir, "kernel_" + name), "wb") as f:
+            f.write(bytes([0, 0x80, mode]) + body)
         n += 1
     return n
 

@@ -22,7 +22,7 @@ public enum StopSignals {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { sig in
             stopSignals += 1
-            if stopSignals > 1 && sig == SIGINT { _exit(130) }
+            if stopSignals > 1 && sig == SIGINT { KernelTrace.emergencyCleanup(); _exit(130) }
             if let h = stopHandle { pcap_breakloop(h) }
         }
         sigemptyset(&action.sa_mask)

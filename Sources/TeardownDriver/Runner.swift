@@ -1,7 +1,9 @@
 import Foundation
 import TeardownCapture
+import TeardownKernel
 import TeardownModel
 import TeardownPipeline
+import TeardownRender
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +33,7 @@ public enum Runner {
         let t0 = monotonic()
         SigPipe.install()
         let capture = try CaptureSession(interface: "lo")
+        let trace = KernelTrace.start()
         let lab = Lab(basePort: isolated ? 5000 : UInt16(20000 + Int(getpid() % 20000)))
         let notes = Notebook(E.Findings())
         let pipesBefore = SigPipe.count
@@ -41,12 +44,33 @@ public enum Runner {
         }
         lab.join()
         let packets = capture.stop()
-        let records = analyse(packets, linkType: capture.linkType, calls: lab.log.calls)
+        var kernelLines: [String] = []
+        var recording: KernelRecording?
+        switch trace {
+        case .success(let t): recording = t.stop()
+        case .failure(let why): kernelLines.append("no kernel lane: \(why)")
+        }
+        var lane = recording.map { KernelLane(events: $0.events, tracesEveryReset: $0.tracesEveryReset) }
+        if let recording { kernelLines += KernelWording.problems(recording) }
+        var records = analyse(packets, linkType: capture.linkType, calls: lab.log.calls)
+        if let l = lane {
+            // Only the capture's own sockets: the tracepoints see every namespace and program.
+            lane = KernelLane(events: KernelJoin.relevant(l.events, to: records), tracesEveryReset: l.tracesEveryReset)
+            records = KernelJoin.attach(lane!, to: records)
+        }
         let obs = Observation(records: records, calls: lab.log.calls, sigpipes: Int(SigPipe.count - pipesBefore))
         let outcome = ExperimentOutcome(name: e.name, summary: e.summary, claims: e.judge(obs, notes.findings), records: records,
                                         calls: lab.log.calls, packetCount: packets.count, problems: lab.problems,
                                         isolated: isolated, wallNanoseconds: monotonic() - t0)
-        return ExperimentResult(outcome: outcome, packets: packets, linkType: capture.linkType)
+        var result = ExperimentResult(outcome: outcome, packets: packets, linkType: capture.linkType)
+        result.kernel = lane
+        result.kernelHeader = recording.map {
+            KernelEventFile.Header(clock: $0.clock, offsetNanoseconds: $0.offsetNanoseconds,
+                                   offsetUncertaintyNanoseconds: $0.offsetUncertaintyNanoseconds,
+                                   driftNanoseconds: $0.driftNanoseconds, tracesEveryReset: $0.tracesEveryReset)
+        }
+        result.kernelLines = kernelLines
+        return result
     }
 
     /// Packets -> connection records (timeline rows kept) -> calls attached, through the
@@ -61,7 +85,7 @@ public enum Runner {
         }
     }
 
-    /// Writes NAME.pcap and NAME.events.jsonl into `dir`.
+    /// Writes NAME.pcap, NAME.events.jsonl and, with the kernel lane, NAME.kernel.jsonl into `dir`.
     public static func save(_ r: ExperimentResult, to dir: String) throws -> (pcap: String, events: String) {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let pcap = (dir as NSString).appendingPathComponent(r.name + ".pcap")
@@ -74,6 +98,13 @@ public enum Runner {
         }
         w.close()
         try CallLogFile.write(r.calls, to: events)
+        let kernel = (dir as NSString).appendingPathComponent(r.name + ".kernel.jsonl")
+        if let lane = r.kernel, let header = r.kernelHeader {
+            try KernelEventFile.write(header, lane.events, to: kernel)
+        } else if FileManager.default.fileExists(atPath: kernel) {
+            // A lane from an earlier run would be joined to packets it was not recorded with.
+            try FileManager.default.removeItem(atPath: kernel)
+        }
         return (pcap, events)
     }
 }

@@ -28,6 +28,10 @@ public struct KernelRecordDecoder: Sendable {
         }
     }
 
+    /// tcp_send_reset is read with a layout that has `reason` (Linux 6.10 and later), whose
+    /// tracepoint fires for every RST the host sends, also those for which no socket exists.
+    public var tracesEveryReset: Bool { layouts.values.contains { $0.event == .sendReset && $0.reason != nil } }
+
     /// The events this decoder reads.
     public var events: [KernelEventName] { layouts.values.map(\.event).sorted { $0.rawValue < $1.rawValue } }
 

@@ -1,3 +1,4 @@
+import TeardownKernel
 import TeardownWire
 
 /// The two roles in a connection: the originator (SYN sender, or the heuristic's pick
@@ -279,6 +280,9 @@ public struct PacketEvent: Sendable, Hashable {
     public var isTruncated: Bool
     /// For RST segments: how the receiver would judge it.
     public var rstValidity: RSTValidity?
+    /// For RST segments, with the kernel lane: whether this host's kernel sent it, and why
+    /// (`KernelJoin`); nil without the lane or when it cannot tell.
+    public var kernelReset: KernelResetAccount?
 
     public init(time: Timestamp, number: Int, from: Side, flags: TCPFlags, relativeSequence: UInt32,
                 relativeAcknowledgment: UInt32?, payloadLength: Int, window: UInt16,
@@ -351,6 +355,8 @@ public enum TimelineEvent: Sendable, Hashable {
     case fold(FoldEvent)
     case call(CallEvent)
     case note(NoteEvent)
+    /// An event of the kernel lane (a state change, an RST sent or received, an error reported).
+    case kernel(KernelRow)
 
     public var time: Timestamp {
         switch self {
@@ -358,6 +364,7 @@ public enum TimelineEvent: Sendable, Hashable {
         case .fold(let f): return f.firstTime
         case .call(let c): return c.time
         case .note(let n): return n.time
+        case .kernel(let k): return k.event.time
         }
     }
 }
@@ -393,6 +400,9 @@ public struct ConnectionRecord: Sendable, Hashable {
     /// Those routes as paths (`ConnectionTunnel`), filled in by whoever holds the reading
     /// stage's `TunnelTable` before the record is rendered; nil when it came in no tunnel.
     public var tunnel: ConnectionTunnel?
+    /// The kernel's events of this connection's sockets, in time order (`KernelJoin`); nil
+    /// without the kernel lane, empty when the lane saw none of them.
+    public var kernelEvents: [KernelRow]?
 
     public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,

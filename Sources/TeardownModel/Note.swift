@@ -1,3 +1,4 @@
+import TeardownKernel
 import TeardownWire
 
 /// A fact worth a line of its own, about one packet (`PacketEvent.notes`), one moment
@@ -57,6 +58,12 @@ public enum Note: Sendable, Hashable {
     /// above the old connection's and its timestamp is not newer (RFC 6191), so it is an old
     /// duplicate that TIME-WAIT acknowledges.
     case synInTimeWait
+    /// The kernel's own account of this RST (tcp:tcp_send_reset): this host sent it, for this
+    /// reason (nil before Linux 6.10, whose tracepoint gives none).
+    case kernelReset(RSTReason?)
+    /// The kernel lane traced the sender's socket, yet no tcp_send_reset of this host accounts
+    /// for this RST: it was not sent by this host.
+    case rstNotFromThisHost
 
     // MARK: One moment
 
@@ -169,6 +176,8 @@ public enum Note: Sendable, Hashable {
         case rstForMissingSocket = "rst-for-missing-socket"
         case synInConnection = "syn-in-connection"
         case synInTimeWait = "syn-in-time-wait"
+        case kernelReset = "kernel-reset"
+        case rstNotFromThisHost = "rst-not-from-this-host"
         case rowsDropped = "rows-dropped"
         case closedFirst = "closed-first"
         case lastFINUnacknowledged = "last-fin-unacknowledged"
@@ -226,6 +235,8 @@ public enum Note: Sendable, Hashable {
         case .rstForMissingSocket: return .rstForMissingSocket
         case .synInConnection: return .synInConnection
         case .synInTimeWait: return .synInTimeWait
+        case .kernelReset: return .kernelReset
+        case .rstNotFromThisHost: return .rstNotFromThisHost
         case .rowsDropped: return .rowsDropped
         case .closedFirst: return .closedFirst
         case .lastFINUnacknowledged: return .lastFINUnacknowledged

@@ -8,11 +8,15 @@ import TeardownWire
 /// and picked up by `replay`.
 public enum CallLogFile {
     /// The sidecar that belongs to a capture: `x.pcap` -> `x.events.jsonl`.
-    public static func sidecar(for capture: String) -> String? {
+    public static func sidecar(for capture: String) -> String? { sidecar(for: capture, suffix: ".events.jsonl") }
+
+    /// The file beside `capture` whose name replaces its .pcap/.pcapng with `suffix`, if it
+    /// exists (none for standard input).
+    static func sidecar(for capture: String, suffix: String) -> String? {
         guard capture != "-" else { return nil }
         var base = capture
         for ext in [".pcapng", ".pcap"] where base.hasSuffix(ext) { base.removeLast(ext.count); break }
-        let path = base + ".events.jsonl"
+        let path = base + suffix
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 

@@ -7,7 +7,7 @@ import TeardownWire
 public enum RecordingPipeline {
     /// The records of the packets `read` passes on (in capture order, numbered from 1), with
     /// timelines and notes, in order of first packet, `calls` attached.
-    public static func records(linkType: LinkType, calls: [RecordedCall],
+    public static func records(linkType: LinkType, calls: [RecordedCall], kernel: KernelLane? = nil,
                                read: ((CapturedPacket) -> Void) -> Void) -> [ConnectionRecord] {
         // Nothing is printed before the end, so nothing waits for late packets either.
         let configuration = ConnectionTracker.Configuration(recordEvents: true, recordNotes: true, lingerNanoseconds: .max / 4,
@@ -18,6 +18,15 @@ public enum RecordingPipeline {
         read { packet in stage.feed(packet) { records.append(tunnels.named($0.record())) } }
         stage.finish { records.append(tunnels.named($0.record())) }
         records.sort { $0.index < $1.index }
-        return CallCorrelation.attach(calls, to: records)
+        return correlate(records, calls: calls, kernel: kernel)
+    }
+
+    /// Records in order with what came beside the packets: the socket calls, then the kernel's
+    /// events. `run` and `replay` of its saved files both go through here, so they agree.
+    public static func correlate(_ records: [ConnectionRecord], calls: [RecordedCall]?, kernel: KernelLane?) -> [ConnectionRecord] {
+        var out = records
+        if let calls { out = CallCorrelation.attach(calls, to: out) }
+        if let kernel { out = KernelJoin.attach(kernel, to: out) }
+        return out
     }
 }

@@ -112,6 +112,19 @@ public enum ReplayPipeline {
                 Diagnostics.warning("\(error); showing packets only")
             }
         }
+        // Its kernel events (the kernel lane) likewise.
+        var lane: KernelLane?
+        if let sidecar = KernelEventFile.sidecar(for: path) {
+            do {
+                let contents = try KernelEventFile.read(sidecar)
+                if let e = contents.error {
+                    Diagnostics.warning("\(e); the \(contents.events.count) kernel events before it are shown")
+                }
+                lane = contents.lane
+            } catch {
+                Diagnostics.warning("\(error); showing packets without the kernel's events")
+            }
+        }
         var held: [ConnectionRecord] = []
         let tunnels = stage.tunnels
         let printing = PrintingStage(printer: printer, source: label, tunnels: tunnels, threaded: batched)
@@ -119,12 +132,12 @@ public enum ReplayPipeline {
         var connections = 0
         let emit: (consuming FinishedConnection) -> Void = { (finished: consuming FinishedConnection) in
             connections += 1
-            if calls != nil { held.append(tunnels.named(finished.record())) } else { printing.print(consume finished) }
+            if calls != nil || lane != nil { held.append(tunnels.named(finished.record())) } else { printing.print(consume finished) }
         }
         defer {
-            if let calls {
+            if calls != nil || lane != nil {
                 held.sort { $0.index < $1.index }
-                for r in CallCorrelation.attach(calls, to: held) { printer.print(r, source: label) }
+                for r in RecordingPipeline.correlate(held, calls: calls, kernel: lane) { printer.print(r, source: label) }
             }
         }
         var readError: Error?

@@ -1,3 +1,4 @@
+import TeardownKernel
 import TeardownModel
 import TeardownWire
 
@@ -103,10 +104,22 @@ public enum JSONLinesRenderer {
         w.key("first_packet"); w.int(record.firstPacketNumber)
         w.key("last_packet"); w.int(record.lastPacketNumber)
         w.key("notes"); notes(record.notes, into: &w)
+        // Only with the kernel lane, so every output without it stays as it was.
+        if let rows = record.kernelEvents {
+            w.key("kernel_events")
+            w.beginArray()
+            for row in rows {
+                w.beginObject()
+                kernelEvent(row, into: &w)
+                w.endObject()
+            }
+            w.endArray()
+        }
         if includeEvents {
             w.key("events")
             w.beginArray()
-            for event in record.events { self.event(event, into: &w) }
+            let lane = record.kernelEvents != nil
+            for event in record.events { self.event(event, kernelLane: lane, into: &w) }
             w.endArray()
         }
         w.endObject()
@@ -191,7 +204,34 @@ public enum JSONLinesRenderer {
         w.key("text"); w.verbatimString { n.write(to: &$0) }
     }
 
-    static func event(_ event: TimelineEvent, into w: inout JSONWriter) {
+    /// A kernel event's keys: `time`, `side`, `socket` (the kernel's socket address as hex, an
+    /// identity only), `pid`, `event` (which tracepoint) and that event's own keys.
+    static func kernelEvent(_ row: KernelRow, into w: inout JSONWriter) {
+        let e = row.event
+        w.key("time"); w.seconds(nanoseconds: e.time.nanoseconds)
+        w.key("side"); w.string(row.side.rawValue)
+        w.key("socket"); w.string(e.socket.map { "0x" + String($0, radix: 16) })
+        w.key("pid"); w.int(e.pid)
+        switch e.kind {
+        case .stateChange(let from, let to, _):
+            w.key("event"); w.string("state_change")
+            w.key("from"); w.string(KernelWording.state(from))
+            w.key("to"); w.string(KernelWording.state(to))
+        case .sendReset(let state, let reason):
+            w.key("event"); w.string("send_reset")
+            w.key("state"); w.string(state.map(KernelWording.state))
+            w.key("reason"); w.string(reason.map { $0.name ?? "reason \($0.rawValue)" })
+            w.key("reason_value"); w.int(reason.map { Int64($0.rawValue) })
+        case .receiveReset:
+            w.key("event"); w.string("receive_reset")
+        case .errorReport(let errno, _):
+            w.key("event"); w.string("error_report")
+            w.key("errno"); w.string(KernelWording.errnoName(errno))
+            w.key("errno_value"); w.int(Int64(errno))
+        }
+    }
+
+    static func event(_ event: TimelineEvent, kernelLane: Bool = false, into w: inout JSONWriter) {
         w.beginObject()
         switch event {
         case .packet(let p):
@@ -220,6 +260,20 @@ public enum JSONLinesRenderer {
             w.key("retransmission"); w.bool(p.isRetransmission)
             w.key("truncated"); w.bool(p.isTruncated)
             w.key("rst_validity"); w.string(p.rstValidity?.rawValue)
+            if kernelLane, p.flags.contains(.rst) {
+                // The kernel's reason when a tcp_send_reset of this host accounts for the RST;
+                // whether this host sent it (null: the lane cannot tell).
+                var reason: String?
+                var sentHere: Bool?
+                switch p.kernelReset {
+                case .sent(let r)?: reason = r.map { $0.name ?? "reason \($0.rawValue)" }; sentHere = true
+                case .notSentHere?: sentHere = false
+                case nil: break
+                }
+                w.key("kernel_reason"); w.string(reason)
+                w.key("sent_by_this_host")
+                if let sentHere { w.bool(sentHere) } else { w.null() }
+            }
         case .fold(let f):
             w.key("type"); w.string("fold")
             w.key("first_time"); w.seconds(nanoseconds: f.firstTime.nanoseconds)
@@ -245,6 +299,9 @@ public enum JSONLinesRenderer {
             w.key("time"); w.seconds(nanoseconds: n.time.nanoseconds)
             w.key("side"); w.string(n.side?.rawValue)
             note(n.note, into: &w)
+        case .kernel(let k):
+            w.key("type"); w.string("kernel")
+            kernelEvent(k, into: &w)
         }
         w.endObject()
     }

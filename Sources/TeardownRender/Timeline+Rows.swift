@@ -1,3 +1,4 @@
+import TeardownKernel
 import TeardownModel
 import TeardownWire
 
@@ -180,6 +181,36 @@ extension Timeline {
             width = c.scalarCount(since: mark)
         }
         return width
+    }
+
+    /// A kernel event on the lifeline of the side whose socket it is about, as a call is.
+    func kernelRow(_ k: KernelRow, _ c: inout ByteCursor) {
+        lead(time: k.event.time, &c)
+        c.writeSpaces(Timeline.stateWidth)
+        c.write(0x20)
+        let text = KernelWording.row(k.event)
+        func body(_ c: inout ByteCursor) -> Int {
+            var width = 0
+            paint(Style.yellow, &c) { c in
+                let mark = c.count
+                c.writeTerminalSafe(text)
+                width = c.scalarCount(since: mark)
+            }
+            return width
+        }
+        if k.side == .orig {
+            c.write("├╴")
+            let width = body(&c)
+            c.writeSpaces(inner - 1 - width)
+            c.write("│")
+        } else {
+            c.write("│")
+            let mark = c.count
+            let width = body(&c)
+            c.insertSpaces(inner - 1 - width, at: mark)
+            c.write("╶┤")
+        }
+        c.write(0x0a)
     }
 
     func noteRow(_ n: NoteEvent, _ c: inout ByteCursor) {

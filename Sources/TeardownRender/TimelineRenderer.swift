@@ -1,3 +1,4 @@
+import TeardownKernel
 import TeardownModel
 import TeardownWire
 
@@ -92,6 +93,9 @@ struct Timeline {
                 timeWidth = max(timeWidth, Timeline.relativeWidth(c.time, record.start))
             case .note(let n):
                 timeWidth = max(timeWidth, Timeline.relativeWidth(n.time, record.start))
+            case .kernel(let k):
+                timeWidth = max(timeWidth, Timeline.relativeWidth(k.event.time, record.start))
+                inner = max(inner, KernelWording.row(k.event).unicodeScalars.count + 3)
             }
         }
         self.numberWidth = numberWidth
@@ -129,6 +133,7 @@ struct Timeline {
                 case .fold(let f): foldRow(f, &c)
                 case .call(let call): callRow(call, &c)
                 case .note(let n): noteRow(n, &c)
+                case .kernel(let k): kernelRow(k, &c)
                 }
             }
         }

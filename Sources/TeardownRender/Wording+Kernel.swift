@@ -1,4 +1,5 @@
 import TeardownKernel
+import TeardownWire
 
 /// The kernel's account in words: why it sent an RST, and what went wrong reading its records.
 /// Every sentence about the kernel lane is here, once.
@@ -44,6 +45,85 @@ public enum KernelWording {
         let name = r.name ?? "reason \(r.rawValue)"
         guard let words = reason(r) else { return name }
         return "\(words) (\(name))"
+    }
+
+    /// A kernel state in RFC 9293's spelling where it has one (`TCP_FIN_WAIT1` -> `FIN-WAIT-1`,
+    /// `TCP_CLOSE` -> `CLOSED`); Linux's request socket is `NEW-SYN-RECV`; `state N` for a
+    /// number the table does not know.
+    public static func state(_ s: KernelTCPState) -> String {
+        switch s {
+        case .established: return "ESTABLISHED"
+        case .synSent: return "SYN-SENT"
+        case .synRecv: return "SYN-RECEIVED"
+        case .finWait1: return "FIN-WAIT-1"
+        case .finWait2: return "FIN-WAIT-2"
+        case .timeWait: return "TIME-WAIT"
+        case .close: return "CLOSED"
+        case .closeWait: return "CLOSE-WAIT"
+        case .lastAck: return "LAST-ACK"
+        case .listen: return "LISTEN"
+        case .closing: return "CLOSING"
+        case .newSynRecv: return "NEW-SYN-RECV"
+        default: return "state \(s.rawValue)"
+        }
+    }
+
+    /// The errno names an application sees when a connection ends (errno(3), Linux's numbers);
+    /// `errno N` for any other.
+    public static func errnoName(_ e: Int32) -> String {
+        switch e {
+        case 32: return "EPIPE"
+        case 100: return "ENETDOWN"
+        case 101: return "ENETUNREACH"
+        case 103: return "ECONNABORTED"
+        case 104: return "ECONNRESET"
+        case 110: return "ETIMEDOUT"
+        case 111: return "ECONNREFUSED"
+        case 112: return "EHOSTDOWN"
+        case 113: return "EHOSTUNREACH"
+        case 71: return "EPROTO"
+        case 90: return "EMSGSIZE"
+        default: return "errno \(e)"
+        }
+    }
+
+    /// A kernel event as a timeline row says it, short enough for the ladder:
+    /// `kernel: FIN-WAIT-1 → FIN-WAIT-2`, `kernel: RST sent (TCP_ABORT_ON_CLOSE)`,
+    /// `kernel: RST accepted`, `kernel: ECONNRESET to the application`.
+    public static func row(_ e: KernelEvent) -> String {
+        switch e.kind {
+        case .stateChange(let from, let to, _): return "kernel: \(state(from)) → \(state(to))"
+        case .sendReset(_, let reason):
+            guard let reason else { return "kernel: RST sent" }
+            return "kernel: RST sent (\(reason.name ?? "reason \(reason.rawValue)"))"
+        case .receiveReset: return "kernel: RST accepted"
+        case .errorReport(let errno, _): return "kernel: \(errnoName(errno)) to the application"
+        }
+    }
+
+    /// One line for each part of a recording that went wrong: events this kernel lacks or
+    /// whose format teardown cannot read, pages after lost events, records or pages not read,
+    /// and a realtime clock that moved during the session.
+    public static func problems(_ r: KernelRecording) -> [String] {
+        var lines: [String] = []
+        if !r.missing.isEmpty { lines.append("kernel lane: this kernel has no \(r.missing.joined(separator: ", ")); its events are left out") }
+        for (file, e) in r.formatErrors { lines.append("kernel lane: " + formatError(e, file: file)) }
+        for e in r.layoutErrors { lines.append("kernel lane: " + layoutError(e)) }
+        if r.pagesAfterLoss > 0 { lines.append("kernel lane: the kernel lost events before \(r.pagesAfterLoss) page\(r.pagesAfterLoss == 1 ? "" : "s") (its buffer was full)") }
+        if let e = r.recordErrors.first { lines.append("kernel lane: \(r.recordErrors.count) record\(r.recordErrors.count == 1 ? "" : "s") not read, the first: " + recordError(e)) }
+        if let e = r.pageErrors.first { lines.append("kernel lane: \(r.pageErrors.count) page\(r.pageErrors.count == 1 ? "" : "s") not read to the end, the first: " + pageError(e)) }
+        let drift = r.driftNanoseconds < 0 ? -r.driftNanoseconds : r.driftNanoseconds
+        if drift > 1_000_000 { lines.append("kernel lane: the realtime clock moved by \(r.driftNanoseconds) ns during the recording; kernel times may be off by as much") }
+        return lines
+    }
+
+    /// One line on a ring-buffer page that could not be read to its end.
+    public static func pageError(_ e: TracePageError) -> String {
+        switch e {
+        case .shortHeader(let n): return "a ring-buffer page of \(n) bytes, shorter than its header"
+        case .commitPastPage(let commit, let available): return "a ring-buffer page claiming \(commit) bytes of events in \(available)"
+        case .cutShort(let offset): return "a ring-buffer page whose event at byte \(offset) runs past its data"
+        }
     }
 
     /// One line on a format file that could not be read.

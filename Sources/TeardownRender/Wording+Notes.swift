@@ -1,3 +1,4 @@
+import TeardownKernel
 import TeardownModel
 
 // The words of every note (`Note`), in one place: the timeline prints them, JSON writes them
@@ -58,6 +59,15 @@ extension Note {
             c.write("SYN at another sequence number in a live connection: not a new connection; the receiver answers with a challenge ACK (RFC 5961 §4)")
         case .synInTimeWait:
             c.write("SYN into TIME-WAIT, neither above the old sequence numbers nor with a newer timestamp: an old duplicate, not a new connection (RFC 6191)")
+        case .kernelReset(let reason):
+            if let reason {
+                c.write("the kernel reset it: ")
+                c.writeTerminalSafe(KernelWording.reasonPhrase(reason))
+            } else {
+                c.write("the kernel sent it (tcp_send_reset; this kernel gives no reason)")
+            }
+        case .rstNotFromThisHost:
+            c.write("not sent by this host: the kernel traced the socket but sent no such RST (a middlebox, a firewall, or an injected reset)")
 
         case .rowsDropped(let rows):
             c.writeGrouped(signed: Int64(rows))

@@ -59,6 +59,7 @@ struct Run: ParsableCommand {
         opts.noColor = noColor
         let useColor = opts.useColor
         var failures = 0
+        var kernelLinesShown = Set<String>()
         for (i, e) in chosen.enumerated() {
             let result: ExperimentResult
             do {
@@ -68,10 +69,14 @@ struct Run: ParsableCommand {
                 failures += 1
                 continue
             }
+            // The kernel lane's problems once each (not root, no tracefs, an unknown format ...).
+            for line in result.kernelLines where kernelLinesShown.insert(line).inserted {
+                Diagnostics.warning(line)
+            }
             if let dir = save {
                 do {
                     let (p, ev) = try Runner.save(result, to: dir)
-                    Diagnostics.info("teardown: saved \(p) and \(ev)")
+                    Diagnostics.info("teardown: saved \(p) and \(ev)" + (result.kernel != nil ? " and the kernel's events beside them" : ""))
                 } catch { Diagnostics.error("\(e.name): cannot save: \(error)") }
             }
             if format == .json {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TeardownKernel
 import TeardownModel
 @testable import TeardownRender
 
@@ -105,22 +106,33 @@ import TeardownModel
          "5 of 5 bytes the client wrote were lost"),
     ]
 
+    /// The kernel lane's notes, kept apart from `samples` so that the perturbed goldens, which
+    /// draw their notes from `samples`, stay the records they were.
+    static let kernelSamples: [(note: Note, text: String)] = [
+        (.kernelReset(RSTReason(rawValue: 11, name: "TCP_ABORT_ON_CLOSE")), "the kernel reset it: close() with unread data (TCP_ABORT_ON_CLOSE)"),
+        (.kernelReset(RSTReason(rawValue: 99, name: nil)), "the kernel reset it: reason 99"),
+        (.kernelReset(nil), "the kernel sent it (tcp_send_reset; this kernel gives no reason)"),
+        (.rstNotFromThisHost, "not sent by this host: the kernel traced the socket but sent no such RST (a middlebox, a firewall, or an injected reset)"),
+    ]
+
+    static var allSamples: [(note: Note, text: String)] { samples + kernelSamples }
+
     @Test func everyCodeHasAWordedSample() {
-        let sampled = Set(Self.samples.map(\.note.code))
+        let sampled = Set(Self.allSamples.map(\.note.code))
         for code in Note.Code.allCases {
             #expect(sampled.contains(code), "no sample of \(code.rawValue)")
         }
     }
 
-    @Test(arguments: NoteWordingTests.samples.indices)
+    @Test(arguments: NoteWordingTests.allSamples.indices)
     func words(_ i: Int) {
-        let (note, text) = Self.samples[i]
+        let (note, text) = Self.allSamples[i]
         #expect(note.text == text)
     }
 
     /// The words go into JSON strings and terminals unescaped: no quote, backslash or control.
     @Test func wordsNeedNoEscape() {
-        for (note, _) in Self.samples {
+        for (note, _) in Self.allSamples {
             let bad = note.text.unicodeScalars.contains { $0 == "\"" || $0 == "\\" || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
             #expect(!bad, "\(note.code.rawValue)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TeardownKernel
 import TeardownModel
 import TeardownTestSupport
 import TeardownWire
@@ -24,6 +25,37 @@ struct TimelinePropertyTests {
         }
         Golden.check(GoldenTables.wording(ending: ending, closer: { r in text { Wording.writeCloser(r, to: &$0) } },
                                           explanation: { $0.explanationText.description }), "wording.txt")
+    }
+
+    /// Kernel rows (on either side, any state, long reason names) keep the layout too: each on
+    /// its side's lifeline, the ladder widened to hold the longest.
+    @Test(arguments: 0..<4)
+    func kernelRows_keepTheLayout(_ seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let names = ["TCP_ABORT_ON_CLOSE", nil, "A_REASON_NAME_FROM_A_KERNEL_NEWER_THAN_ANY_TEARDOWN_KNOWS_OF_YET", "NO_SOCKET"]
+        for round in 0..<40 {
+            var record = Perturb.record(&random)
+            var events: [TimelineEvent] = []
+            for e in record.events {
+                events.append(e)
+                guard random.below(3) == 0 else { continue }
+                let kind: KernelEvent.Kind
+                switch random.below(4) {
+                case 0: kind = .stateChange(from: KernelTCPState(rawValue: Int32(random.below(14))),
+                                            to: KernelTCPState(rawValue: Int32(random.below(14))), protocol: 6)
+                case 1: kind = .sendReset(state: nil, reason: random.bool() ? nil : RSTReason(rawValue: 11, name: random.pick(names)))
+                case 2: kind = .receiveReset
+                default: kind = .errorReport(errno: Int32(random.below(120)), protocol: nil)
+                }
+                let k = KernelEvent(time: e.time, pid: 1, kind: kind, socket: 1, source: nil, destination: nil)
+                events.append(.kernel(KernelRow(side: random.bool() ? .orig : .resp, event: k)))
+            }
+            record.events = events
+            let plain = TimelineRenderer.render(record, options: RenderOptions(color: false, source: nil))
+            let problems = Self.layoutProblems(record, plain)
+            #expect(problems.isEmpty, "seed \(seed) round \(round): \(problems)\n\(plain)")
+            if !problems.isEmpty { return }
+        }
     }
 
     /// For any record: one row per event (a packet row followed by one line per packet note),
@@ -108,6 +140,12 @@ struct TimelinePropertyTests {
                 if !line.contains(end) { problems.append("call \(c.call): not on the \(c.side) lifeline") }
             case .note:
                 if !string(line[...]).contains("— ") { problems.append("note row missing") }
+            case .kernel(let k):
+                let end: Unicode.Scalar = k.side == .orig ? "├" : "┤"
+                if !line.contains(end) || !string(line[...]).contains("kernel: ") {
+                    problems.append("kernel row: not on the \(k.side) lifeline")
+                }
+                if line.count != right + 1 { problems.append("kernel row: \(line.count) columns, not \(right + 1)") }
             }
         }
         if i < lines.count, !lines[i].isEmpty { problems.append("more rows than events: \(string(lines[i][...]))") }

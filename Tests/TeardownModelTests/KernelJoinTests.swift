@@ -1,0 +1,124 @@
+import Testing
+import TeardownKernel
+import TeardownWire
+@testable import TeardownModel
+
+/// The kernel lane joined to connections: by 4-tuple, by socket address across one socket's
+/// life, each RST given the kernel's account or said not to be this host's.
+@Suite struct KernelJoinTests {
+    /// The server aborts with unread data: handshake, 100 bytes, the server's RST.
+    static func abort() -> (Script, [ConnectionRecord]) {
+        var s = Script()
+        s.handshake()
+        s.c("P", 1, 1, len: 100)
+        s.s("", 1, 101)
+        s.s("R", 1, 101)
+        var configuration = ConnectionTracker.Configuration()
+        configuration.recordEvents = true
+        configuration.recordNotes = true
+        return (s, s.run(configuration: configuration))
+    }
+
+    static func at(_ s: Script, _ packet: Int, _ offset: Int64) -> Timestamp {
+        Timestamp(nanoseconds: s.segments[packet - 1].1.nanoseconds + offset)
+    }
+
+    static let abortOnClose = RSTReason(rawValue: 11, name: "TCP_ABORT_ON_CLOSE")
+
+    /// The kernel's events of that connection: connect() before the port was chosen (port 0),
+    /// both sockets established, the server's abort.
+    static func events(_ s: Script, resetSent: Bool = true) -> [KernelEvent] {
+        let unbound = Endpoint(address: s.client.address, port: 0)
+        var list = [
+            KernelEvent(time: at(s, 1, -5_000), pid: 1, kind: .stateChange(from: .close, to: .synSent, protocol: 6),
+                        socket: 0xA, source: unbound, destination: s.server),
+            KernelEvent(time: at(s, 2, 3_000), pid: 1, kind: .stateChange(from: .synSent, to: .established, protocol: 6),
+                        socket: 0xA, source: s.client, destination: s.server),
+            KernelEvent(time: at(s, 3, 3_000), pid: 1, kind: .stateChange(from: .synRecv, to: .established, protocol: 6),
+                        socket: 0xB, source: s.server, destination: s.client),
+            KernelEvent(time: at(s, 6, -2_000), pid: 2, kind: .stateChange(from: .established, to: .close, protocol: 6),
+                        socket: 0xB, source: s.server, destination: s.client),
+            // Another program's socket: out of scope.
+            KernelEvent(time: at(s, 4, 0), pid: 3, kind: .stateChange(from: .established, to: .finWait1, protocol: 6),
+                        socket: 0xC, source: Endpoint(address: s.client.address, port: 1), destination: s.server),
+        ]
+        if resetSent {
+            list.append(KernelEvent(time: at(s, 6, 4_000), pid: 2, kind: .sendReset(state: .close, reason: abortOnClose),
+                                    socket: 0xB, source: s.server, destination: s.client))
+        }
+        return list
+    }
+
+    @Test func socketAddressGivesConnectItsPort() {
+        let (s, _) = Self.abort()
+        let resolved = KernelJoin.resolved(Self.events(s))
+        #expect(resolved[0].source == s.client)
+        // After the socket's CLOSE, its address is free: a new socket there is another life.
+        let reuse = [
+            KernelEvent(time: Timestamp(nanoseconds: 1), pid: 0, kind: .stateChange(from: .established, to: .close, protocol: 6),
+                        socket: 0xA, source: s.client, destination: s.server),
+            KernelEvent(time: Timestamp(nanoseconds: 2), pid: 0, kind: .stateChange(from: .close, to: .synSent, protocol: 6),
+                        socket: 0xA, source: Endpoint(address: s.client.address, port: 0), destination: s.server),
+        ]
+        #expect(KernelJoin.resolved(reuse)[1].source?.port == 0)
+    }
+
+    @Test func eventsOfOtherSocketsAreLeftOut() {
+        let (s, records) = Self.abort()
+        let relevant = KernelJoin.relevant(Self.events(s), to: records)
+        #expect(relevant.count == 5)
+        #expect(!relevant.contains { $0.socket == 0xC })
+    }
+
+    @Test func theRSTCarriesTheKernelsReason() throws {
+        let (s, records) = Self.abort()
+        let out = KernelJoin.attach(KernelLane(events: Self.events(s), tracesEveryReset: true), to: records)
+        let r = try #require(out.first)
+        let rows = try #require(r.kernelEvents)
+        #expect(rows.map(\.side) == [.orig, .orig, .resp, .resp, .resp])
+        let rst = try #require(r.events.compactMap { e -> PacketEvent? in
+            if case .packet(let p) = e, p.flags.contains(.rst) { return p } else { return nil }
+        }.first)
+        #expect(rst.kernelReset == .sent(Self.abortOnClose))
+        #expect(rst.notes.contains(.kernelReset(Self.abortOnClose)))
+        // The rows sit among the packets by time: connect()'s SYN-SENT before the SYN.
+        guard case .kernel(let first) = r.events.first else { Issue.record("first row \(String(describing: r.events.first))"); return }
+        #expect(first.event.kind == .stateChange(from: .close, to: .synSent, protocol: 6))
+        #expect(r.events.count == records[0].events.count + 5)
+    }
+
+    @Test func anRSTNoLocalResetAccountsForWasNotSentHere() throws {
+        let (s, records) = Self.abort()
+        let lane = KernelLane(events: Self.events(s, resetSent: false), tracesEveryReset: true)
+        let rst = try #require(KernelJoin.attach(lane, to: records)[0].events.compactMap { e -> PacketEvent? in
+            if case .packet(let p) = e, p.flags.contains(.rst) { return p } else { return nil }
+        }.first)
+        #expect(rst.kernelReset == .notSentHere)
+        #expect(rst.notes.contains(.rstNotFromThisHost))
+        // A kernel older than 6.10 traces only full sockets' resets: it cannot tell.
+        let old = KernelLane(events: Self.events(s, resetSent: false), tracesEveryReset: false)
+        let unsure = try #require(KernelJoin.attach(old, to: records)[0].events.compactMap { e -> PacketEvent? in
+            if case .packet(let p) = e, p.flags.contains(.rst) { return p } else { return nil }
+        }.first)
+        #expect(unsure.kernelReset == nil)
+    }
+
+    @Test func aResetTooFarFromTheSegmentIsNotItsAccount() throws {
+        let (s, records) = Self.abort()
+        var events = Self.events(s)
+        events[events.count - 1].time = Self.at(s, 6, KernelJoin.resetTolerance + 1)
+        let rst = try #require(KernelJoin.attach(KernelLane(events: events, tracesEveryReset: true), to: records)[0]
+            .events.compactMap { e -> PacketEvent? in
+                if case .packet(let p) = e, p.flags.contains(.rst) { return p } else { return nil }
+            }.first)
+        #expect(rst.kernelReset == .notSentHere)
+    }
+
+    @Test func withoutTheLaneNothingChanges() {
+        let (_, records) = Self.abort()
+        #expect(records[0].kernelEvents == nil)
+        let empty = KernelJoin.attach(KernelLane(events: [], tracesEveryReset: true), to: records)
+        #expect(empty[0].kernelEvents == [])
+        #expect(empty[0].events == records[0].events)
+    }
+}
