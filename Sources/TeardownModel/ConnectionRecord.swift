@@ -403,6 +403,9 @@ public struct ConnectionRecord: Sendable, Hashable {
     /// The kernel's events of this connection's sockets, in time order (`KernelJoin`); nil
     /// without the kernel lane, empty when the lane saw none of them.
     public var kernelEvents: [KernelRow]?
+    /// Each side's inferred states checked against the kernel's (`KernelOracle`): nil without
+    /// the kernel lane, and for a side whose socket the kernel did not trace.
+    public var kernelStates: KernelStateChecks?
 
     public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,
@@ -456,4 +459,12 @@ public struct ConnectionTunnel: Sendable, Hashable {
     /// The layers as the originator's packets take them: the originator's route, or the
     /// responder's reversed.
     public var layers: [TunnelLayer] { orig ?? resp?.map(\.reversed) ?? [] }
+}
+
+/// Both sides' checks against the kernel's states.
+public struct KernelStateChecks: Sendable, Hashable {
+    public var orig: KernelStateCheck?
+    public var resp: KernelStateCheck?
+    public init(orig: KernelStateCheck?, resp: KernelStateCheck?) { self.orig = orig; self.resp = resp }
+    public subscript(side: Side) -> KernelStateCheck? { side == .orig ? orig : resp }
 }

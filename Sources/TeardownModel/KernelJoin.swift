@@ -60,21 +60,26 @@ public enum KernelJoin {
     /// which its address may be reused). Events keep their order.
     public static func resolved(_ events: [KernelEvent]) -> [KernelEvent] {
         var out = events
-        var lives: [UInt64: [Int]] = [:]   // socket -> indices of its current life
+        var lives: [UInt64: (head: Int, closed: Bool)] = [:]   // socket -> first index of its current life
         var lifeTuple: [Int: (Endpoint, Endpoint)] = [:]   // first index of a life -> its tuple
         var lifeOf = [Int](repeating: -1, count: events.count)
         let order = events.indices.sorted { (events[$0].time, $0) < (events[$1].time, $1) }
         for i in order {
             let e = events[i]
             guard let s = e.socket, s != 0 else { continue }
-            var life = lives[s] ?? []
-            if life.isEmpty { life = [i] } else { life.append(i) }
-            let head = life[0]
-            lifeOf[i] = head
-            if lifeTuple[head] == nil, complete(e.source), complete(e.destination) {
-                lifeTuple[head] = (e.source!, e.destination!)
+            var isStateChange = false
+            var closes = false
+            if case .stateChange(_, let to, _) = e.kind { isStateChange = true; closes = to == .close }
+            // A closed socket's RST (tcp_send_active_reset runs after the change to CLOSE) is
+            // still its own; only a state change starts a new life at the address.
+            var life = lives[s] ?? (i, false)
+            if life.closed && isStateChange { life = (i, false) }
+            lifeOf[i] = life.head
+            if lifeTuple[life.head] == nil, complete(e.source), complete(e.destination) {
+                lifeTuple[life.head] = (e.source!, e.destination!)
             }
-            if case .stateChange(_, let to, _) = e.kind, to == .close { lives[s] = nil } else { lives[s] = life }
+            if closes { life.closed = true }
+            lives[s] = life
         }
         for i in out.indices where lifeOf[i] >= 0 && !(complete(out[i].source) && complete(out[i].destination)) {
             if let (src, dst) = lifeTuple[lifeOf[i]] { out[i].source = src; out[i].destination = dst }
@@ -146,6 +151,15 @@ public enum KernelJoin {
                     continue
                 }
                 out[i].events[j] = .packet(p)
+            }
+            if !out[i].events.isEmpty {
+                let checks = KernelOracle.check(out[i], rows)
+                out[i].kernelStates = checks
+                for side in Side.allCases {
+                    if let c = checks[side], !c.agrees {
+                        out[i].notes.append(.kernelStatesDiffer(side, kernelOnly: c.kernelOnly, inferredOnly: c.inferredOnly))
+                    }
+                }
             }
             if !out[i].events.isEmpty, !rows.isEmpty { out[i].events = merge(out[i].events, rows) }
         }

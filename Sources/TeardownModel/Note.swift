@@ -130,6 +130,9 @@ public enum Note: Sendable, Hashable {
     /// `side` is left in TIME-WAIT.
     case leftInTimeWait(Side)
     /// With the driver's calls: the ledger from `sender` to its peer does not add up.
+    /// The kernel lane's states of `side`'s socket and the inferred ones differ (`KernelOracle`):
+    /// transitions the kernel took that teardown did not infer, and the reverse.
+    case kernelStatesDiffer(Side, kernelOnly: [StateTransition], inferredOnly: [StateTransition])
     case ledgerMismatch(sender: Side, [LedgerProblem])
     /// With the driver's calls: bytes `sender`'s application wrote that its peer's never read.
     indirect case bytesLost(sender: Side, BytesLost)
@@ -208,6 +211,7 @@ public enum Note: Sendable, Hashable {
         case dataAfterFIN = "data-after-fin"
         case leftInTimeWait = "left-in-time-wait"
         case ledgerMismatch = "ledger-mismatch"
+        case kernelStatesDiffer = "kernel-states-differ"
         case bytesLost = "bytes-lost"
     }
 
@@ -267,6 +271,7 @@ public enum Note: Sendable, Hashable {
         case .dataAfterFIN: return .dataAfterFIN
         case .leftInTimeWait: return .leftInTimeWait
         case .ledgerMismatch: return .ledgerMismatch
+        case .kernelStatesDiffer: return .kernelStatesDiffer
         case .bytesLost: return .bytesLost
         }
     }

@@ -115,6 +115,30 @@ public enum JSONLinesRenderer {
             }
             w.endArray()
         }
+        if let checks = record.kernelStates {
+            w.key("state_oracle")
+            w.beginObject()
+            for side in Side.allCases {
+                w.key(side == .orig ? "orig" : "resp")
+                guard let c = checks[side] else { w.null(); continue }
+                w.beginObject()
+                w.key("seen"); w.int(c.seen)
+                w.key("agree"); w.int(c.agree)
+                for (key, list) in [("kernel_only" as StaticString, c.kernelOnly), ("inferred_only", c.inferredOnly)] {
+                    w.key(key)
+                    w.beginArray()
+                    for t in list {
+                        w.beginObject()
+                        w.key("from"); w.string(t.from.rawValue)
+                        w.key("to"); w.string(t.to.rawValue)
+                        w.endObject()
+                    }
+                    w.endArray()
+                }
+                w.endObject()
+            }
+            w.endObject()
+        }
         if includeEvents {
             w.key("events")
             w.beginArray()

@@ -220,6 +220,28 @@ extension Note {
             c.write("the ")
             c.write(side.roleText)
             c.write(" is left in TIME-WAIT")
+        case .kernelStatesDiffer(let side, let kernelOnly, let inferredOnly):
+            c.write("the ")
+            c.write(side.roleText)
+            c.write("'s states differ from the kernel's: ")
+            func list(_ ts: [StateTransition], _ c: inout ByteCursor) {
+                for (i, t) in ts.enumerated() {
+                    if i > 0 { c.write(", ") }
+                    c.writeTerminalSafe(t.from.rawValue)
+                    c.write(" → ")
+                    c.writeTerminalSafe(t.to.rawValue)
+                }
+            }
+            if !kernelOnly.isEmpty {
+                c.write("the kernel went ")
+                list(kernelOnly, &c)
+                c.write(", which teardown did not infer")
+            }
+            if !inferredOnly.isEmpty {
+                c.write(kernelOnly.isEmpty ? "teardown inferred " : "; teardown inferred ")
+                list(inferredOnly, &c)
+                c.write(", which the kernel did not take")
+            }
         case .ledgerMismatch(let sender, let problems):
             c.write("LEDGER DOES NOT ADD UP (")
             c.write(sender.roleText)

@@ -122,3 +122,73 @@ import TeardownWire
         #expect(empty[0].events == records[0].events)
     }
 }
+
+/// The kernel lane as an oracle for the inferred states.
+@Suite struct KernelOracleTests {
+    /// A graceful close, the client first: it ends in TIME-WAIT.
+    static func graceful() -> (Script, ConnectionRecord) {
+        var s = Script()
+        s.handshake()
+        s.c("F", 1, 1)
+        s.s("", 1, 2)
+        s.s("F", 1, 2)
+        s.c("", 2, 2)
+        var configuration = ConnectionTracker.Configuration()
+        configuration.recordEvents = true
+        return (s, s.run(configuration: configuration)[0])
+    }
+
+    static func row(_ side: Side, _ from: KernelTCPState, _ to: KernelTCPState, reset: Bool = false) -> KernelRow {
+        KernelRow(side: side, event: KernelEvent(time: Timestamp(nanoseconds: 0), pid: 0,
+                                                 kind: reset ? .receiveReset : .stateChange(from: from, to: to, protocol: 6),
+                                                 socket: 1, source: nil, destination: nil))
+    }
+
+    @Test func linuxTimeWaitMinisocketIsReadAsTimeWait() {
+        let (_, r) = Self.graceful()
+        // What Linux traces: the client's full socket goes FIN-WAIT-2 -> CLOSE when TIME-WAIT
+        // passes to its minisocket; the server LAST-ACK -> CLOSE.
+        let rows = [Self.row(.orig, .close, .synSent), Self.row(.orig, .synSent, .established),
+                    Self.row(.orig, .established, .finWait1), Self.row(.orig, .finWait1, .finWait2),
+                    Self.row(.orig, .finWait2, .close),
+                    Self.row(.resp, .listen, .synRecv), Self.row(.resp, .synRecv, .established),
+                    Self.row(.resp, .established, .closeWait), Self.row(.resp, .closeWait, .lastAck),
+                    Self.row(.resp, .lastAck, .close)]
+        let checks = KernelOracle.check(r, rows)
+        #expect(checks.orig == KernelStateCheck(seen: 5, agree: 5, kernelOnly: [], inferredOnly: []))
+        #expect(checks.resp == KernelStateCheck(seen: 5, agree: 5, kernelOnly: [], inferredOnly: []))
+    }
+
+    @Test func aRealDifferenceIsReportedBothWays() {
+        let (_, r) = Self.graceful()
+        // A kernel that says the client was reset out of FIN-WAIT-2 (an RST received): its CLOSE
+        // is not TIME-WAIT's minisocket, and the inferred TIME-WAIT is the kernel's nowhere.
+        let rows = [Self.row(.orig, .close, .synSent), Self.row(.orig, .synSent, .established),
+                    Self.row(.orig, .established, .finWait1), Self.row(.orig, .finWait1, .finWait2),
+                    Self.row(.orig, .finWait2, .finWait2, reset: true), Self.row(.orig, .finWait2, .close)]
+        let c = KernelOracle.check(r, rows).orig
+        #expect(c?.seen == 5 && c?.agree == 4)
+        #expect(c?.kernelOnly == [StateTransition(side: .orig, from: .finWait2, to: .closed)])
+        #expect(c?.inferredOnly == [StateTransition(side: .orig, from: .finWait2, to: .timeWait)])
+        #expect(KernelOracle.check(r, rows).resp == nil, "no kernel events of the server: nothing to check")
+    }
+
+    @Test func aChangeToTheSameStateIsNoTransition() {
+        let (_, r) = Self.graceful()
+        let rows = [Self.row(.orig, .close, .synSent), Self.row(.orig, .synSent, .synSent)]
+        #expect(KernelOracle.check(r, rows).orig?.seen == 1)
+    }
+
+    @Test func disagreementsBecomeANote() throws {
+        let (s, r) = Self.graceful()
+        let e = { (t: Int, side: Side, from: KernelTCPState, to: KernelTCPState) in
+            KernelEvent(time: KernelJoinTests.at(s, t, 1_000), pid: 0, kind: .stateChange(from: from, to: to, protocol: 6), socket: 7,
+                        source: side == .orig ? s.client : s.server, destination: side == .orig ? s.server : s.client)
+        }
+        // The kernel's client went to CLOSE-WAIT, which nothing in the capture shows.
+        let lane = KernelLane(events: [e(1, .orig, .close, .synSent), e(4, .orig, .established, .closeWait)], tracesEveryReset: true)
+        let out = try #require(KernelJoin.attach(lane, to: [r]).first)
+        #expect(out.kernelStates?.orig?.kernelOnly == [StateTransition(side: .orig, from: .established, to: .closeWait)])
+        #expect(out.notes.contains { if case .kernelStatesDiffer(.orig, _, _) = $0 { return true } else { return false } })
+    }
+}

@@ -112,6 +112,13 @@ import TeardownModel
         (.kernelReset(RSTReason(rawValue: 11, name: "TCP_ABORT_ON_CLOSE")), "the kernel reset it: close() with unread data (TCP_ABORT_ON_CLOSE)"),
         (.kernelReset(RSTReason(rawValue: 99, name: nil)), "the kernel reset it: reason 99"),
         (.kernelReset(nil), "the kernel sent it (tcp_send_reset; this kernel gives no reason)"),
+        (.kernelStatesDiffer(.resp, kernelOnly: [StateTransition(side: .resp, from: .finWait1, to: .closing)],
+                             inferredOnly: [StateTransition(side: .resp, from: .finWait1, to: .timeWait),
+                                            StateTransition(side: .resp, from: .finWait2, to: .closed)]),
+         "the server's states differ from the kernel's: the kernel went FIN-WAIT-1 → CLOSING, which teardown did not infer; "
+            + "teardown inferred FIN-WAIT-1 → TIME-WAIT, FIN-WAIT-2 → CLOSED, which the kernel did not take"),
+        (.kernelStatesDiffer(.orig, kernelOnly: [], inferredOnly: [StateTransition(side: .orig, from: .established, to: .closed)]),
+         "the client's states differ from the kernel's: teardown inferred ESTABLISHED → CLOSED, which the kernel did not take"),
         (.rstNotFromThisHost, "not sent by this host: the kernel traced the socket but sent no such RST (a middlebox, a firewall, or an injected reset)"),
     ]
 
