@@ -23,6 +23,8 @@ import TeardownWire
     /// stay as first chosen, so timelines stay readable; Zeek's fields follow Zeek's roles.
     var zeekRolesSwapped = false
 
+    /// The first packet's time, and the latest time among the connection's packets (later
+    /// than the last packet's when the capture's clock went back).
     var start: Timestamp
     var end: Timestamp
     var firstPacketNumber: Int
@@ -157,7 +159,9 @@ import TeardownWire
 
     /// Applies one segment. Returns true when this segment completed the connection's ending.
     mutating func process(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int) -> Bool {
-        end = time
+        // The latest time seen, not the last packet's: when the capture's clock went back, the
+        // end stays at or after the start and a duration is never negative (docs/output.md).
+        if end < time { end = time }
         lastPacketNumber = packetNumber
         if seg.tunnel.route != 0 { tunnelRoutes.note(seg.tunnel.route, from: side) }
         let wasFinished = facts.isFinished

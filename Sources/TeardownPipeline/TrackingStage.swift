@@ -15,6 +15,18 @@ public struct PacketCounts: Sendable, Equatable {
     /// Packets that could not be decoded (cut short, contradicting themselves, or of a link
     /// type teardown does not read).
     public var invalid = 0
+    /// Packets stamped earlier than a packet before them: the capture's clock went back.
+    public var stampedEarlier = 0
+    /// The first of those: its number and how far before the latest time so far it is.
+    public var firstClockStep: ClockStep?
+    /// The latest packet time so far.
+    var latest = Timestamp(nanoseconds: .min)
+
+    /// A packet stamped `nanoseconds` before the latest time seen before it.
+    public struct ClockStep: Sendable, Equatable {
+        public var packetNumber: Int
+        public var nanoseconds: UInt64
+    }
 
     public init() {}
 
@@ -22,6 +34,15 @@ public struct PacketCounts: Sendable, Equatable {
     /// undecodable packets on stderr.
     mutating func add(_ batch: UnsafeBufferPointer<DecodedPacket>, naming label: String?) {
         for i in batch.indices {   // indices, not elements: no copy of each packet
+            let t = batch[i].time
+            if t < latest {
+                stampedEarlier += 1
+                if firstClockStep == nil {
+                    firstClockStep = ClockStep(packetNumber: batch[i].number, nanoseconds: UInt64(bitPattern: latest.nanoseconds &- t.nanoseconds))
+                }
+            } else {
+                latest = t
+            }
             switch batch[i].status {
             case .tcp:
                 tcp += 1
@@ -112,9 +133,23 @@ struct TrackingStage {
             Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(Self.shownProblems) are shown above)")
         }
         reportFragments()
+        Self.reportClock(counts, label: label)
         if counts.packets > 0 && counts.tcp == 0 {
             Diagnostics.warning("\(label): no TCP segments among \(counts.packets) packets")
         }
+    }
+
+    /// One line when the capture's clock went back, naming the first packet it did at.
+    static func reportClock(_ counts: PacketCounts, label: String) {
+        guard let step = counts.firstClockStep else { return }
+        // To the nanosecond: a step back can be shorter than the timeline's microseconds.
+        let s = step.nanoseconds
+        let fraction = String(s % 1_000_000_000)
+        let by = "\(s / 1_000_000_000).\(String(repeating: "0", count: 9 - fraction.count))\(fraction) s"
+        let others = counts.stampedEarlier > 1
+            ? " (\(Format.thousands(counts.stampedEarlier)) packets are stamped earlier than a packet before them)" : ""
+        Diagnostics.warning("\(label): the clock goes back at packet \(step.packetNumber), by \(by)\(others); "
+            + "a connection's duration runs from its first packet to the latest time among its packets")
     }
 
     /// One line when fragmented datagrams were dropped rather than reassembled, saying why.

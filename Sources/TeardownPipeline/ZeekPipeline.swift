@@ -32,9 +32,11 @@ public enum ZeekPipeline {
         var first: Timestamp?
         var last: Timestamp?
 
+        /// `#open` is the first packet's time, `#close` the latest (not the last packet's when
+        /// the capture's clock went back).
         mutating func note(_ t: Timestamp) {
             if first == nil { first = t }
-            last = t
+            if last == nil || last! < t { last = t }
         }
 
         mutating func write(_ r: ZeekConnRecord, to out: OutputWriter) {
@@ -104,6 +106,7 @@ public enum ZeekPipeline {
             Diagnostics.warning("\(label): \(counts.invalid) packets could not be decoded (the first \(TrackingStage.shownProblems) are shown above)")
         }
         TrackingStage.reportFragments(reassembler, label: label)
+        TrackingStage.reportClock(counts, label: label)
         return true
     }
 
