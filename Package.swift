@@ -31,8 +31,19 @@ let package = Package(
         .target(name: "TeardownModel", dependencies: ["TeardownKernel", "TeardownWire", "TeardownSpeed"], swiftSettings: v5),
         // Timeline text, JSON Lines, summaries: pure functions of Model output.
         .target(name: "TeardownRender", dependencies: ["TeardownKernel", "TeardownModel", "TeardownWire"], swiftSettings: v5),
+        // zlib, libzstd and liblz4, found with pkg-config (Debian: zlib1g-dev, libzstd-dev,
+        // liblz4-dev): compressed captures.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        // Capture files read by teardown itself: recognised by content, decompressed, pcapng
+        // read block by block. No libpcap, so the fuzz target builds it.
+        .target(name: "TeardownCaptureFile", dependencies: ["CZlib", "CZstd", "CLZ4", "TeardownWire"], swiftSettings: v5),
+        // A stdio stream whose bytes teardown produces (fopencookie), for libpcap to read.
+        .target(name: "CCaptureStream"),
         // The only module that touches libpcap; also the tracefs session that records the kernel's events.
-        .target(name: "TeardownCapture", dependencies: ["CPcap", "TeardownKernel", "TeardownWire"], swiftSettings: v5),
+        .target(name: "TeardownCapture", dependencies: ["CPcap", "CCaptureStream", "TeardownCaptureFile", "TeardownKernel", "TeardownWire"],
+                swiftSettings: v5),
         // The bundled experiments: real sockets in a private network namespace, every call recorded.
         .target(name: "CTeardownSys"),
         // One reader -> tracker -> printer pipeline that replay, live and run feed; its threads,
@@ -66,6 +77,8 @@ let package = Package(
                     dependencies: ["TeardownRender", "TeardownKernel", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownKernel", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownCaptureFileTests", dependencies: ["TeardownCaptureFile", "TeardownWire", "TeardownTestSupport"],
+                    swiftSettings: v5),
         .testTarget(name: "TeardownPipelineTests",
                     dependencies: ["TeardownPipeline", "TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownSpeed", "TeardownWire"],
                     swiftSettings: v5),

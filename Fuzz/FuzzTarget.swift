@@ -23,8 +23,16 @@
 //                 present the records are held and passed through CallCorrelation.attach, as
 //                 `replay` does for a recording with a sidecar.
 //
-// scripts/fuzz-corpus.py writes captures/ in this framing as the seed corpus.
+// An input that starts as a capture file does (pcapng's block type 0A 0D 0D 0A, or the magic of
+// gzip, zstd or LZ4) is read as one instead: decompressed by content (at most 4 MiB of output, so
+// that a small bomb stays quick), a pcapng file read by teardown's own reader, every packet decoded
+// with its interface's link type and fed to both trackers and every renderer as above. (A pcap
+// file inside is libpcap's to read, outside the fuzzer: its bytes are only decompressed.)
+//
+// scripts/fuzz-corpus.py writes captures/ in this framing as the seed corpus, and the pcapng and
+// compressed files of captures/ as they are.
 
+import TeardownCaptureFile
 import TeardownModel
 import TeardownRender
 import TeardownWire
@@ -53,6 +61,11 @@ enum FuzzInput {
 
     static func run(_ data: UnsafeRawBufferPointer) {
         guard data.count >= 2 else { return }
+        // A capture file's magic first: gzip's and zstd's second bytes (8B, B5) have bit 7 set.
+        if CaptureFormat(magic: data.prefix(CaptureFormat.magicLength)) != .other {
+            runFile(Array(data))
+            return
+        }
         if data[1] & 0x80 != 0 {
             blackHole(KernelFuzz.run(data))
             return
@@ -150,6 +163,72 @@ enum FuzzInput {
         }
         sink &+= tally.render(color: false).utf8.count
         blackHole(sink)
+    }
+
+    /// A capture file: decompressed by content, pcapng read by `PcapngReader`, each packet
+    /// decoded by its interface's link type, tracked and rendered.
+    static func runFile(_ bytes: [UInt8]) {
+        var sink = 0
+        var tracker = ConnectionTracker(configuration: .init(recordEvents: true, recordNotes: true, maxConnections: 64))
+        var zeek = ZeekConnTracker(maxConnections: 64)
+        var reassembler = FragmentReassembler(limits: .init(timeoutNanoseconds: 1_000_000_000, memory: 1 << 16))
+        let options = RenderOptions(color: false, source: "fuzz")
+        let render: (ConnectionRecord) -> Void = { record in
+            sink &+= TimelineRenderer.render(record, options: options).utf8.count
+            sink &+= JSONLinesRenderer.render(record, source: "fuzz", includeEvents: true).utf8.count
+        }
+        let zeekLine: (ZeekConnRecord) -> Void = { r in
+            sink &+= ByteCursor.string(initialCapacity: 256) { ZeekConnLog.writeTSV(r, to: &$0) }.utf8.count
+        }
+        do {
+            // Short reads (a chunk size from the input's length) exercise the readers' refills.
+            var input: ByteInput = MemoryInput(bytes, chunk: 1 + bytes.count % 997)
+            var magic = Array(bytes.prefix(CaptureFormat.magicLength))
+            if case .compressed(let c) = CaptureFormat(magic: magic) {
+                input = LimitedInput(try c.decompressing(input), limit: 4 << 20)
+                magic = try input.readPrefix(CaptureFormat.magicLength)
+                input = PrefixedInput(magic, then: input)
+            }
+            guard CaptureFormat(magic: magic) == .pcapng else {
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while try buffer.withUnsafeMutableBytes({ try input.read(into: $0) }) > 0 {}
+                return
+            }
+            let reader = try PcapngReader(input)
+            var number = 0
+            while let p = try reader.next() {
+                number += 1
+                sink &+= reader.interfaces.count
+                if let segment = PacketDecoder.segment(p.bytes, linkType: p.linkType, originalLength: p.originalLength,
+                                                       time: p.time, reassembling: &reassembler) {
+                    tracker.process(segment, time: p.time, packetNumber: number, emit: render)
+                    zeek.process(segment, time: p.time, emit: zeekLine)
+                } else {
+                    zeek.advance(to: p.time, emit: zeekLine)
+                }
+            }
+        } catch let e as CaptureFileError {
+            sink &+= e.message.utf8.count
+        } catch {
+            sink &+= 1
+        }
+        reassembler.finish()
+        tracker.finish(emit: render)
+        zeek.finish(emit: zeekLine)
+        blackHole(sink)
+    }
+
+    /// At most `limit` bytes of `base`: a decompression bomb stays quick.
+    final class LimitedInput: ByteInput {
+        let base: ByteInput
+        var left: Int
+        init(_ base: ByteInput, limit: Int) { self.base = base; left = limit }
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            guard left > 0 else { return 0 }
+            let n = try base.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(left)))
+            left -= n
+            return n
+        }
     }
 
     @inline(never)

@@ -8,7 +8,8 @@ byte 1 = configuration bits (0 here: the defaults), then per packet u16 BE captu
 i16 BE time step in milliseconds (clamped), u8 extra wire length (clamped), the bytes.
 A recording's socket calls (NAME.events.jsonl) are merged in as call records.
 Each capture also gets a variant with all configuration bits set (tiny cap, short timeouts).
-pcapng files are skipped: each has a pcap twin under captures/.
+pcapng files and compressed files (.gz, .zst, .lz4) are written as they are: the target reads
+an input that starts like one as a capture file (teardown's pcapng reader, the decompressors).
 
 Kernel lane seeds (FuzzTarget.swift, bit 7 of byte 1; see Fuzz/KernelFuzz.swift): each format
 file in Tests/TeardownKernelTests/Fixtures as text, and a record of each, for IPv4 and IPv6;
@@ -128,6 +129,13 @@ def main() -> None:
     n = 0
     for dirpath, _, files in sorted(os.walk(root)):
         for name in sorted(files):
+            if name.endswith((".pcapng", ".gz", ".zst", ".lz4")):
+                path = os.path.join(dirpath, name)
+                stem = os.path.relpath(path, root).replace(os.sep, "_")
+                with open(path, "rb") as src, open(os.path.join(outdir, "file_" + stem), "wb") as f:
+                    f.write(src.read())
+                n += 1
+                continue
             if not name.endswith(".pcap"):
                 continue
             path = os.path.join(dirpath, name)

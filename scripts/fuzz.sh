@@ -13,7 +13,9 @@
 # order; nothing here names a module, so adding or splitting one needs no change. Each Swift
 # module is compiled on its own, instrumented, so that `import TeardownWire` resolves as in the
 # package; a C module (CPrefetch) gets a module map and its C files compiled with the sanitizers.
-# A module that is a system library (CPcap) is refused: the fuzzer stays pure.
+# A system library (zlib, libzstd, liblz4 under TeardownCaptureFile) is linked as installed, with
+# the libraries its module map names (`link "z"`), uninstrumented; libpcap is never reached
+# (TeardownCapture, its only user, is not a dependency of the target).
 #
 # The seed corpus is generated from captures/ by scripts/fuzz-corpus.py; new inputs the fuzzer
 # finds go to .build/fuzz/corpus, crashes to .build/fuzz/artifacts. See docs/hardening.md.
@@ -28,7 +30,7 @@ FLAGS="-O -g -swift-version 5 -parse-as-library -package-name teardown -I $OUT/m
 mkdir -p "$OUT/modules" "$OUT/cmodules" "$OUT/objects" "$OUT/seeds" "$OUT/corpus" "$OUT/artifacts"
 
 # Prints "NAME KIND PATH" for each module the fuzz target is built from, dependencies first
-# (KIND: SwiftTarget or ClangTarget).
+# (KIND: SwiftTarget, ClangTarget or SystemLibraryTarget).
 modules() {
     swift package describe --type json > "$OUT/package.json"
     sed -n 's/^import \([A-Za-z0-9_]*\).*/\1/p' Fuzz/*.swift | sort -u > "$OUT/imports"
@@ -43,8 +45,9 @@ def visit(name, via):
     seen.add(name)
     t = targets[name]
     kind = t.get("module_type")
-    if kind not in ("SwiftTarget", "ClangTarget") or t.get("type") != "library":
-        sys.exit(f"fuzz.sh: the fuzz target needs {name} ({kind}, via {via}); it builds pure library modules only")
+    system = kind == "SystemLibraryTarget" and t.get("type") == "system-target"
+    if not system and (kind not in ("SwiftTarget", "ClangTarget") or t.get("type") != "library"):
+        sys.exit(f"fuzz.sh: the fuzz target needs {name} ({kind}, via {via}); it builds library modules only")
     for d in t.get("target_dependencies") or []:
         visit(d, name)
     order.append(f"{name} {kind} {t['path']}")
@@ -65,9 +68,17 @@ build() {
     if [ -x "$BIN" ] && [ -z "$newest" ]; then return; fi
     echo "building $BIN from:" $(echo "$list" | awk '{print $1}') >&2
     objects=""
+    libraries=""
     : > "$OUT/cmodules/module.modulemap"
     while read -r module kind path; do
         case "$kind" in
+        SystemLibraryTarget)
+            # Its module map (beside its shim header) is found through -I; the libraries it
+            # names are linked.
+            FLAGS="$FLAGS -I $ROOT/$path"
+            for lib in $(sed -n 's/^ *link "\([^"]*\)".*/\1/p' "$path/module.modulemap"); do
+                libraries="$libraries -l$lib"
+            done ;;
         ClangTarget)
             # SwiftPM's rule for a C target without a module map of its own: the include folder
             # is the module's umbrella.
@@ -92,7 +103,7 @@ build() {
     done <<LIST
 $list
 LIST
-    swiftc $SAN $FLAGS -use-ld=lld -module-name TeardownFuzz -o "$BIN" Fuzz/*.swift $objects
+    swiftc $SAN $FLAGS -use-ld=lld -module-name TeardownFuzz -o "$BIN" Fuzz/*.swift $objects $libraries
 }
 
 case "${1:-}" in

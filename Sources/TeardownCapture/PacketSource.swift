@@ -1,5 +1,6 @@
+import CCaptureStream
 import CPcap
-import Synchronization
+import TeardownCaptureFile
 import TeardownWire
 #if canImport(Glibc)
 import Glibc
@@ -14,9 +15,13 @@ public struct CapturedPacket {
     public var originalLength: Int
     /// 1-based packet number within this source.
     public var number: Int
+    /// How to read `bytes`: the source's link type, or, in a pcapng file with several
+    /// interfaces, the link type of the interface the packet came from.
+    public var linkType: LinkType
 
-    public init(time: Timestamp, bytes: UnsafeRawBufferPointer, originalLength: Int, number: Int) {
+    public init(time: Timestamp, bytes: UnsafeRawBufferPointer, originalLength: Int, number: Int, linkType: LinkType) {
         self.time = time; self.bytes = bytes; self.originalLength = originalLength; self.number = number
+        self.linkType = linkType
     }
 }
 
@@ -30,12 +35,19 @@ public enum ReadOutcome: Equatable, Sendable {
     case stoppedByCallback
 }
 
-/// A libpcap handle reading a capture file or a live interface.
+/// A capture file or a live interface, read packet by packet.
 ///
-/// The only type in the project that owns a `pcap_t`. Offline captures are opened with
+/// The only type in the project that owns a `pcap_t`. Files are recognised by their content:
+/// pcap is read by libpcap, as tcpdump reads it; pcapng by teardown's own reader
+/// (`PcapngReader`), which reads what libpcap cannot (interfaces of several link types and
+/// snapshot lengths) and hands each packet over with its interface's link type; a gzip, zstd or
+/// LZ4 file is decompressed as it is read, and what it holds is read as above (libpcap reads
+/// decompressed pcap from a stdio stream teardown fills). Offline captures are read with
 /// nanosecond timestamp precision (pcap(3PCAP) `pcap_open_offline_with_tstamp_precision`), so
 /// microsecond and nanosecond files both arrive as nanoseconds.
 public final class PacketSource {
+    /// libpcap's handle: reading, or, for a file teardown reads itself, a dead handle of its
+    /// first interface's link type (for the filter's first compilation).
     let handle: OpaquePointer
     /// The file path, `-`, or the interface name; used in messages.
     public let name: String
@@ -43,13 +55,32 @@ public final class PacketSource {
     public private(set) var packetCount = 0
     /// Nanosecond precision is in effect (always for files; for live, when the device supports it).
     public let nanosecondPrecision: Bool
+    /// The link type libpcap reads (the first interface's for a pcapng file).
+    public let linkType: LinkType
+    /// The file's compression, if it is compressed.
+    public private(set) var compression: Compression?
 
     /// The stdio buffer of a file opened by `openFile` (freed after `pcap_close` closes the file).
     private var fileBuffer: UnsafeMutableRawPointer?
+    /// The bytes libpcap reads through a stdio stream teardown fills (decompressed, or standard
+    /// input after its first bytes were looked at), and what went wrong reading them.
+    private var stream: StreamCookie?
+    /// teardown's own reader of a pcapng file, with the filter per interface and what each
+    /// interface held.
+    private var pcapng: PcapngFile?
 
     init(handle: OpaquePointer, name: String, isLive: Bool, nanosecondPrecision: Bool) {
         self.handle = handle; self.name = name; self.isLive = isLive
         self.nanosecondPrecision = nanosecondPrecision
+        linkType = LinkType(rawValue: pcap_datalink(handle))
+    }
+
+    /// A pcapng file read by `reader` (past its headers), `handle` a dead one for its first interface.
+    private init(handle: OpaquePointer, name: String, pcapng: PcapngFile) {
+        self.handle = handle; self.name = name; self.isLive = false
+        nanosecondPrecision = true
+        linkType = LinkType(rawValue: pcap_datalink(handle))
+        self.pcapng = pcapng
     }
 
     deinit {
@@ -63,12 +94,10 @@ public final class PacketSource {
     /// than the copying itself (the bench's bare libpcap loop: 0.65 s with 4 KiB, 0.31 s with
     /// 1 MiB, the system time 0.40 s → 0.10 s).
     static let fileBufferSize = 1 << 20
-    /// Standard input has been given its buffer (it can be given one only once).
-    private static let stdinBuffered = Atomic<Bool>(false)
 
-    /// Opens a pcap or pcapng file; `-` reads standard input (pcap(3PCAP) `pcap_open_offline`).
+    /// Opens a capture file; `-` reads standard input. pcap (libpcap), pcapng (teardown's
+    /// reader), or either compressed with gzip, zstd or LZ4, told apart by their first bytes.
     public static func openFile(_ path: String, filter: String? = nil) throws -> PacketSource {
-        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         if path != "-" {
             var st = stat()
             if stat(path, &st) != 0 {
@@ -84,38 +113,91 @@ public final class PacketSource {
                 throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
         }
-        var buffer: UnsafeMutableRawPointer?
-        let opened: OpaquePointer?
+        let input: ByteInput
         if path == "-" {
-            // Standard input gets the large buffer too (before libpcap's first read of it; only
-            // the first stdin source can: stdio allows setvbuf before any other operation).
-            if !PacketSource.stdinBuffered.exchange(true, ordering: .relaxed) {
-                _ = giveLargeBuffer(stdin)   // if taken, it belongs to stdin for the rest of the process
-            }
-            opened = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
+            input = FileDescriptorInput(descriptor: STDIN_FILENO, closesDescriptor: false)
         } else {
             // Opened here, not by libpcap, to give the stream a large buffer (`fileBufferSize`).
             guard let file = fopen(path, "rb") else {
                 throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
-            buffer = giveLargeBuffer(file)
-            // This stream is read by one thread at a time (the replay thread reading this
-            // file), so its reads need no lock (standard input, a process-wide stream, keeps its).
-            ctd_stream_lock_by_caller(file)
-            opened = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf)
-            if opened == nil {
-                fclose(file)   // libpcap closes the stream only once it has taken it
-                buffer?.deallocate()
+            // The first bytes, looked at without moving the stream; a pipe or a FIFO cannot be
+            // looked at so (ESPIPE), and is read as a stream below.
+            var magic = [UInt8](repeating: 0, count: CaptureFormat.magicLength)
+            let n = pread(fileno(file), &magic, magic.count, 0)
+            if n >= 0 && CaptureFormat(magic: magic.prefix(n)) == .other {
+                return try openWithLibpcap(file, path: path, filter: filter)
             }
+            let fd = dup(fileno(file))
+            fclose(file)
+            guard fd >= 0 else {
+                throw CaptureError(.open, source: path, message: "cannot open: \(String(cString: strerror(errno)))")
+            }
+            input = FileDescriptorInput(descriptor: fd, closesDescriptor: true)
         }
-        guard let h = opened else {
+        return try openStream(input, path: path, filter: filter)
+    }
+
+    /// A pcap file (or anything libpcap may tell is not a capture) read by libpcap from `file`.
+    private static func openWithLibpcap(_ file: UnsafeMutablePointer<FILE>, path: String, filter: String?,
+                                        stream: StreamCookie? = nil) throws -> PacketSource {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        let buffer = giveLargeBuffer(file)
+        // This stream is read by one thread at a time (the replay thread reading this file), so
+        // its reads need no lock.
+        ctd_stream_lock_by_caller(file)
+        guard let h = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
+            fclose(file)   // libpcap closes the stream only once it has taken it
+            buffer?.deallocate()
             let msg = errbuf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw CaptureError(.open, source: path, message: PacketSource.explainOpenError(msg))
+            throw CaptureError(.open, source: path, message: stream?.words(libpcap: PacketSource.explainOpenError(msg))
+                                                                 ?? PacketSource.explainOpenError(msg))
         }
         let source = PacketSource(handle: h, name: path, isLive: false, nanosecondPrecision: true)
         source.fileBuffer = buffer
+        source.stream = stream
+        source.compression = stream?.compression
         if let filter, !filter.isEmpty { try source.setFilter(filter) }
         return source
+    }
+
+    /// A file read as a stream of bytes: decompressed if it is compressed, then read by
+    /// teardown's pcapng reader or by libpcap.
+    private static func openStream(_ base: ByteInput, path: String, filter: String?) throws -> PacketSource {
+        var compression: Compression?
+        func failed(_ e: CaptureFileError) -> CaptureError {
+            CaptureError(.open, source: path, message: compression?.words(e) ?? e.message)
+        }
+        do {
+            var input = base
+            var magic = try input.readPrefix(CaptureFormat.magicLength)
+            if case .compressed(let c) = CaptureFormat(magic: magic) {
+                compression = c
+                let decompressed = try c.decompressing(PrefixedInput(magic, then: input))
+                input = ReadAheadInput(decompressed) ?? decompressed
+                magic = try input.readPrefix(CaptureFormat.magicLength)
+            }
+            input = PrefixedInput(magic, then: input)
+            if CaptureFormat(magic: magic) == .pcapng {
+                let file = try PcapngFile(PcapngReader(input), filter: filter, source: path)
+                let first = file.reader.interfaces.first
+                guard let dead = pcap_open_dead_with_tstamp_precision(
+                    dataLinkType(first?.linkType ?? .ethernet), Int32(clamping: PcapngFile.snapLength(first)),
+                    UInt32(PCAP_TSTAMP_PRECISION_NANO)) else {
+                    throw CaptureError(.open, source: path, message: "cannot create a pcap handle for the filter")
+                }
+                let source = PacketSource(handle: dead, name: path, pcapng: file)
+                source.compression = compression
+                return source
+            }
+            let cookie = StreamCookie(input, compression: compression)
+            guard let file = cookie.open() else {
+                throw CaptureError(.open, source: path, message: "cannot open a stream: \(String(cString: strerror(errno)))")
+            }
+            return try openWithLibpcap(file, path: path, filter: filter, stream: cookie)
+        } catch let e as CaptureFileError {
+            throw failed(e)
+        }
     }
 
     /// Gives `stream` a `fileBufferSize` buffer; returns it (the caller frees it after the
@@ -144,11 +226,15 @@ public final class PacketSource {
         return msg
     }
 
-    /// The link-layer header type of the packets (pcap_datalink).
-    public var linkType: LinkType { LinkType(rawValue: pcap_datalink(handle)) }
-
-    /// The snapshot length the file or device was captured with.
+    /// The snapshot length the file or device was captured with (the first interface's).
     public var snapshotLength: Int { Int(pcap_snapshot(handle)) }
+
+    /// Whether packets may come with other link types than `linkType` (a pcapng file, whose
+    /// interfaces each have their own).
+    public var linkTypeMayChange: Bool { pcapng != nil }
+
+    /// The interfaces of a pcapng file and what each held, in the order they were described.
+    public var interfaces: [InterfaceReport] { pcapng?.reports ?? [] }
 
     /// Compiles and installs a BPF filter (pcap-filter(7)).
     public func setFilter(_ expression: String) throws {
@@ -174,6 +260,7 @@ public final class PacketSource {
     @discardableResult
     public func read(idle: () -> Void = {}, _ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
         if isLive { return try readLive(idle: idle, body) }
+        if let pcapng { return try readPcapng(pcapng, body) }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
         while true {
@@ -188,9 +275,9 @@ public final class PacketSource {
             case PCAP_ERROR_BREAK:
                 return isLive ? .stopped : (stopRequested ? .stopped : .endOfInput)
             default:
-                let msg = String(cString: pcap_geterr(handle))
-                throw CaptureError(.read, source: name, packetNumber: packetCount + 1,
-                                   message: PacketSource.explainReadError(msg))
+                // A stream teardown fills (decompressed bytes) says what went wrong itself.
+                let msg = PacketSource.explainReadError(String(cString: pcap_geterr(handle)))
+                throw CaptureError(.read, source: name, packetNumber: packetCount + 1, message: stream?.words(libpcap: msg) ?? msg)
             }
         }
     }
@@ -202,7 +289,27 @@ public final class PacketSource {
         let h = header.pointee
         let t = Timestamp(seconds: Int64(h.ts.tv_sec), nanoseconds: Int64(h.ts.tv_usec) &* (nanosecondPrecision ? 1 : 1000))
         return CapturedPacket(time: t, bytes: UnsafeRawBufferPointer(start: data, count: Int(h.caplen)),
-                              originalLength: Int(h.len), number: packetCount)
+                              originalLength: Int(h.len), number: packetCount, linkType: linkType)
+    }
+
+    /// Reads a pcapng file with teardown's reader: each packet with its interface's link type,
+    /// the filter compiled for that link type.
+    private func readPcapng(_ file: PcapngFile, _ body: (CapturedPacket) throws -> Bool) throws -> ReadOutcome {
+        while true {
+            if stopRequested { return .stopped }
+            let p: PcapngReader.Packet
+            do {
+                guard let next = try file.reader.next() else { return .endOfInput }
+                p = next
+            } catch let e as CaptureFileError {
+                throw CaptureError(.read, source: name, packetNumber: packetCount + 1, message: compression?.words(e) ?? e.message)
+            }
+            guard file.accepts(p) else { continue }
+            packetCount += 1
+            let packet = CapturedPacket(time: p.time, bytes: p.bytes, originalLength: p.originalLength,
+                                        number: packetCount, linkType: p.linkType)
+            if try !body(packet) { return .stoppedByCallback }
+        }
     }
 
     /// How long a live read waits for a packet before calling `idle`.

@@ -76,10 +76,10 @@ public enum Runner {
     /// Packets -> connection records (timeline rows kept) -> calls attached, through the
     /// pipeline's single-packet path (`RecordingPipeline`).
     public static func analyse(_ packets: [StoredPacket], linkType: LinkType, calls: [RecordedCall]) -> [ConnectionRecord] {
-        RecordingPipeline.records(linkType: linkType, calls: calls) { feed in
+        RecordingPipeline.records(calls: calls) { feed in
             for (i, p) in packets.enumerated() {
                 p.bytes.withUnsafeBytes { b in
-                    feed(CapturedPacket(time: p.time, bytes: b, originalLength: p.originalLength, number: i + 1))
+                    feed(CapturedPacket(time: p.time, bytes: b, originalLength: p.originalLength, number: i + 1, linkType: linkType))
                 }
             }
         }
@@ -93,7 +93,7 @@ public enum Runner {
         let w = try PcapWriter(path: pcap, linkType: r.linkType)
         for (i, p) in r.packets.enumerated() {
             p.bytes.withUnsafeBytes { b in
-                w.write(CapturedPacket(time: p.time, bytes: b, originalLength: p.originalLength, number: i + 1))
+                w.write(CapturedPacket(time: p.time, bytes: b, originalLength: p.originalLength, number: i + 1, linkType: r.linkType))
             }
         }
         w.close()

@@ -46,12 +46,12 @@ final class DecodingReader: @unchecked Sendable {
     func run(_ body: (PacketBatch) -> Void) throws -> ReadOutcome {
         guard let thread = WorkerThread({ self.produce() }) else {
             // No second thread (a resource limit): the same work, on this thread alone.
-            let linkType = source.linkType, hasher = self.hasher, tunnels = self.tunnels
+            let hasher = self.hasher, tunnels = self.tunnels
             var p = DecodedPacket.empty
             var tunnel = TunnelPath()
             defer { reassembler.finish() }
             return try source.read { packet in
-                p.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+                p.decode(packet.bytes, linkType: packet.linkType, originalLength: packet.originalLength,
                          time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler,
                          tunnel: &tunnel, tunnels: tunnels)
                 withUnsafePointer(to: &p) { body(PacketBatch(UnsafeBufferPointer(start: $0, count: 1))) }
@@ -71,7 +71,7 @@ final class DecodingReader: @unchecked Sendable {
 
     /// The reading thread: decodes into batches and sends them until the source ends.
     private func produce() {
-        let linkType = source.linkType, hasher = self.hasher, tunnels = self.tunnels
+        let hasher = self.hasher, tunnels = self.tunnels
         let size = DecodingReader.batchSize
         // Batches stay full-length as they circulate (the pipe does not clear them): each
         // packet is decoded over a stale one, in place, with no copy in or out. `n` counts
@@ -85,7 +85,7 @@ final class DecodingReader: @unchecked Sendable {
                 if n == 0 && batch.count < size {
                     batch.append(contentsOf: repeatElement(.empty, count: size - batch.count))
                 }
-                batch[n].decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+                batch[n].decode(packet.bytes, linkType: packet.linkType, originalLength: packet.originalLength,
                                 time: packet.time, number: packet.number, hasher: hasher, reassembler: &reassembler,
                                 tunnel: &tunnel, tunnels: tunnels)
                 n += 1

@@ -78,7 +78,7 @@ public enum LivePipeline {
         printer.begin()
         var stage = TrackingStage(configuration: request.bounds.configuration(for: request.options,
                                                                               lingerNanoseconds: request.lingerNanoseconds),
-                                  linkType: linkType, label: interface, showsProblems: false)
+                                  label: interface, showsProblems: false)
         let print: (ConnectionRecord) -> Void = { record in
             printer.print(record, source: interface)
             printer.flush()

@@ -1,3 +1,4 @@
+import TeardownCapture
 import TeardownModel
 
 /// Makes and prints records on a thread of its own, in the order given: building a record from

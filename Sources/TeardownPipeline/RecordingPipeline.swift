@@ -5,14 +5,15 @@ import TeardownWire
 /// `teardown run`: the packets of an experiment, held in memory, made into its connection
 /// records with the socket calls that caused them lined up beside the packets.
 public enum RecordingPipeline {
-    /// The records of the packets `read` passes on (in capture order, numbered from 1), with
+    /// The records of the packets `read` passes on (in capture order, numbered from 1, each
+    /// with its link type), with
     /// timelines and notes, in order of first packet, `calls` attached.
-    public static func records(linkType: LinkType, calls: [RecordedCall], kernel: KernelLane? = nil,
+    public static func records(calls: [RecordedCall], kernel: KernelLane? = nil,
                                read: ((CapturedPacket) -> Void) -> Void) -> [ConnectionRecord] {
         // Nothing is printed before the end, so nothing waits for late packets either.
         let configuration = ConnectionTracker.Configuration(recordEvents: true, recordNotes: true, lingerNanoseconds: .max / 4,
                                                             hashSeed: UInt64.random(in: .min ... .max))
-        var stage = TrackingStage(configuration: configuration, linkType: linkType, label: "", showsProblems: false)
+        var stage = TrackingStage(configuration: configuration, label: "", showsProblems: false)
         var records: [ConnectionRecord] = []
         let tunnels = stage.tunnels
         read { packet in stage.feed(packet) { records.append(tunnels.named($0.record())) } }

@@ -22,6 +22,9 @@ public enum ReplayPipeline {
         return !failed
     }
 
+    /// What the message refusing a link type says teardown reads instead.
+    static let linkTypesRead = "teardown reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP captures"
+
     /// What happened to one input.
     struct FileResult {
         var usable = true
@@ -96,14 +99,16 @@ public enum ReplayPipeline {
             return result
         }
         let linkType = source.linkType
-        guard linkType.isSupported else {
+        // A pcapng file's interfaces each have their own link type: packets of a link type
+        // teardown does not read are counted and reported at the end instead.
+        guard linkType.isSupported || source.linkTypeMayChange else {
             Diagnostics.error("\(path == "-" ? "<stdin>" : path): link type \(linkType) (\(linkType.rawValue)) is not supported; "
-                + "teardown reads Ethernet, Linux cooked (SLL, SLL2), BSD loopback (NULL, LOOP) and raw IP captures")
+                + linkTypesRead)
             result.usable = false
             return result
         }
         let label = path == "-" ? "<stdin>" : path
-        var stage = TrackingStage(configuration: bounds.configuration(for: printer.options), linkType: linkType, label: label)
+        var stage = TrackingStage(configuration: bounds.configuration(for: printer.options), label: label)
         // A recording made by `teardown run --save` has its socket calls beside it: hold the
         // records back so the calls can be lined up with them (recordings are small).
         var calls: [RecordedCall]?
@@ -160,6 +165,10 @@ public enum ReplayPipeline {
         result.connections = connections
         if let readError {
             Diagnostics.warning("\(readError); the \(result.counts.packets) packets before it are reported")
+        }
+        if TrackingStage.reportInterfaces(source, counts: result.counts, label: label) {
+            result.usable = false
+            return result
         }
         stage.reportCounts()
         TrackerBounds.report(stage.tracker, label: label)

@@ -12,9 +12,11 @@ public struct PacketCounts: Sendable, Equatable {
     /// Fragments held for reassembly (the fragment that completes a datagram counts as what
     /// the datagram is).
     public var fragments = 0
-    /// Packets that could not be decoded (cut short, contradicting themselves, or of a link
-    /// type teardown does not read).
+    /// Packets that could not be decoded (cut short, contradicting themselves).
     public var invalid = 0
+    /// Packets of a link type teardown does not read (in a pcapng file whose interfaces have
+    /// several; `reportInterfaces` names them).
+    public var unsupported = 0
     /// Packets stamped earlier than a packet before them: the capture's clock went back.
     public var stampedEarlier = 0
     /// The first of those: its number and how far before the latest time so far it is.
@@ -51,7 +53,7 @@ public struct PacketCounts: Sendable, Equatable {
             case .fragment:
                 fragments += 1
             case .unsupportedLinkType:
-                invalid += 1
+                unsupported += 1
             case .invalid(let e):
                 invalid += 1
                 if let label, invalid <= TrackingStage.shownProblems {
@@ -76,7 +78,6 @@ struct TrackingStage {
     private(set) var counts = PacketCounts()
     /// The input's name in messages (a file, `<stdin>`, an interface).
     let label: String
-    let linkType: LinkType
     /// Whether the first `shownProblems` undecodable packets are named on stderr.
     let showsProblems: Bool
     /// The packet the single-packet path decodes into, and the tunnels it came in.
@@ -89,9 +90,8 @@ struct TrackingStage {
     /// path, on the reading thread (`DecodingReader.reassembler`), and handed over by `finish`.
     private(set) var reassembler = FragmentReassembler()
 
-    init(configuration: ConnectionTracker.Configuration, linkType: LinkType, label: String, showsProblems: Bool = true) {
+    init(configuration: ConnectionTracker.Configuration, label: String, showsProblems: Bool = true) {
         tracker = ConnectionTracker(configuration: configuration)
-        self.linkType = linkType
         self.label = label
         self.showsProblems = showsProblems
     }
@@ -102,9 +102,9 @@ struct TrackingStage {
         tracker.process(batch, emit: emit)
     }
 
-    /// Feeds one captured packet, decoded here.
+    /// Feeds one captured packet, decoded here (by its own link type).
     mutating func feed(_ packet: CapturedPacket, emit: (consuming FinishedConnection) -> Void) {
-        scratch.decode(packet.bytes, linkType: linkType, originalLength: packet.originalLength,
+        scratch.decode(packet.bytes, linkType: packet.linkType, originalLength: packet.originalLength,
                        time: packet.time, number: packet.number, hasher: tracker.flowHasher, reassembler: &reassembler,
                        tunnel: &scratchTunnel, tunnels: tunnels)
         withUnsafePointer(to: &scratch) { p in
@@ -137,6 +137,32 @@ struct TrackingStage {
         if counts.packets > 0 && counts.tcp == 0 {
             Diagnostics.warning("\(label): no TCP segments among \(counts.packets) packets")
         }
+    }
+
+    /// The lines owed for a pcapng file's interfaces (`PacketSource.interfaces`): packets of a
+    /// link type teardown does not read, packets the filter could not be applied to. Returns
+    /// true when every packet read was of a link type teardown does not read: the file could
+    /// not be used at all, and one error says so, as for a pcap file of such a link type.
+    static func reportInterfaces(_ source: PacketSource, counts: PacketCounts, label: String) -> Bool {
+        let unsupported = source.interfaces.filter { !$0.linkType.isSupported && $0.packets > 0 }
+        let skipped = unsupported.reduce(0) { $0 + $1.packets }
+        if counts.packets > 0 && skipped == counts.packets {
+            let names = unsupported.map { "\($0.linkType) (\($0.linkType.rawValue))" }.joined(separator: ", ")
+            Diagnostics.error("\(label): link type\(unsupported.count == 1 ? "" : "s") \(names) \(unsupported.count == 1 ? "is" : "are") not supported; "
+                + ReplayPipeline.linkTypesRead)
+            return true
+        }
+        for r in source.interfaces {
+            if r.leftOut > 0, let why = r.filterError {
+                Diagnostics.warning("\(label): \(r.interfaceName) (link type \(r.linkType) (\(r.linkType.rawValue))): the filter does not "
+                    + "apply to it (\(why)); \(Format.thousands(r.leftOut)) packet\(r.leftOut == 1 ? " was" : "s were") left out")
+            }
+            if !r.linkType.isSupported && r.packets > 0 {
+                Diagnostics.warning("\(label): \(r.interfaceName): link type \(r.linkType) (\(r.linkType.rawValue)) is not supported; "
+                    + "\(Format.thousands(r.packets)) packet\(r.packets == 1 ? " was" : "s were") skipped")
+            }
+        }
+        return false
     }
 
     /// One line when the capture's clock went back, naming the first packet it did at.

@@ -69,7 +69,7 @@ public enum ZeekPipeline {
         }
         let linkType = source.linkType
         let label = path == "-" ? "<stdin>" : path
-        guard linkType.isSupported else {
+        guard linkType.isSupported || source.linkTypeMayChange else {
             Diagnostics.error("\(label): link type \(linkType) (\(linkType.rawValue)) is not supported")
             return false
         }
@@ -82,7 +82,7 @@ public enum ZeekPipeline {
         do {
             try source.read { captured in
                 log.note(captured.time)
-                packet.decode(captured.bytes, linkType: linkType, originalLength: captured.originalLength,
+                packet.decode(captured.bytes, linkType: captured.linkType, originalLength: captured.originalLength,
                               time: captured.time, number: captured.number, hasher: noHash, reassembler: &reassembler,
                               tunnel: &tunnel, tunnels: nil)
                 withUnsafePointer(to: &packet) { counts.add(UnsafeBufferPointer(start: $0, count: 1), naming: label) }
@@ -98,6 +98,7 @@ public enum ZeekPipeline {
         }
         tracker.finish { log.write($0, to: out) }
         reassembler.finish()
+        if TrackingStage.reportInterfaces(source, counts: counts, label: label) { return false }
         if tracker.evicted > 0 {
             Diagnostics.warning("\(label): \(Format.thousands(tracker.evicted)) connection\(tracker.evicted == 1 ? "" : "s") logged early "
                 + "(more than \(Format.thousands(bounds.maxConnections)) open at once; see --max-connections)")

@@ -61,12 +61,16 @@ struct CLI {
         return (outData, errBox.data)
     }
 
-    /// Every capture under captures/ (pcap and pcapng), relative to the package root, sorted.
+    /// The endings of capture files: pcap, pcapng, and either compressed.
+    static let captureSuffixes = [".pcap", ".pcapng", ".gz", ".zst", ".lz4"]
+
+    /// Every capture under captures/ (pcap and pcapng, compressed or not), relative to the
+    /// package root, sorted.
     static func captures(under sub: String = "captures") -> [String] {
         let root = packageRoot.appendingPathComponent(sub)
         guard let e = FileManager.default.enumerator(atPath: root.path) else { return [] }
         var out: [String] = []
-        for case let f as String in e where (f.hasSuffix(".pcap") || f.hasSuffix(".pcapng")) && !f.hasPrefix("malformed/") {
+        for case let f as String in e where captureSuffixes.contains(where: { f.hasSuffix($0) }) && !f.hasPrefix("malformed/") {
             out.append(sub + "/" + f)
         }
         return out.sorted()

@@ -77,7 +77,7 @@ import Testing
     @Test func everyMalformedCapture_replaysWithoutTrap() throws {
         let dir = CLI.packageRoot.appendingPathComponent("captures/malformed")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+            .filter { f in CLI.captureSuffixes.contains { f.hasSuffix($0) } }.sorted()
         #expect(names.count >= HardeningTests.cases.count)
         for name in names {
             let path = "captures/malformed/" + name

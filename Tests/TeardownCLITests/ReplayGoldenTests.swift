@@ -8,7 +8,9 @@ import Testing
 @Suite struct ReplayGoldenTests {
     static let files = CLI.captures()
 
+    /// `x.pcap` → `x` + ext; a compressed file keeps its whole name (`x.pcap.gz` → `x.pcap.gz` + ext).
     static func golden(_ capture: String, _ ext: String) -> String {
+        if [".gz", ".zst", ".lz4"].contains(where: { capture.hasSuffix($0) }) { return capture + ext }
         var base = capture
         for suffix in [".pcapng", ".pcap"] where base.hasSuffix(suffix) { base.removeLast(suffix.count) }
         return base + ext

@@ -29,7 +29,7 @@ func writePcap(_ name: String, _ frames: [[UInt8]], start: Int64 = 1_700_000_000
     for (i, f) in frames.enumerated() {
         f.withUnsafeBytes { bytes in
             w.write(CapturedPacket(time: Timestamp(nanoseconds: start + Int64(i) * 1000), bytes: bytes,
-                                   originalLength: f.count, number: i + 1))
+                                   originalLength: f.count, number: i + 1, linkType: .ethernet))
         }
     }
     w.close()

@@ -118,9 +118,9 @@ import Glibc
         var packets: [(Timestamp, [UInt8], Int)] = []
         _ = try source.read { p in packets.append((p.time, Array(p.bytes), p.originalLength)); return true }
         let calls = try CallLogFile.read(try #require(CallLogFile.sidecar(for: path)))
-        let records = RecordingPipeline.records(linkType: source.linkType, calls: calls) { feed in
+        let records = RecordingPipeline.records(calls: calls) { feed in
             for (i, p) in packets.enumerated() {
-                p.1.withUnsafeBytes { feed(CapturedPacket(time: p.0, bytes: $0, originalLength: p.2, number: i + 1)) }
+                p.1.withUnsafeBytes { feed(CapturedPacket(time: p.0, bytes: $0, originalLength: p.2, number: i + 1, linkType: source.linkType)) }
             }
         }
         var expected: [ConnectionRecord] = []

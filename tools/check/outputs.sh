@@ -25,7 +25,7 @@ modes=(
   "evict-json|--max-connections 2 --format json"
   "idle|--idle-timeout 0.01 --format json"
 )
-files=$(find captures -name '*.pcap' -o -name '*.pcapng' | sort)
+files=$(find captures -name '*.pcap' -o -name '*.pcapng' -o -name '*.gz' -o -name '*.zst' -o -name '*.lz4' | sort)
 for f in $files "$@"; do
   name=$(echo "$f" | tr '/' '_')
   for m in "${modes[@]}"; do

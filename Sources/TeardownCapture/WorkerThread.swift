@@ -3,7 +3,9 @@ import Glibc
 #endif
 
 /// A joinable thread running `body` (pthreads, not Dispatch: the pipeline's stages block on each
-/// other, and a stage must never wait for a pool thread that is not free to run it).
+/// other, and a stage must never wait for a pool thread that is not free to run it). Here, beside
+/// the reading of capture files, because a compressed file is decompressed on one too
+/// (`ReadAheadInput`); the pipeline's stages use it as well.
 ///
 /// The thread is a helper of the one that starts it (replay's reading and printing stages
 /// serve the tracking thread, the pipeline's slowest stage), so it runs under Linux's
@@ -14,11 +16,11 @@ import Glibc
 /// waited with it. Interleaved runs of both policies on that capture (BENCHMARKS.md): median
 /// wall time 1.15 → 1.04 s (--summary) and 1.73 → 1.54 s (JSON) in one set of 12 rounds each,
 /// the same direction in the two sets before it.
-struct WorkerThread {
+public struct WorkerThread {
     private let thread: pthread_t
 
     /// Starts `body` on a new thread; nil when no thread could be made (a resource limit).
-    init?(_ body: @escaping () -> Void) {
+    public init?(_ body: @escaping () -> Void) {
         final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
         let box = Unmanaged.passRetained(Box(body))
         var t = pthread_t()
@@ -41,5 +43,5 @@ struct WorkerThread {
     private static let schedBatchPolicy: Int32 = 3
 
     /// Waits for the thread to end.
-    func join() { pthread_join(thread, nil) }
+    public func join() { pthread_join(thread, nil) }
 }
