@@ -97,9 +97,10 @@ import TeardownWire
 
     /// Whether a SYN arriving now opens a new connection on this 4-tuple, and why (nil: it
     /// belongs to this one). Only a SYN without ACK can (a new active OPEN, RFC 9293 §3.10.1):
-    /// - after an accepted RST (a refusal or a reset), both ends are CLOSED, so any SYN is a new
-    ///   OPEN, even one repeating the refused SYN's sequence number (§3.10.7.3: SYN-SENT takes
-    ///   an RST whose ACK acknowledges its SYN and closes);
+    /// - after an accepted RST (a refusal or a reset), the receiver is CLOSED, so any SYN is a
+    ///   new attempt; one repeating the refused SYN's sequence number is a retransmission of it
+    ///   (`refusedSYNRepeated`): the client never took the RST, for SYN-SENT takes an RST whose
+    ///   ACK acknowledges its SYN and closes (§3.10.7.3), and a new `connect()` picks a new ISN;
     /// - into a side in TIME-WAIT, only a SYN whose sequence number is above what that side last
     ///   received, or whose timestamp is newer than the last it saw, and that PAWS does not
     ///   reject (§3.10.7.4 TIME-WAIT, RFC 6191 §2; Linux `tcp_timewait_state_process`); another
@@ -115,7 +116,10 @@ import TeardownWire
         guard seg.flags.contains(.syn), !seg.flags.contains(.ack), !seg.flags.contains(.rst) else { return nil }
         let sender = side == .orig ? orig : resp
         let receiver = side == .orig ? resp : orig
-        if facts.endingRST != nil { return facts.refused ? .afterRefusal : .afterReset }
+        if facts.endingRST != nil {
+            guard facts.refused else { return .afterReset }
+            return side == .orig && sender.sentSYN && seg.sequenceNumber == sender.isn ? .refusedSYNRepeated : .afterRefusal
+        }
         if receiver.state == .timeWait {
             let seqAbove = sender.hasBase && seg.sequenceNumber > sender.sndNxt
             var tsNewer = false, pawsRejects = false

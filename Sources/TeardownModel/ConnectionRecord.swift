@@ -72,6 +72,11 @@ public enum ZeekConnState: String, Sendable, Hashable, CaseIterable {
 public enum TupleReuse: String, Sendable, Hashable, CaseIterable {
     /// The previous attempt was refused (RST to its SYN): the client was CLOSED.
     case afterRefusal = "after-refusal"
+    /// The refused attempt's SYN came again with the same initial sequence number: a
+    /// retransmission, so the refusing RST never reached the client's TCP, which in SYN-SENT
+    /// would have accepted it and closed (RFC 9293 §3.10.7.3); a new `connect()` picks a new ISN.
+    /// The receiver is CLOSED all the same, so it is a new attempt, refused again or not.
+    case refusedSYNRepeated = "refused-syn-repeated"
     /// The previous connection was reset.
     case afterReset = "after-reset"
     /// The previous connection had closed (both FINs acknowledged, or both ends CLOSED).

@@ -146,9 +146,13 @@ extension Note {
             c.write(closer.other.roleText)
             c.write(" closed is unknown: its direction was not captured")
         case .tupleReused(let previous, let why):
-            c.write("a new SYN reopened the 4-tuple of connection ")
+            c.write(why == .refusedSYNRepeated ? "the refused SYN of connection " : "a new SYN reopened the 4-tuple of connection ")
             c.writeInt(previous)
             switch why {
+            case .refusedSYNRepeated:
+                c.write(" came again with the same initial sequence number: a retransmission, so the RST had not reached")
+                c.write(" the client's TCP (a client that takes it closes, and a new connect() picks another;")
+                c.write(" RFC 9293 §3.10.7.3)")
             case .afterRefusal: c.write(", which was refused (its client was closed)")
             case .afterReset: c.write(", which was reset")
             case .afterClose: c.write(", which had closed")

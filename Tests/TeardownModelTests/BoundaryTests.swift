@@ -17,7 +17,9 @@ import TeardownWire
         }
     }
 
-    @Test func synSent_refusedThenSameSYN_isASecondRefusedAttempt() {
+    /// The same SYN after its refusal: still a second record (the server is CLOSED, as Zeek's
+    /// second REJ), but a retransmission, so the client's TCP had not taken the RST.
+    @Test func synSent_refusedThenSameSYN_isASecondRefusedAttempt_theSYNRepeated() {
         var s = Script()
         s.c("S", 0)
         s.s("R", 0, 1)
@@ -27,8 +29,30 @@ import TeardownWire
         #expect(r.map(\.teardown.kind) == [.refused, .refused])
         #expect(r.map(\.connState) == [.REJ, .REJ])
         #expect(r.map(\.firstPacketNumber) == [1, 3])
-        #expect(r.count == 2 && reuse(r[1]) == .tupleReused(previous: 1, .afterRefusal))
+        #expect(r.count == 2 && reuse(r[1]) == .tupleReused(previous: 1, .refusedSYNRepeated))
         #expect(r.count == 2 && reuse(r[0]) == nil)
+    }
+
+    @Test func synSent_retransmittedThenRefused_thenTheSameSYNAgain_isTheSYNRepeated() {
+        var s = Script()
+        s.c("S", 0)
+        s.send(.orig, "S", seq: 0, after: 1_000_000_000)
+        s.s("R", 0, 1)
+        s.send(.orig, "S", seq: 0, after: 1_000_000_000)
+        let r = s.run()
+        #expect(r.map(\.teardown.kind) == [.refused, .unanswered])
+        #expect(r.count == 2 && reuse(r[1]) == .tupleReused(previous: 1, .refusedSYNRepeated))
+    }
+
+    /// Only a refusal makes a repeated SYN tell that the RST was not taken: after a reset of an
+    /// established connection the originator's first ISN again is a new connection after a reset.
+    @Test func established_reset_thenTheFirstSYNAgain_isAfterReset() {
+        var s = Script()
+        s.handshake()
+        s.c("R", 1, 1)
+        s.c("S", 0)
+        let r = s.run()
+        #expect(r.count == 2 && reuse(r[1]) == .tupleReused(previous: 1, .afterReset))
     }
 
     @Test func synSent_synRetransmittedThenRefused_isOneAttempt() throws {

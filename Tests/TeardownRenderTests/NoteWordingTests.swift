@@ -60,6 +60,7 @@ import TeardownModel
         (.finInferred(.resp), "the server's FIN was not captured: inferred from the client's acknowledgment of it"),
         (.peerCloseUnknown(closer: .orig), "client closed (FIN); whether the server closed is unknown: its direction was not captured"),
         (.tupleReused(previous: 1, .afterRefusal), "a new SYN reopened the 4-tuple of connection 1, which was refused (its client was closed)"),
+        (.tupleReused(previous: 7, .refusedSYNRepeated), "the refused SYN of connection 7 came again with the same initial sequence number: a retransmission, so the RST had not reached the client's TCP (a client that takes it closes, and a new connect() picks another; RFC 9293 §3.10.7.3)"),
         (.tupleReused(previous: 2, .afterReset), "a new SYN reopened the 4-tuple of connection 2, which was reset"),
         (.tupleReused(previous: 3, .afterClose), "a new SYN reopened the 4-tuple of connection 3, which had closed"),
         (.tupleReused(previous: 4, .aboveTimeWait), "a new SYN reopened the 4-tuple of connection 4, in TIME-WAIT: its sequence number is above the old connection's (RFC 9293 §3.10.7.4)"),

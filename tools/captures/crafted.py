@@ -247,10 +247,12 @@ SCENARIOS = [
                  ("c", "S", 0, 0, 0, 4000, "retransmission #3 (+4 s)"),
              ]),
     Scenario("refused-retry", "A SYN refused with RST-ACK, then the same SYN (same ISN) "
-             "sent again twice, refused each time. A client in SYN-SENT accepts an RST that "
-             "acknowledges its SYN and closes (RFC 9293 3.10.7.3), so each later SYN is a new "
-             "connect(): three refused connections, and three REJ lines to Zeek (IsReuse: once a "
-             "connection was reset, any SYN starts a new one).", [
+             "sent again twice, refused each time. The server is CLOSED after each refusal, so "
+             "each SYN is a new attempt: three refused connections, and three REJ lines to Zeek "
+             "(IsReuse: once a connection was reset, any SYN starts a new one). The repeated ISN "
+             "says the client's TCP retransmitted its SYN, so the RST had not reached it: a client "
+             "in SYN-SENT accepts an RST that acknowledges its SYN and closes (RFC 9293 3.10.7.3), "
+             "and a new connect() picks a new ISN.", [
                  ("c", "S", 0, 0, 0, 0, "SYN"),
                  ("s", "R.", 1, 1, 0, 0.05, "RST-ACK: refused"),
                  ("c", "S", 0, 0, 0, 1000, "the same SYN again, 1 s later"),
