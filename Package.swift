@@ -42,9 +42,9 @@ let package = Package(
         // A stdio stream whose bytes teardown produces (fopencookie), for libpcap to read.
         .target(name: "CCaptureStream"),
         // The only module that touches libpcap; also the tracefs session that records the kernel's events.
-        .target(name: "TeardownCapture", dependencies: ["CPcap", "CCaptureStream", "TeardownCaptureFile", "TeardownKernel", "TeardownWire"],
+        .target(name: "TeardownCapture", dependencies: ["CPcap", "CCaptureStream", "CTeardownSys", "TeardownCaptureFile", "TeardownKernel", "TeardownWire"],
                 swiftSettings: v5),
-        // The bundled experiments: real sockets in a private network namespace, every call recorded.
+        // The namespace calls of the bundled experiments, and the child that removes live's tracefs instance.
         .target(name: "CTeardownSys"),
         // One reader -> tracker -> printer pipeline that replay, live and run feed; its threads,
         // the sidecar format (NAME.events.jsonl), the output writer.
@@ -83,7 +83,7 @@ let package = Package(
                     dependencies: ["TeardownPipeline", "TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownSpeed", "TeardownWire"],
                     swiftSettings: v5),
         .testTarget(name: "TeardownDriverTests",
-                    dependencies: ["TeardownDriver", "TeardownKernel", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"], swiftSettings: v5),
-        .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport"], swiftSettings: v5),
+                    dependencies: ["TeardownDriver", "TeardownKernel", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownTestSupport", "TeardownWire"], swiftSettings: v5),
+        .testTarget(name: "TeardownCLITests", dependencies: ["teardown", "TeardownTestSupport", "CTeardownSys"], swiftSettings: v5),
     ]
 )

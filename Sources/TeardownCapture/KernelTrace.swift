@@ -1,3 +1,4 @@
+import CTeardownSys
 import Synchronization
 import TeardownKernel
 import TeardownWire
@@ -16,12 +17,15 @@ public struct KernelTraceUnavailable: Error, Sendable, CustomStringConvertible {
 /// sock:inet_sk_error_report. Needs root. The instance (`instances/teardown-PID-N`) has its own
 /// ring buffers and events, so other tracing on the machine is left alone; it is removed when the
 /// session stops, on SIGINT, SIGTERM or SIGHUP, and (if a crash left it) by the next session.
+/// A process that gives up root keeps reading through the descriptors opened before, and has
+/// the instance removed by a child that kept root (`keepRemovable`).
 ///
 /// The instance's `trace_clock` is `mono` (CLOCK_MONOTONIC, ktime_get_mono_fast_ns): its times
 /// become packet times (CLOCK_REALTIME, the clock of pcap timestamps) by adding the difference
 /// of the two clocks, measured by reading MONOTONIC, REALTIME, MONOTONIC and keeping the
 /// tightest of several brackets. Each CPU's buffer is read from `per_cpu/cpuN/trace_pipe_raw`,
-/// a ring-buffer page at a time (`TracePage`), on a thread of its own.
+/// a ring-buffer page at a time (`TracePage`), on a thread of its own, and also on the caller's
+/// when it drains the events read so far (`drain(readingNow:)`, live).
 public final class KernelTrace: @unchecked Sendable {
     public static let events: [KernelEventName] = [.sendReset, .receiveReset, .stateChange, .errorReport]
 
@@ -29,16 +33,28 @@ public final class KernelTrace: @unchecked Sendable {
     let header: TracePage.Header
     let decoder: KernelRecordDecoder
     let fds: [Int32]
+    /// `tracing_on`, opened at the start so tracing can be stopped after a drop of privileges.
+    let tracingOn: Int32
     let offset: (value: Int64, uncertainty: Int64)
     let stopping = Atomic<Bool>(false)
     var thread: pthread_t?
-    // Filled by the reader thread, read after it has been joined.
-    var events: [KernelEvent] = []
-    var recordErrors: [KernelRecordError] = []
-    var pageErrors: [TracePageError] = []
-    var pagesAfterLoss = 0
+    /// The child that removes the instance when this process can no longer (`keepRemovable`):
+    /// its pid and the pipe end whose closing tells it to.
+    var remover: (pid: pid_t, release: Int32)?
+    /// What the reading passes collected, and the page they read into: a pass holds the lock
+    /// from its first read to its last, so the reader thread and `drain(readingNow:)` never
+    /// read at once.
+    let collected = Mutex(Collected())
     let missing: [String]
     let formatErrors: [(file: String, error: TraceFormatError)]
+
+    struct Collected: ~Copyable {
+        var events: [KernelEvent] = []
+        var recordErrors: [KernelRecordError] = []
+        var pageErrors: [TracePageError] = []
+        var pagesAfterLoss = 0
+        var page: UnsafeMutableRawBufferPointer?
+    }
 
     /// Where tracefs is: mounted at /sys/kernel/tracing (mounting it there if it is not), or the
     /// older /sys/kernel/debug/tracing.
@@ -119,9 +135,11 @@ public final class KernelTrace: @unchecked Sendable {
             throw KernelTraceUnavailable("cannot open \(path)/per_cpu/cpu*/trace_pipe_raw: \(String(cString: strerror(errno)))")
         }
         self.fds = fds
+        tracingOn = open(path + "/tracing_on", O_WRONLY | O_CLOEXEC)
+        collected.withLock { $0.page = UnsafeMutableRawBufferPointer.allocate(byteCount: header.pageSize, alignment: 8) }
         offset = Self.clockOffset()
-        _ = Self.write("1", to: path + "/tracing_on")
-        Cleanup.register(path: path, fds: fds)
+        if tracingOn >= 0 { _ = Glibc.write(tracingOn, "1", 1) }
+        Cleanup.register(path: path, fds: fds + (tracingOn >= 0 ? [tracingOn] : []))
         ok = true
         let box = Unmanaged.passRetained(self).toOpaque()
         var tid = pthread_t()
@@ -136,60 +154,115 @@ public final class KernelTrace: @unchecked Sendable {
         }
     }
 
-    /// Stops the session: tracing off, the buffers drained, the instance removed. The events are
-    /// on the packet clock.
+    /// tcp_send_reset is read with the layout of Linux 6.10 and later, which traces every RST.
+    public var tracesEveryReset: Bool { decoder.tracesEveryReset }
+
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC when the session began (what moves event times to the
+    /// packet clock), and half the width of the bracket it was measured in.
+    public var clockOffset: (nanoseconds: Int64, uncertainty: Int64) { (offset.value, offset.uncertainty) }
+
+    /// Makes sure the instance is removed even after this process gives up root (live's -Z): a
+    /// child keeps root for that one rmdir(2), done when `stop()` asks or this process exits,
+    /// however it exits. Call it before dropping privileges; false (and the instance is left
+    /// to the next session run as root) when the child cannot be started.
+    public func keepRemovable() -> Bool {
+        var release: Int32 = -1
+        let pid = ctd_rmdir_watch(instance, &release)
+        guard pid > 0 else { return false }
+        remover = (pid, release)
+        return true
+    }
+
+    /// The events read since the last drain, on the packet clock, in the order read (each CPU's
+    /// in time order). With `readingNow`, every CPU's buffer is read first on the calling
+    /// thread, so events the kernel recorded before the call are among them.
+    public func drain(readingNow: Bool) -> [KernelEvent] {
+        let taken = collected.withLock { c -> [KernelEvent] in
+            if readingNow { pass(&c) }
+            defer { c.events = [] }
+            return c.events
+        }
+        return taken.map(onPacketClock)
+    }
+
+    func onPacketClock(_ e: KernelEvent) -> KernelEvent {
+        var e = e
+        e.time = Timestamp(nanoseconds: e.time.nanoseconds &+ offset.value)
+        return e
+    }
+
+    /// Stops the session: tracing off, the buffers drained, the instance removed. The events
+    /// (those not drained before) are on the packet clock.
     public func stop() -> KernelRecording {
-        _ = Self.write("0", to: instance + "/tracing_on")
+        if tracingOn >= 0 { _ = Glibc.write(tracingOn, "0", 1) }
         stopping.store(true, ordering: .releasing)
         if let thread { pthread_join(thread, nil) } else { readLoop() }
         let end = Self.clockOffset()
         for fd in fds { close(fd) }
-        rmdir(instance)
-        Cleanup.clear()
-        let moved = events.map { e -> KernelEvent in
-            var e = e
-            e.time = Timestamp(nanoseconds: e.time.nanoseconds &+ offset.value)
-            return e
+        if tracingOn >= 0 { close(tracingOn) }
+        var left: String?
+        if rmdir(instance) != 0, errno != ENOENT {
+            left = "cannot remove \(instance): \(String(cString: strerror(errno)))"
         }
-        return KernelRecording(events: moved, tracesEveryReset: decoder.tracesEveryReset, clock: "mono",
-                               offsetNanoseconds: offset.value, offsetUncertaintyNanoseconds: offset.uncertainty,
-                               driftNanoseconds: end.value &- offset.value, pagesAfterLoss: pagesAfterLoss,
-                               recordErrors: recordErrors, pageErrors: pageErrors, missing: missing,
-                               layoutErrors: decoder.unusable, formatErrors: formatErrors)
+        if let remover {
+            // It removes the instance now (or finds it gone) and says how that went.
+            close(remover.release)
+            var status: Int32 = 0
+            while waitpid(remover.pid, &status, 0) < 0 && errno == EINTR {}
+            let code = (status >> 8) & 0xff
+            left = (status & 0x7f) == 0 && code == 0 ? nil
+                : "cannot remove \(instance): \((status & 0x7f) == 0 ? String(cString: strerror(code)) : "its remover died")"
+        }
+        Cleanup.clear()
+        let c = collected.withLock { c -> (events: [KernelEvent], records: [KernelRecordError], pages: [TracePageError], lost: Int) in
+            c.page?.deallocate()
+            c.page = nil
+            return (c.events, c.recordErrors, c.pageErrors, c.pagesAfterLoss)
+        }
+        var recording = KernelRecording(events: c.events.map(onPacketClock), tracesEveryReset: decoder.tracesEveryReset, clock: "mono",
+                                        offsetNanoseconds: offset.value, offsetUncertaintyNanoseconds: offset.uncertainty,
+                                        driftNanoseconds: end.value &- offset.value, pagesAfterLoss: c.lost,
+                                        recordErrors: c.records, pageErrors: c.pages, missing: missing,
+                                        layoutErrors: decoder.unusable, formatErrors: formatErrors)
+        recording.instanceLeft = left
+        return recording
     }
 
     /// Reads every CPU's pages until stopped, then what is left.
     func readLoop() {
-        let page = UnsafeMutableRawBufferPointer.allocate(byteCount: header.pageSize, alignment: 8)
-        defer { page.deallocate() }
         var polls = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         while true {
             let last = stopping.load(ordering: .acquiring)
-            var any = true
-            // Read each buffer until it is empty; after the stop, until every one is.
-            while any {
-                any = false
-                for fd in fds {
-                    let n = Glibc.read(fd, page.baseAddress, page.count)
-                    guard n > 0 else { continue }
-                    any = true
-                    take(UnsafeRawBufferPointer(rebasing: page[0..<n]))
-                }
-            }
+            collected.withLock { pass(&$0) }
             if last { return }
             _ = poll(&polls, nfds_t(polls.count), 20)
         }
     }
 
-    func take(_ page: UnsafeRawBufferPointer) {
-        let summary = TracePage.records(in: page, header: header) { time, record in
-            switch decoder.decode(record, time: Timestamp(nanoseconds: Int64(truncatingIfNeeded: time))) {
-            case .success(let e): events.append(e)
-            case .failure(let e): if recordErrors.count < 100 { recordErrors.append(e) }
+    /// Reads each buffer until it is empty, until every one is.
+    func pass(_ c: inout Collected) {
+        guard let page = c.page else { return }
+        var any = true
+        while any {
+            any = false
+            for fd in fds {
+                let n = Glibc.read(fd, page.baseAddress, page.count)
+                guard n > 0 else { continue }
+                any = true
+                take(UnsafeRawBufferPointer(rebasing: page[0..<n]), into: &c)
             }
         }
-        if summary.missedEvents { pagesAfterLoss += 1 }
-        if let e = summary.error, pageErrors.count < 100 { pageErrors.append(e) }
+    }
+
+    func take(_ page: UnsafeRawBufferPointer, into c: inout Collected) {
+        let summary = TracePage.records(in: page, header: header) { time, record in
+            switch decoder.decode(record, time: Timestamp(nanoseconds: Int64(truncatingIfNeeded: time))) {
+            case .success(let e): c.events.append(e)
+            case .failure(let e): if c.recordErrors.count < 100 { c.recordErrors.append(e) }
+            }
+        }
+        if summary.missedEvents { c.pagesAfterLoss += 1 }
+        if let e = summary.error, c.pageErrors.count < 100 { c.pageErrors.append(e) }
     }
 
     // MARK: Clocks and files

@@ -25,6 +25,9 @@ public struct KernelRecording: Sendable {
     public var missing: [String]
     public var layoutErrors: [KernelLayoutError]
     public var formatErrors: [(file: String, error: TraceFormatError)]
+    /// Why the tracefs instance could not be removed at the end (nil when it was): the next
+    /// session run as root removes it.
+    public var instanceLeft: String?
 
     public init(events: [KernelEvent], tracesEveryReset: Bool, clock: String, offsetNanoseconds: Int64,
                 offsetUncertaintyNanoseconds: Int64, driftNanoseconds: Int64, pagesAfterLoss: Int,

@@ -93,6 +93,11 @@ public struct ConnectionTracker {
     /// Connections held whose ending is not complete (not those waiting out their linger).
     public var unfinishedConnections: Int { table.reduce(0) { $0 + (slots[$1.value].facts.isFinished ? 0 : 1) } }
 
+    /// When the connection held between `a` and `b` (outside any tunnel) began, if one is held.
+    public func startOfConnection(between a: Endpoint, _ b: Endpoint) -> Timestamp? {
+        table[FlowKey(a, b)].map { slots[$0].start }
+    }
+
     /// The hash function of this tracker's table, for a reading stage that fills in
     /// `DecodedPacket.flow` ahead of `process(_:emit:)`.
     public var flowHasher: FlowHasher { FlowHasher(table.hasher) }

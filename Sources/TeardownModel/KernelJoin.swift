@@ -45,7 +45,7 @@ public enum KernelJoin {
     public static let resetTolerance: Int64 = 50_000_000
     /// A socket's first events (connect()'s SYN-SENT) precede its first packet: an event this
     /// close before a connection's start belongs to it rather than to the one before.
-    static let startSlack: Int64 = 10_000_000
+    public static let startSlack: Int64 = 10_000_000
 
     /// A 4-tuple as a socket sees it: its own end, then its peer's.
     struct Tuple: Hashable { var local: Endpoint; var remote: Endpoint }

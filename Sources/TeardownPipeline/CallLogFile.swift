@@ -13,11 +13,17 @@ public enum CallLogFile {
     /// The file beside `capture` whose name replaces its .pcap/.pcapng with `suffix`, if it
     /// exists (none for standard input).
     static func sidecar(for capture: String, suffix: String) -> String? {
+        guard let path = sidecarPath(for: capture, suffix: suffix) else { return nil }
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// The name of the file beside `capture` whose name replaces its .pcap/.pcapng with
+    /// `suffix`, whether it exists or not (none for standard input).
+    static func sidecarPath(for capture: String, suffix: String) -> String? {
         guard capture != "-" else { return nil }
         var base = capture
         for ext in [".pcapng", ".pcap"] where base.hasSuffix(ext) { base.removeLast(ext.count); break }
-        let path = base + suffix
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        return base + suffix
     }
 
     /// Writes `calls` to `path`, one line each.

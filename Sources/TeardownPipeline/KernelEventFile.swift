@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TeardownKernel
 import TeardownModel
 import TeardownWire
@@ -41,12 +44,76 @@ public enum KernelEventFile {
     /// The sidecar that belongs to a capture: `x.pcap` -> `x.kernel.jsonl`, if it exists.
     public static func sidecar(for capture: String) -> String? { CallLogFile.sidecar(for: capture, suffix: ".kernel.jsonl") }
 
+    /// The name the sidecar of `capture` has (`x.pcap` -> `x.kernel.jsonl`), whether it exists
+    /// or not; nil for standard output.
+    public static func sidecarPath(for capture: String) -> String? { CallLogFile.sidecarPath(for: capture, suffix: ".kernel.jsonl") }
+
     public static func write(_ header: Header, _ events: [KernelEvent], to path: String) throws {
-        var text = "{\"teardown_kernel_events\":\(version),\"clock\":\(quoted(header.clock)),\"offset_ns\":\(header.offsetNanoseconds),"
-            + "\"offset_uncertainty_ns\":\(header.offsetUncertaintyNanoseconds),\"drift_ns\":\(header.driftNanoseconds),"
-            + "\"traces_every_reset\":\(header.tracesEveryReset)}\n"
+        var text = headerLine(header, drift: "\(header.driftNanoseconds)") + "\n"
         for e in events { text += line(e) + "\n" }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// The first line, with `drift` as the text of drift_ns.
+    static func headerLine(_ header: Header, drift: String) -> String {
+        "{\"teardown_kernel_events\":\(version),\"clock\":\(quoted(header.clock)),\"offset_ns\":\(header.offsetNanoseconds),"
+            + "\"offset_uncertainty_ns\":\(header.offsetUncertaintyNanoseconds),\"drift_ns\":\(drift),"
+            + "\"traces_every_reset\":\(header.tracesEveryReset)}"
+    }
+
+    /// A sidecar written as a capture goes (`live -w`): the header first, with drift_ns `null`
+    /// padded to the width of any Int64 (JSON allows the spaces), then events as they are
+    /// joined to printed connections, flushed each time; `finish` writes the drift measured at
+    /// the end in the header's place. A session that dies leaves a readable file without it.
+    /// A sidecar that cannot be written: the file and why.
+    public struct WriteError: Error, CustomStringConvertible {
+        public var path: String, message: String
+        public var description: String { "\(path): \(message)" }
+        init(_ path: String) { self.path = path; message = String(cString: strerror(errno)) }
+    }
+
+    public final class Appender {
+        let fd: Int32
+        let path: String
+        /// Where drift_ns's value starts in the file.
+        let driftOffset: Int
+        static let driftWidth = 20
+
+        public init(path: String, header: Header) throws {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw WriteError(path) }
+            self.fd = fd
+            self.path = path
+            let marker = "\u{1}"
+            let text = headerLine(header, drift: marker)
+            driftOffset = text.utf8.count - text.split(separator: marker)[1].utf8.count - 1
+            let placeholder = "null" + String(repeating: " ", count: Self.driftWidth - 4)
+            try put(text.replacingOccurrences(of: marker, with: placeholder) + "\n")
+        }
+
+        func put(_ text: String) throws {
+            var bytes = Array(text.utf8)[...]
+            while !bytes.isEmpty {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw WriteError(path) }
+                bytes = bytes.dropFirst(n)
+            }
+        }
+
+        /// Appends `events`, one line each.
+        public func append(_ events: [KernelEvent]) throws {
+            guard !events.isEmpty else { return }
+            try put(events.map { line($0) + "\n" }.joined())
+        }
+
+        /// Writes the drift measured at the end into the header and closes the file.
+        public func finish(driftNanoseconds: Int64) throws {
+            defer { close(fd) }
+            let text = "\(driftNanoseconds)".padding(toLength: Self.driftWidth, withPad: " ", startingAt: 0)
+            let n = Array(text.utf8).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(driftOffset)) }
+            guard n == Self.driftWidth else { throw WriteError(path) }
+        }
     }
 
     static func quoted(_ s: String) -> String {

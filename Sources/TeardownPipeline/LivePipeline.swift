@@ -53,7 +53,11 @@ public enum LivePipeline {
             Diagnostics.error("\(error)")
             return 1
         }
-        if let target = request.user ?? Privileges.defaultUser {
+        // The kernel lane is opened while still root: the tracefs instance and each CPU's
+        // buffer stay readable through the descriptors after the drop.
+        let dropTo = request.user ?? Privileges.defaultUser
+        let lane = LiveKernelLane.start(removableAfterDrop: dropTo != nil && Privileges.isRoot)
+        if let target = dropTo {
             do { try Privileges.drop(to: target) } catch {
                 Diagnostics.error("\(error)")
                 return 1
@@ -66,13 +70,17 @@ public enum LivePipeline {
                 return 1
             }
         }
+        if let path = request.writeFile {
+            if let lane { lane.writeSidecar(beside: path) } else { LiveKernelLane.removeStaleSidecar(beside: path) }
+        }
         StopSignals.install(for: source)
         let linkType = source.linkType
         guard linkType.isSupported else {
             Diagnostics.error("\(interface): link type \(linkType) (\(linkType.rawValue)) is not supported")
             return 1
         }
-        Diagnostics.info("teardown: capturing on \(interface), link type \(linkType)\(getuid() == 0 ? "" : ", running as uid \(getuid())"); Ctrl-C to stop")
+        Diagnostics.info("teardown: capturing on \(interface), link type \(linkType)\(lane != nil ? ", with the kernel's events" : "")"
+            + "\(getuid() == 0 ? "" : ", running as uid \(getuid())"); Ctrl-C to stop")
 
         let printer = RecordPrinter(options: request.options, writer: OutputWriter(), labelFiles: false)
         printer.begin()
@@ -83,23 +91,43 @@ public enum LivePipeline {
             printer.print(record, source: interface)
             printer.flush()
         }
+        // With the kernel lane, the connections a packet (or a wake-up) finished wait until it
+        // is processed: a newer connection on the same 4-tuple is then in the tracker, and the
+        // events from its start on are left to it.
+        var held: [ConnectionRecord] = []
+        let emit: (ConnectionRecord) -> Void = lane == nil ? print : { held.append($0) }
+        let printHeld = {
+            guard let lane, !held.isEmpty else { return }
+            for record in lane.attach(held, tracker: stage.tracker) { print(record) }
+            held.removeAll()
+        }
         let nano = source.nanosecondPrecision
         let tunnels = stage.tunnels
         do {
             try source.read(idle: {
-                stage.tracker.expire(before: PacketClock.now().nanoseconds, emit: print)
+                let now = PacketClock.now().nanoseconds
+                stage.tracker.expire(before: now, emit: emit)
+                lane?.idle(now: now, tracker: stage.tracker)
+                printHeld()
             }) { packet in
                 writer?.write(packet, nanosecondPrecision: nano)
                 writer?.flush()
-                stage.feed(packet) { print(tunnels.named($0.record())) }
+                stage.feed(packet) { emit(tunnels.named($0.record())) }
+                if let lane {
+                    lane.packetSeen(at: packet.time.nanoseconds, tracker: stage.tracker)
+                    printHeld()
+                }
                 return true
             }
         } catch {
             Diagnostics.error("\(error)")
         }
         writer?.close()
+        let recording = lane?.stop()
         let open = stage.tracker.unfinishedConnections
-        stage.finish { print(tunnels.named($0.record())) }
+        stage.finish { emit(tunnels.named($0.record())) }
+        printHeld()
+        if let lane, let recording { lane.finish(recording) }
         printer.finish()
         printer.flush()
         TrackerBounds.report(stage.tracker, label: interface)

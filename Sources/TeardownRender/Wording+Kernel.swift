@@ -114,6 +114,7 @@ public enum KernelWording {
         if let e = r.pageErrors.first { lines.append("kernel lane: \(r.pageErrors.count) page\(r.pageErrors.count == 1 ? "" : "s") not read to the end, the first: " + pageError(e)) }
         let drift = r.driftNanoseconds < 0 ? -r.driftNanoseconds : r.driftNanoseconds
         if drift > 1_000_000 { lines.append("kernel lane: the realtime clock moved by \(r.driftNanoseconds) ns during the recording; kernel times may be off by as much") }
+        if let left = r.instanceLeft { lines.append("kernel lane: \(left); the next teardown run as root removes it") }
         return lines
     }
 

@@ -10,6 +10,9 @@ struct Live: ParsableCommand {
           sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v teardown)"
         As root, teardown switches to an unprivileged user right after opening the device and \
         before reading a packet (-Z; under sudo, the invoking user by default).
+        As root, the kernel's own account of each connection (its sockets' states, the reason \
+        for each RST this host sends) is recorded and shown with it; with -w FILE.pcap it is \
+        saved as FILE.kernel.jsonl, which `teardown replay FILE.pcap` reads.
         Ctrl-C or SIGTERM stops cleanly: -w output is flushed, connections still open are \
         reported, and packet counts are printed. A second Ctrl-C exits at once.
 

@@ -5,6 +5,7 @@ import TeardownCapture
 import TeardownKernel
 import TeardownModel
 import TeardownPipeline
+import TeardownTestSupport
 import TeardownWire
 
 /// The kernel lane of a live run (root and tracefs: CI has both; skips without them): the RST
@@ -29,14 +30,14 @@ import TeardownWire
             return
         }
         #expect(Self.instances().isEmpty, "the tracefs instance is removed")
-        #expect(lane.tracesEveryReset == (KernelLaneTests.kernelAtLeast(6, 10)))
+        #expect(lane.tracesEveryReset == (kernelAtLeast(6, 10)))
         let record = try #require(r.records.first)
         let rows = try #require(record.kernelEvents)
         #expect(rows.contains { if case .errorReport(104, _) = $0.event.kind { return $0.side == .orig } else { return false } },
                 "the client is handed ECONNRESET")
         #expect(rows.contains { $0.side == .resp && $0.event.kind == .stateChange(from: .established, to: .close, protocol: 6) })
         let rst = try #require(Self.rsts(record).first)
-        if KernelLaneTests.kernelAtLeast(6, 12) {
+        if kernelAtLeast(6, 12) {
             guard case .sent(let reason?)? = rst.kernelReset else { Issue.record("\(String(describing: rst.kernelReset))"); return }
             #expect(reason.name == "TCP_ABORT_ON_CLOSE")
         } else {
@@ -61,15 +62,5 @@ import TeardownWire
         let replayed = RecordingPipeline.correlate(Runner.analyse(packets, linkType: source.linkType, calls: r.calls),
                                                    calls: nil, kernel: read.lane)
         #expect(replayed == r.records)
-    }
-
-    /// The running kernel's version is at least `major.minor`.
-    static func kernelAtLeast(_ major: Int, _ minor: Int) -> Bool {
-        var u = utsname()
-        uname(&u)
-        let release = withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
-        guard parts.count == 2 else { return false }
-        return (parts[0], parts[1]) >= (major, minor)
     }
 }

@@ -45,6 +45,34 @@ import TeardownWire
         #expect(back.lane == KernelLane(events: Self.events, tracesEveryReset: true))
     }
 
+    /// Live's sidecar, written as connections are printed: the same file `write` makes, once the
+    /// drift is written in at the end; readable before that too, without the drift.
+    @Test func appender_writesWhatWriteWrites() throws {
+        let path = try Self.temporary(), whole = try Self.temporary()
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: whole) }
+        var unfinished = Self.header
+        unfinished.driftNanoseconds = 0
+        let file = try KernelEventFile.Appender(path: path, header: unfinished)
+        try file.append(Array(Self.events.prefix(2)))
+        try file.append([])
+        let early = try KernelEventFile.read(path)
+        #expect(early.header == unfinished && early.events == Array(Self.events.prefix(2)) && early.error == nil)
+        try file.append(Array(Self.events.dropFirst(2)))
+        try file.finish(driftNanoseconds: Self.header.driftNanoseconds)
+        let back = try KernelEventFile.read(path)
+        #expect(back.header == Self.header)
+        #expect(back.events == Self.events)
+        try KernelEventFile.write(Self.header, Self.events, to: whole)
+        let spaced = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(spaced.replacingOccurrences(of: " ", with: "") == (try String(contentsOfFile: whole, encoding: .utf8)))
+        for drift: Int64 in [.min, .max] {
+            let f = try KernelEventFile.Appender(path: path, header: unfinished)
+            try f.finish(driftNanoseconds: drift)
+            #expect(try KernelEventFile.read(path).header.driftNanoseconds == drift)
+        }
+        #expect(throws: KernelEventFile.WriteError.self) { try KernelEventFile.Appender(path: "/nonexistent/x.kernel.jsonl", header: unfinished) }
+    }
+
     @Test func aBadLineNamesTheFileAndLineAndKeepsWhatCameBefore() throws {
         let good = try Self.temporary()
         defer { try? FileManager.default.removeItem(atPath: good) }
