@@ -189,8 +189,12 @@ extension Packet {
         return ipByVersion(at: gtp.end, wireEnd: gtp.messageEnd, layer: .gtpU)
     }
 
-    /// CAPWAP data: an IEEE 802.3 frame (T clear). DTLS-encrypted data, keep-alives, fragments
-    /// (not reassembled) and native 802.11 frames are not ours.
+    /// CAPWAP data (RFC 5415 §4.3): an IEEE 802.3 frame (T clear), or, with T set and the
+    /// IEEE 802.11 binding (WBID 1), a native 802.11 frame (RFC 5416), without an FCS as
+    /// Wireshark reads it, which the 802.11 step reads (a data frame, LLC/SNAP, then the
+    /// EtherType it names), its frame control field in the order it has on the air. HLEN covers
+    /// the optional radio MAC address and wireless information. DTLS-encrypted data,
+    /// keep-alives, fragments (not reassembled) and native frames of other bindings are not ours.
     @inline(__always)
     func decodeCAPWAP(_ here: Encapsulated, tunnel: inout TunnelPath) -> LayerStep {
         let capwap: CAPWAPHeader
@@ -199,12 +203,18 @@ extension Packet {
         } catch {
             return .done(.invalid(error))
         }
-        guard capwap.preamble == CAPWAPHeader.clearPreamble, !capwap.isKeepAlive, !capwap.isFragment,
-              !capwap.isNativeFrame else {
+        guard capwap.preamble == CAPWAPHeader.clearPreamble, !capwap.isKeepAlive, !capwap.isFragment else {
             return .done(.notTCP)
         }
+        let payload: HeaderKind
+        if capwap.isNativeFrame {
+            guard capwap.wirelessBinding == CAPWAPHeader.ieee80211Binding else { return .done(.notTCP) }
+            payload = .ieee80211
+        } else {
+            payload = .ethernet
+        }
         tunnel.append(.capwap)
-        return .next(Encapsulated(.ethernet, at: capwap.end, wireEnd: here.wireEnd))
+        return .next(Encapsulated(payload, at: capwap.end, wireEnd: here.wireEnd))
     }
 
     /// Teredo: the IPv6 packet after the indicators.

@@ -10,7 +10,7 @@ import Testing
 
     /// The recording a fixture wraps (captures/README.md lists it).
     static func source(of fixture: String) -> String {
-        let v6 = ["gre-ipv6", "gtpu-ipv6", "ipip-6in4", "ipip-6in6", "teredo", "ayiya"]
+        let v6 = ["gre-ipv6", "gtpu-ipv6", "ipip-6in4", "ipip-6in6", "teredo", "ayiya", "capwap-80211"]
         return v6.contains { fixture.hasSuffix("/\($0).pcap") }
             ? "captures/real/ipv6-graceful.pcap" : "captures/real/graceful-client-close.pcap"
     }
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func everyTunnelHasAFixture() {
-        #expect(TunnelTests.fixtures.count >= 20)
+        #expect(TunnelTests.fixtures.count >= 21)
     }
 
     /// Every tunnelled fixture gives the recording's records, event by event: the inner TCP is

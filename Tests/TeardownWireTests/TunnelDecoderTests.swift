@@ -34,6 +34,14 @@ enum Tunnel {
         return [extended ? 0x34 : 0x30, 0xFF] + Build.be16(UInt16(body.count)) + Build.be32(teid) + body
     }
     static func capwap(_ frame: [UInt8]) -> [UInt8] { Build.be32(2 << 19 | 1 << 14 | 1 << 9) + [0, 0, 0, 0] + frame }
+    /// CAPWAP data with T set and WBID 1: a native 802.11 frame (RFC 5415 §4.3, RFC 5416); with
+    /// `optional`, the radio MAC address (M: length 6) and the wireless specific information (W:
+    /// length 4, RSSI, SNR, data rate), each padded to 4 bytes and counted in HLEN.
+    static func capwap80211(_ wlan: [UInt8], optional: Bool = false) -> [UInt8] {
+        let fields: [UInt8] = optional ? [6, 2, 0, 0, 0, 0, 0x1B, 0] + [4, 0xC4, 30, 0x02, 0x1C, 0, 0, 0] : []
+        let flags: UInt32 = 1 << 8 | (optional ? 1 << 5 | 1 << 4 : 0)
+        return Build.be32(UInt32(2 + fields.count / 4) << 19 | 1 << 14 | 1 << 9 | flags) + [0, 0, 0, 0] + fields + wlan
+    }
     static func teredo(_ ip6: [UInt8]) -> [UInt8] {
         [0, 1, 0, 0] + [UInt8](repeating: 7, count: 8) + [0] + [0, 0, 0x3F, 0xFF, 0x3F, 0xFD, 0xFD, 0xFE] + ip6
     }
@@ -114,6 +122,15 @@ struct TunnelFixture: Sendable, CustomTestStringConvertible {
         make("IPv4 in IPv6", outerV6: true) { Tunnel.outer6(4, $0) },
         make("IPv6 in IPv6", v6Inner: true, outerV6: true) { Tunnel.outer6(41, $0) },
         make("CAPWAP data, 802.3", frame: true) { Tunnel.outer4(17, Tunnel.udp(sport: 5250, dport: 5247, Tunnel.capwap($0))) },
+        make("CAPWAP data, native 802.11") {
+            Tunnel.outer4(17, Tunnel.udp(sport: 5250, dport: 5247,
+                                         Tunnel.capwap80211(Build.wlan($0, type: 0x0800, qos: false, wds: false, pad: false))))
+        },
+        make("CAPWAP native 802.11 QoS with radio MAC and wireless information, IPv6", v6Inner: true) {
+            Tunnel.outer4(17, Tunnel.udp(sport: 5247, dport: 5250,
+                                         Tunnel.capwap80211(Build.wlan($0, type: 0x86DD, qos: true, wds: false, pad: false),
+                                                            optional: true)))
+        },
         make("Teredo with indicators", v6Inner: true) { Tunnel.outer4(17, Tunnel.udp(sport: 3544, dport: 49152, Tunnel.teredo($0))) },
         make("Teredo bare", v6Inner: true) { Tunnel.outer4(17, Tunnel.udp(sport: 49152, dport: 3544, $0)) },
         make("AYIYA IPv6", v6Inner: true) { Tunnel.outer4(17, Tunnel.udp(sport: 49152, dport: 5072, Tunnel.ayiya($0, next: 41))) },
@@ -159,6 +176,7 @@ struct TunnelDecoderTests {
             "GTP-U": [TunnelLayer(kind: .gtpU, source: a4, destination: b4, id: 0xC0FFEE, hasID: true)],
             "IPv6 in IPv4": [TunnelLayer(kind: .ipInIP, source: a4, destination: b4)],
             "CAPWAP data, 802.3": [TunnelLayer(kind: .capwap, source: a4, destination: b4)],
+            "CAPWAP data, native 802.11": [TunnelLayer(kind: .capwap, source: a4, destination: b4)],
             "Teredo bare": [TunnelLayer(kind: .teredo, source: a4, destination: b4)],
             "AYIYA IPv4": [TunnelLayer(kind: .ayiya, source: a6, destination: b6)],
             "VXLAN in GRE in IPv4 in IPv6": [TunnelLayer(kind: .ipInIP, source: a6, destination: b6),
@@ -291,6 +309,25 @@ struct TunnelDecoderTests {
         #expect(e.kind == .malformed)
     }
 
+    /// 802.11 in CAPWAP in 802.11 in CAPWAP ...: bounded by the same depth (IPv4, UDP, CAPWAP
+    /// and 802.11 are four steps a level).
+    @Test func capwap80211NestedPastTheLimit_isMalformed() {
+        func nested(_ n: Int) -> [UInt8] {
+            var ip = Build.ipv4(src: Addr.v4a, dst: Addr.v4b, payload: Specs.ack.bytes)
+            for _ in 0..<n {
+                ip = Tunnel.outer4(17, Tunnel.udp(sport: 5250, dport: 5247, Tunnel.capwap80211(
+                    Build.wlan(ip, type: 0x0800, qos: false, wds: false, pad: false))))
+            }
+            return Build.ethernet(type: 0x0800, payload: ip)
+        }
+        let deepest = (PacketDecoder.maximumDepth - 2) / 4
+        guard case .tcp = decode(nested(deepest), .ethernet) else { Issue.record("\(deepest) levels"); return }
+        guard case .invalid(let e) = decode(nested(deepest + 1), .ethernet) else { Issue.record("\(deepest + 1) levels"); return }
+        #expect(e.kind == .malformed && e.reason == "headers are nested more deeply than the decoder follows")
+        guard case .invalid(let deep) = decode(nested(200), .ethernet) else { Issue.record("200 levels"); return }
+        #expect(deep.kind == .malformed)
+    }
+
     /// Teredo whose IPv6 packet is Teredo again, without end.
     @Test func teredoInTeredo_isMalformed() {
         var ip = Build.ipv6(src: Addr.v6a, dst: Addr.v6b, firstNext: 6, upper: Specs.ack.bytes)
@@ -319,7 +356,14 @@ struct TunnelDecoderTests {
             ("GTP-U echo", Tunnel.outer4(17, Tunnel.udp(sport: 2152, dport: 2152, [0x32, 1, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0]))),
             ("GTP' ", Tunnel.outer4(17, Tunnel.udp(sport: 2152, dport: 2152, [0x20, 0xFF, 0, UInt8(v4.count), 0, 0, 0, 1] + v4))),
             ("CAPWAP DTLS", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5247, [0x01, 0, 0, 0] + v4))),
-            ("CAPWAP 802.11", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5247, Build.be32(2 << 19 | 1 << 9 | 1 << 8) + [0, 0, 0, 0] + v4))),
+            ("CAPWAP native frame of another binding (WBID 3)",
+             Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5247, Build.be32(2 << 19 | 3 << 9 | 1 << 8) + [0, 0, 0, 0] + v4))),
+            ("CAPWAP 802.11 management frame", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5247,
+                                                                            Tunnel.capwap80211([0x80, 0] + [UInt8](repeating: 0xFF, count: 36))))),
+            ("CAPWAP 802.11 protected data", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5247, Tunnel.capwap80211(
+                Build.wlan(v4, type: 0x0800, qos: false, wds: false, pad: false, flags: 0x41))))),
+            ("CAPWAP 802.11 keep-alive", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5247,
+                                                                      Build.be32(2 << 19 | 1 << 9 | 1 << 8 | 1 << 3) + [0, 0, 0, 0]))),
             ("Teredo carrying IPv4", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 3544, v4))),
             ("Teredo origin twice", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 3544, [UInt8](repeating: 0, count: 16) + v4))),
             ("AYIYA heartbeat", Tunnel.outer4(17, Tunnel.udp(sport: 1, dport: 5072, [0x41, 0x52, 0x20, 59, 0, 0, 0, 0]
@@ -389,6 +433,12 @@ enum TunnelViews {
             sink &+= Int(v.preamble) &+ Int(v.wirelessBinding) &+ (v.isNativeFrame ? 1 : 0) &+ (v.isFragment ? 1 : 0)
                 &+ (v.isKeepAlive ? 1 : 0); out.append(v.end)
         }
+        if let v = try? IEEE80211Header(checking: r, at: start) {
+            sink &+= (v.isData ? 1 : 0) &+ (v.isProtected ? 2 : 0) &+ (v.hasBody ? 4 : 0)
+            if v.isData { sink &+= (v.isFragment ? 8 : 0) &+ (v.isAMSDU ? 16 : 0) }
+            out.append(v.end)
+        }
+        if let v = try? LLCSNAPHeader(checking: r, at: start) { sink &+= Int(v.etherType?.rawValue ?? 0); out.append(v.end) }
         if let v = (try? TeredoHeader.locate(r, at: start, wireEnd: wireEnd)) ?? nil {
             #expect(v.end >= v.start && v.end < wireEnd); out.append(v.end)
         }
