@@ -68,6 +68,18 @@ public enum KernelOracle {
         return out
     }
 
+    /// The kernel's transitions of `side`'s socket in `record`, read as `check` reads them
+    /// (the TIME-WAIT handover included): nil without the kernel lane or when the kernel traced
+    /// nothing of that socket. The experiments cite them where the kernel decides a claim.
+    public static func transitions(of record: ConnectionRecord, side: Side) -> [StateTransition]? {
+        guard let rows = record.kernelEvents, rows.contains(where: { $0.side == side }) else { return nil }
+        let peerSentFIN = record.events.contains {
+            if case .packet(let p) = $0 { return p.from == side.other && p.flags.contains(.fin) }
+            return false
+        }
+        return read(rows, side: side, peerSentFIN: peerSentFIN)
+    }
+
     /// The check of each side whose socket the kernel traced (nil for a side it did not: a
     /// remote host, or a socket whose events were not recorded).
     public static func check(_ record: ConnectionRecord, _ rows: [KernelRow]) -> KernelStateChecks {

@@ -18,7 +18,7 @@ public enum KernelWording {
         case "TCP_ACK_UNSENT_DATA": return "an ACK of data not yet sent"
         case "TCP_FLAGS": return "flags not allowed in the socket's state"
         case "TCP_OLD_ACK": return "an old ACK during the handshake"
-        case "TCP_ABORT_ON_DATA": return "data arrived for a socket already closed"
+        case "TCP_ABORT_ON_DATA": return "data arrived for a socket closed or shut down for reading"
         case "TCP_TIMEWAIT_SOCKET": return "a segment for a socket in TIME-WAIT"
         case "INVALID_SYN": return "an unexpected SYN"
         case "TCP_ABORT_ON_CLOSE": return "close() with unread data"

@@ -85,8 +85,11 @@ public struct CloseFirst: Experiment {
             ClaimResult(claims[1], holdsIf: peerRead == 0, "the \(peer)'s read() after the FIN returned \(peerRead.map(String.init) ?? "nothing")"),
             ClaimResult(claims[2], holdsIf: r.teardown.kind == .graceful && r.closedBy == (closer == .orig ? .orig : .resp),
                         "teardown \(r.teardown.name), closed by \(r.closedBy?.rawValue ?? "-"), orig FINs \(r.orig.fin), resp FINs \(r.resp.fin)"),
-            ClaimResult(claims[3], holdsIf: closerTW && !peerTW && r.side(closerSide).state == .timeWait,
-                        "inferred \(me) state \(r.side(closerSide).state.rawValue), \(peer) \(r.side(peerSide).state.rawValue); \(kernelText)"),
+            // With the kernel lane: the closer's socket was handed over to TIME-WAIT, the peer's not.
+            ClaimResult(claims[3], holdsIf: closerTW && !peerTW && r.side(closerSide).state == .timeWait
+                            && Evidence.kernelTimeWait(r, closerSide) != false && Evidence.kernelTimeWait(r, peerSide) != true,
+                        Evidence.withPaths("inferred \(me) state \(r.side(closerSide).state.rawValue), \(peer) \(r.side(peerSide).state.rawValue); \(kernelText)",
+                                           r, [(closerSide, me), (peerSide, peer)])),
         ]
     }
 }

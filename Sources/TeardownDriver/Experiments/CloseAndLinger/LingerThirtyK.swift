@@ -178,7 +178,8 @@ public struct LingerThirtyK: Experiment {
             let l = r.orig.bytes
             return [
                 ClaimResult(claims[0], holdsIf: close.result == 0 && close.durationNanoseconds < 10_000_000, closeText),
-                ClaimResult(claims[1], holdsIf: !rsts.isEmpty && fins.isEmpty, "\(rstText); \(fins.isEmpty ? "no FIN" : finText); teardown \(r.teardown.name)"),
+                ClaimResult(claims[1], holdsIf: !rsts.isEmpty && fins.isEmpty && Evidence.reasonIs(r, rsts.first, ["TCP_STATE"]),
+                            Evidence.withReset("\(rstText); \(fins.isEmpty ? "no FIN" : finText); teardown \(r.teardown.name)", r, rsts.first)),
                 ClaimResult(claims[2], holdsIf: read >= 0 && read < LingerThirtyK.total && (l.lost ?? 0) > 0, "\(readText); \(ledger)"),
                 ClaimResult(claims[3], holdsIf: last == -1 && readErrno == "ECONNRESET", readText),
             ]
@@ -198,7 +199,7 @@ public struct LingerThirtyK: Experiment {
                 ClaimResult(claims[1], holdsIf: close.result == -1 && close.errno == "EAGAIN",
                             "\(Observation.describe(close)) after \(Observation.ms(ns))"),
                 ClaimResult(claims[2], holdsIf: !rsts.isEmpty && read < LingerThirtyK.total,
-                            "\(rstText); \(finText); \(afterText); \(readText); \(ledger); teardown \(r.teardown.name)"),
+                            Evidence.withReset("\(rstText); \(finText); \(afterText); \(readText); \(ledger); teardown \(r.teardown.name)", r, rsts.first)),
             ]
             if let nbPort = found.nonBlocking.port, let nr = o.records(serverPort: nbPort).first,
                let nbClose = Evidence.calls(o, nr, .orig, "close()").first {

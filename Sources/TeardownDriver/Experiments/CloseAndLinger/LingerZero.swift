@@ -81,12 +81,15 @@ public struct LingerZero: Experiment {
                 return Evidence.inconclusive(claims, "the \(aborter)'s connection was not captured")
             }
             let rsts = o.packets(r, from: side, with: .rst), fins = o.packets(r, from: side, with: .fin)
-            rstOK = rstOK && !rsts.isEmpty && fins.isEmpty
-            ev[0].append("\(aborter): " + (rsts.first.map { Observation.describe($0) } ?? "no RST") + (fins.isEmpty ? ", no FIN" : ", \(fins.count) FIN"))
+            // With the kernel lane: the RST is the abort's (tcp_disconnect sends it for TCP_STATE).
+            rstOK = rstOK && !rsts.isEmpty && fins.isEmpty && Evidence.reasonIs(r, rsts.first, ["TCP_STATE"])
+            ev[0].append(Evidence.withReset("\(aborter): " + (rsts.first.map { Observation.describe($0) } ?? "no RST") + (fins.isEmpty ? ", no FIN" : ", \(fins.count) FIN"), r, rsts.first))
             let kernel = abort.kernel
             let tw = kernel.filter { $0.state == "TIME_WAIT" }
-            twOK = twOK && tw.isEmpty && r.side(side).state != .timeWait
-            ev[1].append("\(aborter): " + (tw.isEmpty ? "no TIME_WAIT socket in the kernel" : tw.map(\.description).joined(separator: "; ")))
+            // With the kernel lane: the aborter's socket went to CLOSED without a TIME-WAIT handover.
+            twOK = twOK && tw.isEmpty && r.side(side).state != .timeWait && Evidence.kernelTimeWait(r, side) != true
+            ev[1].append(Evidence.withPaths("\(aborter): " + (tw.isEmpty ? "no TIME_WAIT socket in the kernel" : tw.map(\.description).joined(separator: "; ")),
+                                            r, [(side, aborter)]))
             let read = abort.peerRead, err = abort.peerErrno
             resetOK = resetOK && read == -1 && err == "ECONNRESET"
             ev[2].append("\(peer) read() = \(read.map(String.init) ?? "?")\(read == -1 ? " " + (err ?? "") : "")")

@@ -97,9 +97,9 @@ public struct Echo: Experiment {
         let dataAfterSecond = second.map { w in replies.filter { $0.time >= w.time } } ?? []
         let ledger = r.resp.bytes
         return [
-            ClaimResult(claims[0], holdsIf: first != nil && rst != nil,
-                        "server \(Evidence.result(serverWrites.first)) → " + (first.map { "packet \($0.number) (\($0.payloadLength) B)" } ?? "no reply packet")
-                        + ", answered by " + (rst.map { "\(Observation.describe($0)) from the client" } ?? "no RST")),
+            ClaimResult(claims[0], holdsIf: first != nil && rst != nil && Evidence.reasonIs(r, rst, Evidence.noSocketReasons),
+                        Evidence.withReset("server \(Evidence.result(serverWrites.first)) → " + (first.map { "packet \($0.number) (\($0.payloadLength) B)" } ?? "no reply packet")
+                                           + ", answered by " + (rst.map { "\(Observation.describe($0)) from the client" } ?? "no RST"), r, rst)),
             ClaimResult(claims[1], holdsIf: second?.result == -1 && second?.errno == "EPIPE" && second?.call.contains("SIGPIPE") == true && dataAfterSecond.isEmpty,
                         readsText + "; server's second \(Evidence.result(second)); \(dataAfterSecond.count) server data packets after it; SIGPIPE deliveries: \(o.sigpipes)"),
             ClaimResult(claims[2], holdsIf: (ledger.readByPeer ?? 1) == 0 && (ledger.written ?? 0) > 0,

@@ -96,9 +96,9 @@ public struct PeekDetect: Experiment {
         let finPrefix = fin.map { "after \(Observation.describe($0)): " } ?? "no FIN: "
         let rst1Text = rst1.map { Observation.describe($0) } ?? "no RST"
         var finText: String = finPrefix + text(peeks1[2])
-        finText += "; after the client's next write drew \(rst1Text) the peek returns \(text(peeks1[3]).dropFirst(7))"
+        finText += "; after the client's next write drew \(Evidence.resetText(r1, rst1).map { "\(rst1Text) (\($0))" } ?? rst1Text) the peek returns \(text(peeks1[3]).dropFirst(7))"
         if rst1 != nil && peeks1[3].result == 0 { finText += " (a FIN already seen hides the later RST)" }
-        let rstPrefix = rst2.map { "after \(Observation.describe($0)) on an open connection: " } ?? "no RST: "
+        let rstPrefix = rst2.map { "after \(Observation.describe($0)) on an open connection" + (Evidence.resetText(r2, $0).map { " (\($0))" } ?? "") + ": " } ?? "no RST: "
         var rstText: String = rstPrefix + text(peeks2[0])
         rstText += "; the next peek returns \(text(peeks2[1]).dropFirst(7))"
         if peeks2[1].errno != peeks2[0].errno { rstText += " (the error is reported once)" }

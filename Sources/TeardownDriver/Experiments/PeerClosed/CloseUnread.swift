@@ -62,10 +62,11 @@ public struct CloseUnread: Experiment {
         let clientRead = found.clientRead, clientErrno = found.clientErrno
         let readText = Evidence.calls(o, r, .resp, "read(").map(Observation.describe).joined(separator: ", ")
         return [
-            ClaimResult(claims[0], holdsIf: unread > 0 && !rsts.isEmpty && fins.isEmpty,
-                        "\(readText); \(Format.thousands(unread)) bytes unread (SIOCINQ) at close(); "
-                        + (rsts.first.map { Evidence.describe($0, after: close) } ?? "no RST")
-                        + (fins.isEmpty ? ", no FIN" : ", FIN sent") + "; teardown \(r.teardown.name)"),
+            // With the kernel lane, the kernel's own reason decides that close() sent it for the unread data.
+            ClaimResult(claims[0], holdsIf: unread > 0 && !rsts.isEmpty && fins.isEmpty && Evidence.reasonIs(r, rsts.first, ["TCP_ABORT_ON_CLOSE"]),
+                        Evidence.withReset("\(readText); \(Format.thousands(unread)) bytes unread (SIOCINQ) at close(); "
+                                           + (rsts.first.map { Evidence.describe($0, after: close) } ?? "no RST")
+                                           + (fins.isEmpty ? ", no FIN" : ", FIN sent") + "; teardown \(r.teardown.name)", r, rsts.first)),
             ClaimResult(claims[1], holdsIf: !acks.isEmpty && (l.unread ?? 0) > 0 && l.unread == UInt64(max(0, unread)),
                         (acks.first.map { "\(Observation.describe($0)) acknowledged all \(Format.thousands(CloseUnread.written)) bytes before close(); " } ?? "no ACK covered all the bytes before close(); ")
                         + (r.rst?.acknowledged.map { "the RST itself acknowledges \(Format.thousands($0)); " } ?? "")

@@ -74,9 +74,10 @@ public struct ExitWithoutClose: Experiment {
         return [ClaimResult(claims[0], holdsIf: ok0, ev0),
                 ClaimResult(claims[1], holdsIf: rsts.isEmpty && read == 0,
                             "\(rsts.count) RST; server's read() after the FIN returned \(read.map(String.init) ?? "nothing"); teardown \(r.teardown.name)"),
-                ClaimResult(claims[2], holdsIf: acked && clientTW && r.orig.state == .timeWait,
-                            (serverFIN.map { "server's \(Observation.describe($0))" } ?? "no server FIN")
-                            + (acked ? " acknowledged by packet \(finAck!.number) after the child was gone" : " not acknowledged")
-                            + "; inferred client state \(r.orig.state.rawValue); " + Evidence.kernel(kernel))]
+                // With the kernel lane: the orphaned socket was handed over to TIME-WAIT.
+                ClaimResult(claims[2], holdsIf: acked && clientTW && r.orig.state == .timeWait && Evidence.kernelTimeWait(r, .orig) != false,
+                            Evidence.withPaths((serverFIN.map { "server's \(Observation.describe($0))" } ?? "no server FIN")
+                                               + (acked ? " acknowledged by packet \(finAck!.number) after the child was gone" : " not acknowledged")
+                                               + "; inferred client state \(r.orig.state.rawValue); " + Evidence.kernel(kernel), r, [(.orig, "client")]))]
     }
 }

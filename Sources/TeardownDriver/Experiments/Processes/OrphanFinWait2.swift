@@ -1,5 +1,6 @@
 import Foundation
 import TeardownModel
+import TeardownRender
 import TeardownWire
 
 /// Experiment 12: the server closes, the client never does.
@@ -98,13 +99,30 @@ public struct OrphanFinWait2: Experiment {
             lateText += (dataOut.map { "its data went out as \(Observation.describe($0)), answered by " } ?? "no data packet, ")
                 + (rst.map { "\(Observation.describe($0)) (\($0.flags.contains(.ack) ? "with ACK" : "bare: no socket"))" } ?? "no RST from the server")
         }
+        // The kernel lane settles what sock_diag's snapshots can only sample: the server's socket
+        // went to FIN-WAIT-2 and was handed over as an orphan (its full socket freed, a timewait
+        // socket in FIN-WAIT-2 left for tcp_fin_timeout), and the late write found no socket at
+        // all (NO_SOCKET), where the living orphan answers TCP_TIMEWAIT_SOCKET (write-after-close).
+        let lane = Evidence.hasLane(r)
+        let orphaned = !lane || (Evidence.kernelOrphanHandover(r, .resp) && Evidence.kernelPassed(r, .orig, .closeWait) == true)
+        let lateRST = early ?? rst
+        let expired = !lane || Evidence.reason(rst)?.name == "NO_SOCKET"
+        if lane {
+            lateText = Evidence.withReset(lateText, r, lateRST)
+        }
+        var goneText = gone.map { "tcp_fin_timeout = \(finTimeout) s; the server's FIN_WAIT2 socket left the kernel table \(Observation.ms($0)) after the client saw the FIN; then " + Evidence.kernel(after) }
+            ?? "the server's socket was still listed after 4 s: " + Evidence.kernel(after)
+        if lane {
+            goneText += "; the kernel settles it: the orphan's timewait socket is not traced, but the late write drew an RST for "
+                + (Evidence.reason(rst).map { KernelWording.reasonPhrase($0) } ?? "no reason the kernel gave")
+                + ", where a living orphan's is for a segment for a socket in TIME-WAIT (TCP_TIMEWAIT_SOCKET)"
+        }
         return [
-            ClaimResult(claims[0], holdsIf: serverFW2 && clientCW,
-                        "after the client's read() = \(found.eof.map(String.init) ?? "?") (EOF): " + Evidence.kernel(before)),
-            ClaimResult(claims[1], holdsIf: goneOK,
-                        gone.map { "tcp_fin_timeout = \(finTimeout) s; the server's FIN_WAIT2 socket left the kernel table \(Observation.ms($0)) after the client saw the FIN; then " + Evidence.kernel(after) }
-                            ?? "the server's socket was still listed after 4 s: " + Evidence.kernel(after)),
-            ClaimResult(claims[2], holdsIf: early == nil && late?.result == 5 && rst != nil, lateText),
+            ClaimResult(claims[0], holdsIf: serverFW2 && clientCW && orphaned,
+                        Evidence.withPaths("after the client's read() = \(found.eof.map(String.init) ?? "?") (EOF): " + Evidence.kernel(before),
+                                           r, [(.resp, "server"), (.orig, "client")])),
+            ClaimResult(claims[1], holdsIf: goneOK && expired, goneText),
+            ClaimResult(claims[2], holdsIf: early == nil && late?.result == 5 && rst != nil && Evidence.reasonIs(r, rst, Evidence.noSocketReasons), lateText),
             ClaimResult(claims[3], holdsIf: later?.result == -1 && later?.errno == "EPIPE" && later?.call.contains("SIGPIPE") == true,
                         "client \(Evidence.result(later)); SIGPIPE deliveries during the run: \(o.sigpipes)"),
         ]

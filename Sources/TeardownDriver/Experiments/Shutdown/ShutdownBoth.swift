@@ -117,7 +117,7 @@ public struct ShutdownBoth: Experiment {
             let ack = Evidence.packets(o, s.record, from: .orig, with: .ack, after: w.time).first {
                 !$0.flags.contains(.rst) && ($0.relativeAcknowledgment ?? 0) > 1
             }
-            let answer = rst.map { "answered by \(Observation.describe($0))" } ?? ack.map { "acknowledged by \(Observation.describe($0)), no RST" } ?? "neither acknowledged nor reset"
+            let answer = rst.map { "answered by \(Observation.describe($0))" + (Evidence.resetText(s.record, $0).map { " (\($0))" } ?? "") } ?? ack.map { "acknowledged by \(Observation.describe($0)), no RST" } ?? "neither acknowledged nor reset"
             return ("\(Observation.describe(w)) → \(answer)", rst, ack)
         }
         let lateSh = lateAnswer(sh), lateCl = lateAnswer(cl)
@@ -128,7 +128,12 @@ public struct ShutdownBoth: Experiment {
         let shuClose = shu.close.flatMap { c in
             Evidence.packets(o, shu.record, from: .orig, after: c.time).first { !$0.flags.intersection([.fin, .rst]).isEmpty }
         }
-        let shuCloseText = shu.close.map { c in "later close() → " + (shuClose.map { Evidence.describe($0, after: c) } ?? "no FIN or RST") } ?? "no close()"
+        let shuCloseText = shu.close.map { c in
+            "later close() → " + (shuClose.map { Evidence.withReset(Evidence.describe($0, after: c), shu.record, $0.flags.contains(.rst) ? $0 : nil) } ?? "no FIN or RST")
+        } ?? "no close()"
+        // With the kernel lane: a reset of the later close() for unread data (TCP_ABORT_ON_CLOSE)
+        // says the bytes were still in the receive queue then, whatever SIOCINQ said.
+        let stillQueued = Evidence.hasLane(shu.record) && Evidence.reason(shuClose)?.name == "TCP_ABORT_ON_CLOSE"
 
         return [
             ClaimResult(claims[0], holdsIf: finSoon(sh) && finSoon(cl),
@@ -139,10 +144,13 @@ public struct ShutdownBoth: Experiment {
                         "after shutdown(SHUT_RDWR): \(lateSh.text)"
                         + (serverReadAfter.map { " (then " + Observation.describe($0) + ")" } ?? "")
                         + "; after close(): \(lateCl.text)"),
-            ClaimResult(claims[3], holdsIf: isRST(clu.first) && (shu.first.map { $0.flags.contains(.fin) && !$0.flags.contains(.rst) } ?? false),
-                        "with \(ShutdownBoth.pending) bytes unread: \(ShutdownBoth.what(shu)); \(ShutdownBoth.what(clu))"),
-            ClaimResult(claims[4], holdsIf: inqBefore > 0 && inqAfter == 0,
-                        "SIOCINQ \(inqBefore) before shutdown(SHUT_RDWR), \(inqAfter) after; \(shuCloseText); teardown \(shu.record.teardown.name)"),
+            ClaimResult(claims[3], holdsIf: isRST(clu.first) && (shu.first.map { $0.flags.contains(.fin) && !$0.flags.contains(.rst) } ?? false)
+                            && Evidence.reasonIs(clu.record, clu.first, ["TCP_ABORT_ON_CLOSE"]),
+                        "with \(ShutdownBoth.pending) bytes unread: \(ShutdownBoth.what(shu)); "
+                        + Evidence.withReset(ShutdownBoth.what(clu), clu.record, isRST(clu.first) ? clu.first : nil)),
+            ClaimResult(claims[4], holdsIf: inqBefore > 0 && inqAfter == 0 && !stillQueued,
+                        "SIOCINQ \(inqBefore) before shutdown(SHUT_RDWR), \(inqAfter) after; \(shuCloseText); teardown \(shu.record.teardown.name)"
+                        + (stillQueued ? "; so the bytes stayed in the receive queue until close() threw them away" : "")),
         ]
     }
 }

@@ -76,6 +76,10 @@ public struct SimultaneousClose: Experiment {
         public var kernelTimeWaits: Int
         /// Every state the kernel listed for the try's two ends.
         public var kernelStates: [String]
+        /// With the kernel lane: how many of the two sockets the kernel traced through CLOSING,
+        /// and how many it handed over to TIME-WAIT (nil without the lane).
+        public var kernelClosing: Int?
+        public var kernelHandovers: Int?
     }
 
     /// Classifies each try from its packets, the inferred states and the kernel table.
@@ -99,9 +103,12 @@ public struct SimultaneousClose: Experiment {
             var closing: Set<Side> = []
             for p in o.packets(r) { for t in p.transitions where t.to == .closing { closing.insert(t.side) } }
             let tw = kernel.filter { $0.state == "TIME_WAIT" }
+            let sides = [Side.orig, .resp]
+            let kernelClosing = Evidence.hasLane(r) ? sides.filter { Evidence.kernelPassed(r, $0, .closing) == true }.count : nil
+            let kernelHandovers = Evidence.hasLane(r) ? sides.filter { Evidence.kernelTimeWait(r, $0) == true }.count : nil
             out.append(Try(clientPort: cp, finsCrossed: crossed, bothClosing: closing.count == 2, kind: r.teardown.kind,
                            kernelBothTimeWait: tw.count == 2, kernelTimeWaits: tw.count,
-                           kernelStates: kernel.map(\.state).sorted()))
+                           kernelStates: kernel.map(\.state).sorted(), kernelClosing: kernelClosing, kernelHandovers: kernelHandovers))
         }
         return out
     }
@@ -113,19 +120,38 @@ public struct SimultaneousClose: Experiment {
         let freq = "FINs crossed in \(crossed.count) of \(ts.count) tries (\(crossed.count * 100 / ts.count)%)"
         let closingOK = crossed.filter { $0.bothClosing && $0.kind == .simultaneousClose }.count
         let plainClosing = plain.filter(\.bothClosing).count
-        let ev0 = freq + "; in \(closingOK) of the \(crossed.count) crossed tries both sides went FIN-WAIT-1 → CLOSING → TIME-WAIT (teardown simultaneous-close)"
+        var ev0 = freq + "; in \(closingOK) of the \(crossed.count) crossed tries both sides went FIN-WAIT-1 → CLOSING → TIME-WAIT (teardown simultaneous-close)"
             + "; in the \(plain.count) others the second FIN acknowledged the first (ordinary close), \(plainClosing) with a CLOSING side"
+        // The kernel lane settles it: tcp_set_state traces each socket's change to CLOSING. The
+        // claim then holds when the kernel shows both sockets through CLOSING in exactly the tries
+        // whose FINs crossed, and teardown calls those simultaneous-close.
+        let laned = ts.filter { $0.kernelClosing != nil }
+        let kernelBoth = laned.filter { $0.kernelClosing == 2 }
+        var kernelClosingOK = true
+        if !laned.isEmpty {
+            let matched = kernelBoth.filter { $0.finsCrossed && $0.kind == .simultaneousClose }.count
+            let plainSockets = laned.filter { !$0.finsCrossed }.map { $0.kernelClosing ?? 0 }.reduce(0, +)
+            kernelClosingOK = laned.count == ts.count && matched == crossed.count && kernelBoth.count == crossed.count
+            ev0 += "; the kernel settles it: it traced CLOSING on both sockets in \(kernelBoth.count) of the \(laned.count) tries,"
+                + " \(matched) of them crossed tries that teardown calls simultaneous-close, and on \(plainSockets) socket\(plainSockets == 1 ? "" : "s") of the \(plain.count) ordinary closes"
+        }
         let twOK = crossed.filter(\.kernelBothTimeWait).count
         let odd = crossed.filter { !$0.kernelBothTimeWait }.map { "port \($0.clientPort): " + ($0.kernelStates.isEmpty ? "nothing" : $0.kernelStates.joined(separator: ", ")) }
         let plainTW = plain.map(\.kernelTimeWaits)
-        let ev1 = freq + "; the kernel listed both ends in TIME_WAIT after \(twOK) of the \(crossed.count) crossed tries"
+        var ev1 = freq + "; the kernel listed both ends in TIME_WAIT after \(twOK) of the \(crossed.count) crossed tries"
             + (odd.isEmpty ? "" : " (otherwise it listed " + odd.joined(separator: "; ") + ")")
             + "; after the \(plain.count) ordinary closes it listed \(plainTW.filter { $0 == 1 }.count)× one TIME_WAIT"
             + (plainTW.contains { $0 != 1 } ? ", otherwise " + plainTW.filter { $0 != 1 }.map(String.init).joined(separator: ", ") : "")
+        var handoversOK = true
+        if !laned.isEmpty {
+            let both = crossed.filter { $0.kernelHandovers == 2 }.count
+            handoversOK = both == crossed.count
+            ev1 += "; the kernel settles it: it handed both sockets over to TIME-WAIT (CLOSING → CLOSED after the peer's FIN, no RST) in \(both) of the \(crossed.count) crossed tries"
+        }
         if crossed.isEmpty {
             return [ClaimResult(claims[0], .inconclusive, ev0), ClaimResult(claims[1], .inconclusive, ev1)]
         }
-        return [ClaimResult(claims[0], holdsIf: closingOK == crossed.count, ev0),
-                ClaimResult(claims[1], holdsIf: twOK == crossed.count, ev1)]
+        return [ClaimResult(claims[0], holdsIf: closingOK == crossed.count && kernelClosingOK, ev0),
+                ClaimResult(claims[1], holdsIf: twOK == crossed.count && handoversOK, ev1)]
     }
 }
