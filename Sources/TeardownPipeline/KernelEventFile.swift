@@ -61,10 +61,6 @@ public enum KernelEventFile {
             + "\"traces_every_reset\":\(header.tracesEveryReset)}"
     }
 
-    /// A sidecar written as a capture goes (`live -w`): the header first, with drift_ns `null`
-    /// padded to the width of any Int64 (JSON allows the spaces), then events as they are
-    /// joined to printed connections, flushed each time; `finish` writes the drift measured at
-    /// the end in the header's place. A session that dies leaves a readable file without it.
     /// A sidecar that cannot be written: the file and why.
     public struct WriteError: Error, CustomStringConvertible {
         public var path: String, message: String
@@ -72,6 +68,10 @@ public enum KernelEventFile {
         init(_ path: String) { self.path = path; message = String(cString: strerror(errno)) }
     }
 
+    /// A sidecar written as a capture goes (`live -w`): the header first, with drift_ns `null`
+    /// padded to the width of any Int64 (JSON allows the spaces), then events as they are
+    /// joined to printed connections, flushed each time; `finish` writes the drift measured at
+    /// the end in the header's place. A session that dies leaves a readable file without it.
     public final class Appender {
         let fd: Int32
         let path: String
