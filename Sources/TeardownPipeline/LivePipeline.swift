@@ -62,6 +62,10 @@ public enum LivePipeline {
                 Diagnostics.error("\(error)")
                 return 1
             }
+        } else if Privileges.isRoot {
+            // Not started through sudo: there is no invoking user to switch to, so say that
+            // packets are parsed as root rather than keeping it silently.
+            Diagnostics.info("teardown: staying root (not started through sudo); -Z USER switches to USER once the device is open")
         }
         var writer: PcapWriter?
         if let path = request.writeFile {

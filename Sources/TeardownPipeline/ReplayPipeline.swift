@@ -31,6 +31,8 @@ public enum ReplayPipeline {
         var counts = PacketCounts()
         var fragments = FragmentCounts()
         var connections = 0
+        /// Read cleanly, and the filter kept no packet (`TrackingStage.filteredToNothing`).
+        var matchedNothing = false
     }
 
     /// Replays `files` in order; returns true if any could not be read.
@@ -42,11 +44,14 @@ public enum ReplayPipeline {
     /// file's output is held in memory until its turn.
     static func runAll(_ files: [String], filter: String?, bounds: TrackerBounds, printer: RecordPrinter) -> Bool {
         guard files.count > 1 else {
-            return files.contains { !run(path: $0, filter: filter, bounds: bounds, printer: printer).usable }
+            let result = run(path: files[0], filter: filter, bounds: bounds, printer: printer)
+            if result.usable && result.matchedNothing { TrackingStage.reportNoMatch(filter: filter, files: files) }
+            return !result.usable
         }
         final class Slot {
             let printer: RecordPrinter
             var usable = true
+            var matchedNothing = true
             let done = DispatchSemaphore(value: 0)
             init(_ p: RecordPrinter) { printer = p }
         }
@@ -67,17 +72,23 @@ public enum ReplayPipeline {
                 while true {
                     let i = counter.next()
                     guard i < slots.count else { return }
-                    slots[i].usable = run(path: files[i + 1], filter: filter, bounds: bounds, printer: slots[i].printer).usable
+                    let result = run(path: files[i + 1], filter: filter, bounds: bounds, printer: slots[i].printer)
+                    slots[i].usable = result.usable
+                    slots[i].matchedNothing = result.matchedNothing
                     slots[i].done.signal()
                 }
             }
         }
-        var failed = !run(path: files[0], filter: filter, bounds: bounds, printer: printer).usable
+        let first = run(path: files[0], filter: filter, bounds: bounds, printer: printer)
+        var failed = !first.usable
+        var matchedNothing = first.matchedNothing
         for slot in slots {
             slot.done.wait()
             printer.append(slot.printer)
             if !slot.usable { failed = true }
+            matchedNothing = matchedNothing && slot.matchedNothing
         }
+        if !failed && matchedNothing { TrackingStage.reportNoMatch(filter: filter, files: files) }
         return failed
     }
 
@@ -163,9 +174,11 @@ public enum ReplayPipeline {
         result.counts = stage.counts
         result.fragments = stage.reassembler.counts
         result.connections = connections
-        if let readError {
-            Diagnostics.warning("\(readError); the \(result.counts.packets) packets before it are reported")
+        if !TrackingStage.reportEnd(readError, counts: result.counts, label: label, filter: filter) {
+            result.usable = false
+            return result
         }
+        result.matchedNothing = readError == nil && TrackingStage.filteredToNothing(source, counts: result.counts)
         if TrackingStage.reportInterfaces(source, counts: result.counts, label: label) {
             result.usable = false
             return result

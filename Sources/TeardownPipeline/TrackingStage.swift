@@ -165,6 +165,43 @@ struct TrackingStage {
         return false
     }
 
+    /// The line owed for how reading `label` ended, as `replay` and the Zeek view say it: a
+    /// read error after packets were read is a warning (what came before it is reported); one
+    /// met in the first packet record is an error, since nothing in the file could be used; a
+    /// file without a filter that ends cleanly with no packet says so rather than printing
+    /// nothing (with a filter, `reportNoMatch` speaks once for all the files). Returns false
+    /// when the file could not be used at all.
+    static func reportEnd(_ readError: Error?, counts: PacketCounts, label: String, filter: String?) -> Bool {
+        if let readError {
+            if let e = readError as? CaptureError, e.packetNumber == 1 {
+                Diagnostics.error("\(e); no packet in the file could be read")
+                return false
+            }
+            Diagnostics.warning("\(readError); the \(counts.packets) packets before it are reported")
+        } else if counts.packets == 0 && (filter ?? "").isEmpty {
+            Diagnostics.warning("\(label): the capture holds no packets")
+        }
+        return true
+    }
+
+    /// Whether a file read cleanly gave no packet because of the filter: none kept, and none
+    /// left out because the filter does not apply to their link type (`reportInterfaces` says
+    /// that).
+    static func filteredToNothing(_ source: PacketSource, counts: PacketCounts) -> Bool {
+        counts.packets == 0 && !source.interfaces.contains(where: { $0.leftOut > 0 })
+    }
+
+    /// One line when a filter matched no packet in any of the files (each was read, none
+    /// failed): the replay would otherwise print nothing at all.
+    static func reportNoMatch(filter: String?, files: [String]) {
+        guard let filter, !filter.isEmpty else { return }
+        if files.count == 1 {
+            Diagnostics.warning("\(files[0] == "-" ? "<stdin>" : files[0]): no packet matched the filter '\(filter)'")
+        } else {
+            Diagnostics.warning("no packet matched the filter '\(filter)' in any of the \(files.count) files")
+        }
+    }
+
     /// One line when the capture's clock went back, naming the first packet it did at.
     static func reportClock(_ counts: PacketCounts, label: String) {
         guard let step = counts.firstClockStep else { return }

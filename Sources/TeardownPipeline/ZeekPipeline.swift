@@ -17,9 +17,11 @@ public enum ZeekPipeline {
         let out = OutputWriter()
         var log = LogState(json: json)
         var failed = false
+        var matchedNothing = true
         for path in files {
-            if !run(path: path, filter: filter, bounds: bounds, out: out, log: &log) { failed = true }
+            if !run(path: path, filter: filter, bounds: bounds, out: out, log: &log, matchedNothing: &matchedNothing) { failed = true }
         }
+        if !failed && matchedNothing { TrackingStage.reportNoMatch(filter: filter, files: files) }
         log.finish(out)
         out.flush()
         return !failed
@@ -59,7 +61,8 @@ public enum ZeekPipeline {
         }
     }
 
-    static func run(path: String, filter: String?, bounds: TrackerBounds, out: OutputWriter, log: inout LogState) -> Bool {
+    static func run(path: String, filter: String?, bounds: TrackerBounds, out: OutputWriter, log: inout LogState,
+                    matchedNothing: inout Bool) -> Bool {
         let source: PacketSource
         do {
             source = try PacketSource.openFile(path, filter: filter)
@@ -79,6 +82,7 @@ public enum ZeekPipeline {
         let noHash = NoFlowHash()
         var reassembler = FragmentReassembler()
         var tunnel = TunnelPath()
+        var readError: Error?
         do {
             try source.read { captured in
                 log.note(captured.time)
@@ -94,10 +98,12 @@ public enum ZeekPipeline {
                 return true
             }
         } catch {
-            Diagnostics.warning("\(error); the \(counts.packets) packets before it are reported")
+            readError = error
         }
         tracker.finish { log.write($0, to: out) }
         reassembler.finish()
+        if !TrackingStage.reportEnd(readError, counts: counts, label: label, filter: filter) { return false }
+        if readError != nil || !TrackingStage.filteredToNothing(source, counts: counts) { matchedNothing = false }
         if TrackingStage.reportInterfaces(source, counts: counts, label: label) { return false }
         if tracker.evicted > 0 {
             Diagnostics.warning("\(label): \(Format.thousands(tracker.evicted)) connection\(tracker.evicted == 1 ? "" : "s") logged early "

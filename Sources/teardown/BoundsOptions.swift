@@ -3,12 +3,12 @@ import TeardownPipeline
 
 /// Resource bounds on the connection table, shared by `replay` and `live` (`TrackerBounds`).
 struct BoundsOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Most connections held at once; beyond it the least recently active are reported (marked evicted) and forgotten.",
         valueName: "n"))
     var maxConnections: Int = 500_000
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "A connection with no packet for this long (packet time) is reported as idle and forgotten.",
         valueName: "seconds"))
     var idleTimeout: Double = 300

@@ -31,19 +31,19 @@ struct Live: ParsableCommand {
     @Option(name: .customShort("w"), help: ArgumentHelp("Also write every captured packet to this pcap file, flushed as it goes.", valueName: "file"))
     var writeFile: String?
 
-    @Option(name: .long, help: "Snapshot length: bytes kept per packet.")
+    @Option(name: .long, parsing: .unconditional, help: "Snapshot length: bytes kept per packet.")
     var snaplen: Int32 = 262_144
 
     // 64 MiB: on a loaded 2-core machine (bench/live_load.sh, BENCHMARKS.md) 8 MiB dropped
     // packets from about 2,000 short connections a second and 32 MiB at the load's maximum
     // (about 7,000 a second); 64 MiB dropped none. tcpdump's -B is the same knob.
-    @Option(name: .long, help: "Kernel capture buffer size in MiB (a burst the program cannot take at once waits here).")
+    @Option(name: .long, parsing: .unconditional, help: "Kernel capture buffer size in MiB (a burst the program cannot take at once waits here).")
     var bufferSize: Int32 = 64
 
     @Option(name: .customShort("Z"), help: ArgumentHelp("After opening the device, switch to this user (default: the sudo user).", valueName: "user"))
     var user: String?
 
-    @Option(name: .long, help: "Seconds a finished connection waits for late packets before it is printed.")
+    @Option(name: .long, parsing: .unconditional, help: "Seconds a finished connection waits for late packets before it is printed.")
     var linger: Double = 1.0
 
     @OptionGroup var output: OutputOptions
@@ -52,7 +52,7 @@ struct Live: ParsableCommand {
 
     func validate() throws {
         if snaplen < 64 { throw ValidationError("--snaplen must be at least 64 bytes to hold the headers.") }
-        if bufferSize < 1 { throw ValidationError("--buffer-size is in MiB and must be at least 1.") }
+        if !(1...2047).contains(bufferSize) { throw ValidationError("--buffer-size is in MiB and must be between 1 and 2047.") }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
         if output.zeekJSON != nil {

@@ -48,9 +48,18 @@ struct Run: ParsableCommand {
 
     func run() throws {
         OutputWriter.ignoreSIGPIPE()
+        // A directory --save cannot use is said before anything runs (and before asking for root).
+        if let dir = save, let problem = Run.problem(withSaveDirectory: dir) {
+            Diagnostics.error(problem)
+            throw ExitCode(1)
+        }
         if !Privileges.isRoot {
             Diagnostics.error("run needs root: it creates a network namespace per experiment and captures its loopback. Try: sudo teardown run \(names.joined(separator: " "))")
             throw ExitCode(77)
+        }
+        if let dir = save, let problem = Run.make(saveDirectory: dir) {
+            Diagnostics.error(problem)
+            throw ExitCode(1)
         }
         let chosen = names.contains("all") ? Experiments.all : names.compactMap(Experiments.named)
         let out = OutputWriter()
@@ -77,7 +86,10 @@ struct Run: ParsableCommand {
                 do {
                     let (p, ev) = try Runner.save(result, to: dir)
                     Diagnostics.info("teardown: saved \(p) and \(ev)" + (result.kernel != nil ? " and the kernel's events beside them" : ""))
-                } catch { Diagnostics.error("\(e.name): cannot save: \(error)") }
+                } catch {
+                    Diagnostics.error("\(e.name): cannot save: \(Run.describe(error))")
+                    failures += 1
+                }
             }
             if format == .json {
                 out.line(ExperimentReport.json(result.outcome))
@@ -90,5 +102,45 @@ struct Run: ParsableCommand {
         }
         out.flush()
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Why `--save DIR` cannot be used, as `mkdir` would see it: a file of that name, or a
+    /// parent that does not exist or is not a directory; nil when it is a directory or can be
+    /// made.
+    static func problem(withSaveDirectory dir: String) -> String? {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) {
+            return isDirectory.boolValue ? nil : "--save \(dir): exists and is not a directory"
+        }
+        let parent = (dir as NSString).deletingLastPathComponent
+        guard !parent.isEmpty else { return nil }
+        if !FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) {
+            return "--save \(dir): \(parent) does not exist (make it first, or name an existing directory)"
+        }
+        return isDirectory.boolValue ? nil : "--save \(dir): \(parent) is not a directory"
+    }
+
+    /// Makes `--save`'s directory when it does not exist yet (its parent does: checked by
+    /// `problem(withSaveDirectory:)`), and says so; the one line owed when that fails.
+    static func make(saveDirectory dir: String) -> String? {
+        if FileManager.default.fileExists(atPath: dir) { return nil }
+        if mkdir(dir, 0o755) != 0 {
+            return "--save \(dir): cannot create the directory: \(String(cString: strerror(errno)))"
+        }
+        Diagnostics.info("teardown: created \(dir)")
+        return nil
+    }
+
+    /// An error as one line: Foundation's file errors by their path and the system's words
+    /// for their errno, not as `Error Domain=NSCocoaErrorDomain Code=...`.
+    static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain else { return "\(error)" }
+        let path = ns.userInfo[NSFilePathErrorKey] as? String
+        var reason = ns.localizedDescription
+        if let u = ns.userInfo[NSUnderlyingErrorKey] as? NSError, u.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(u.code)))
+        }
+        return path.map { "\($0): \(reason)" } ?? reason
     }
 }

@@ -18,6 +18,22 @@ struct CLI {
         return packageRoot.appendingPathComponent(".build/debug/teardown")
     }
 
+    /// A copy of the binary that `nobody` can execute, for the tests that run it through
+    /// `runuser -u nobody` as root: the build directory may sit under a folder only its owner
+    /// can enter (root's home is mode 0700), where `nobody` is refused the binary itself.
+    /// Made once per test process in a mode-0755 directory of its own under /tmp.
+    static func binaryNobodyCanRun() throws -> String {
+        let dir = "/tmp/teardown-tests-\(getpid())"
+        let copy = dir + "/teardown"
+        if FileManager.default.isExecutableFile(atPath: copy) { return copy }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        chmod(dir, 0o755)
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: binary.path, toPath: copy)
+        chmod(copy, 0o755)
+        return copy
+    }
+
     struct Result {
         var status: Int32
         var stdout: String

@@ -151,8 +151,6 @@ import Testing
         try? FileManager.default.removeItem(at: file)
         try FileManager.default.copyItem(at: CLI.packageRoot.appendingPathComponent(HardeningTests.sample), to: file)
         chmod(file.path, 0o000)
-        var copied: URL?
-        defer { if let copied { try? FileManager.default.removeItem(at: copied) } }
         let p = Process()
         if getuid() == 0 {
             // Root reads anything: run the binary as nobody (a copy it can reach; tests may
@@ -163,13 +161,8 @@ import Testing
                 return
             }
             chmod(dir.path, 0o755)
-            let copy = dir.appendingPathComponent("teardown")
-            try? FileManager.default.removeItem(at: copy)
-            try FileManager.default.copyItem(at: CLI.binary, to: copy)
-            chmod(copy.path, 0o755)
-            copied = copy
             p.executableURL = URL(fileURLWithPath: runuser)
-            p.arguments = ["-u", "nobody", "--", copy.path, "replay", file.path]
+            p.arguments = ["-u", "nobody", "--", try CLI.binaryNobodyCanRun(), "replay", file.path]
             p.currentDirectoryURL = URL(fileURLWithPath: "/")
         } else {
             p.executableURL = CLI.binary
