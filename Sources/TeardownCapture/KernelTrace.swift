@@ -56,9 +56,18 @@ public final class KernelTrace: @unchecked Sendable {
         var page: UnsafeMutableRawBufferPointer?
     }
 
-    /// Where tracefs is: mounted at /sys/kernel/tracing (mounting it there if it is not), or the
-    /// older /sys/kernel/debug/tracing.
+    /// Where tracefs is: the directory TEARDOWN_TRACEFS names when it is set (nothing else is
+    /// tried and nothing mounted), or else /sys/kernel/tracing (mounting it there if it is not),
+    /// or the older /sys/kernel/debug/tracing.
     static func tracefsRoot() throws(KernelTraceUnavailable) -> String {
+        if let value = getenv("TEARDOWN_TRACEFS"), value.pointee != 0 {
+            var chosen = String(cString: value)
+            while chosen.count > 1 && chosen.hasSuffix("/") { chosen.removeLast() }
+            guard access(chosen + "/instances", F_OK) == 0 else {
+                throw KernelTraceUnavailable("no tracefs at \(chosen) (TEARDOWN_TRACEFS): \(chosen)/instances: \(String(cString: strerror(errno)))")
+            }
+            return chosen
+        }
         let standard = "/sys/kernel/tracing"
         if access(standard + "/instances", F_OK) == 0 { return standard }
         if mount("nodev", standard, "tracefs", 0, nil) == 0, access(standard + "/instances", F_OK) == 0 { return standard }

@@ -40,12 +40,20 @@ struct CLI {
         var stderr: String
     }
 
-    /// Runs `teardown args...` in the package root with NO_COLOR unset and stdin from `input`.
+    /// The executable and arguments that run `teardown args...`, through `wrapper` (a command
+    /// that ends by running its arguments, like `unshare -m`) when one is given.
+    static func command(_ args: [String], through wrapper: [String]) -> (URL, [String]) {
+        guard let first = wrapper.first else { return (binary, args) }
+        return (URL(fileURLWithPath: first), wrapper.dropFirst() + [binary.path] + args)
+    }
+
+    /// Runs `teardown args...` in the package root with NO_COLOR unset and stdin from `input`
+    /// (through `wrapper`, see `command`).
     @discardableResult
-    static func run(_ args: [String], stdin input: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+    static func run(_ args: [String], stdin input: Data? = nil, environment: [String: String] = [:],
+                    through wrapper: [String] = []) throws -> Result {
         let p = Process()
-        p.executableURL = binary
-        p.arguments = args
+        (p.executableURL, p.arguments) = command(args, through: wrapper)
         p.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NO_COLOR")

@@ -17,9 +17,8 @@ import Glibc
 
     /// Runs `body` on a thread of its own moved into a new network namespace with lo up; the
     /// thread (and so the namespace) ends with it. A process started there is in it too.
-    static func inNewNamespace(_ body: @escaping () throws -> Run) throws -> Run {
-        final class Box: @unchecked Sendable { var result: Result<Run, Error>? }
-        let box = Box()
+    static func inNewNamespace<T>(_ body: @escaping () throws -> T) throws -> T {
+        let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             defer { done.signal() }
@@ -33,6 +32,9 @@ import Glibc
         done.wait()
         return try box.result!.get()
     }
+
+    /// What the namespace's thread returns, written once before the semaphore is signalled.
+    final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
 
     static func bringLoopbackUp() throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)

@@ -15,11 +15,13 @@ import Glibc
         private let lock = NSLock()
         private var out = Data(), err = Data()
 
-        init(_ args: [String]) throws {
-            process.executableURL = CLI.binary
-            process.arguments = args
+        /// `teardown args...`, with `environment` added to this process's, started through
+        /// `wrapper` (a command that ends by running its arguments) when one is given.
+        init(_ args: [String], environment: [String: String] = [:], through wrapper: [String] = []) throws {
+            (process.executableURL, process.arguments) = CLI.command(args, through: wrapper)
             var env = ProcessInfo.processInfo.environment
             env.removeValue(forKey: "SUDO_USER")
+            for (k, v) in environment { env[k] = v }
             process.environment = env
             let o = Pipe(), e = Pipe()
             process.standardOutput = o

@@ -36,6 +36,22 @@ import Testing
         return out
     }
 
+    /// The connections of one experiment's line of `run --format json`: the array's members,
+    /// as replay writes them one a line, here joined by commas; nil without the array.
+    static func connections(ofRunLine line: String) -> String? {
+        guard let open = line.range(of: ",\"connections\":["), line.hasSuffix("]}") else { return nil }
+        return String(line[open.upperBound..<line.index(line.endIndex, offsetBy: -2)])
+    }
+
+    /// `replay PCAP --format json`, its lines joined as `connections(ofRunLine:)` gives them and
+    /// the file named `name`, as `run` names it.
+    static func replayJSON(_ pcap: String, named name: String) throws -> (CLI.Result, String) {
+        let replay = try CLI.run(["replay", pcap, "--format", "json"])
+        let joined = replay.stdout.split(separator: "\n").joined(separator: ",")
+            .replacingOccurrences(of: "\"file\":\"\(pcap)\"", with: "\"file\":\"\(name)\"")
+        return (replay, joined)
+    }
+
     @Test func replayedTimelinesAreWhatRunPrinted() throws {
         guard let (dir, run) = try Self.run(["--no-color"]) else { return }
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -65,16 +81,11 @@ import Testing
         let lines = run.stdout.split(separator: "\n").map(String.init)
         try #require(lines.count == Self.experiments.count)
         for (name, line) in zip(Self.experiments, lines) {
-            // The connections as run wrote them: the array's members, as replay writes them one a line.
-            guard let open = line.range(of: ",\"connections\":["), line.hasSuffix("]}") else {
+            guard let members = Self.connections(ofRunLine: line) else {
                 Issue.record("\(name): no connections array in run's JSON"); continue
             }
-            let members = String(line[open.upperBound..<line.index(line.endIndex, offsetBy: -2)])
-            let pcap = "\(dir)/\(name).pcap"
-            let replay = try CLI.run(["replay", pcap, "--format", "json"])
+            let (replay, replayed) = try Self.replayJSON("\(dir)/\(name).pcap", named: name)
             #expect(replay.status == 0, "\(replay.stderr)")
-            let replayed = replay.stdout.split(separator: "\n").joined(separator: ",")
-                .replacingOccurrences(of: "\"file\":\"\(pcap)\"", with: "\"file\":\"\(name)\"")
             #expect(replayed == members, "replay --format json of \(name) differs from the connections run printed")
             if !run.stderr.contains("no kernel lane") {
                 #expect(replayed.contains("\"state_oracle\""), "the kernel lane's oracle is in the replayed JSON")
