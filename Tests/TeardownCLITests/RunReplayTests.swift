@@ -1,13 +1,17 @@
 import Foundation
 import Testing
 
-/// `replay` of what `run --save` wrote prints, byte for byte, the connections `run` printed:
-/// the timelines (`--no-color`) and the JSON objects (`--format json`), the kernel lane included
-/// when the run had one (issue 14: "replay of the saved files byte-identical to what run
-/// printed"). Only the capture's name differs: `run` names the experiment, `replay` the file.
+/// `replay` of what `run --save` wrote for every bundled experiment prints, byte for byte, the
+/// connections `run` printed: the timelines (`--no-color`) and the JSON objects (`--format
+/// json`), the kernel lane included when the run had one (issue 14: "replay of the saved files
+/// byte-identical to what run printed"). Only the capture's name differs: `run` names the experiment, `replay` the file.
 /// Needs root (run creates a network namespace and captures); skips with the reason otherwise.
 @Suite(.serialized) struct RunReplayTests {
-    static let experiments = ["close-unread", "orphan-fin-wait-2", "simultaneous-close"]
+    /// Every bundled experiment, as `teardown scenarios` lists them (the order `run` keeps).
+    static let experiments: [String] = {
+        let listed = (try? CLI.run(["scenarios"]).stdout) ?? ""
+        return listed.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+    }()
 
     /// `run` of the experiments saved into a new directory, with `options`; nil (having said
     /// why) when not root.
@@ -16,6 +20,7 @@ import Testing
             print("skipping run/replay identity: run needs root for its network namespace and capture (CI runs as root)")
             return nil
         }
+        try #require(!Self.experiments.isEmpty, "teardown scenarios lists the experiments: \(Self.experiments)")
         let dir = NSTemporaryDirectory() + "td-run-replay-\(getpid())-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return (dir, try CLI.run(["run"] + experiments + ["--save", dir] + options))
