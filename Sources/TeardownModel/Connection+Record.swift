@@ -126,10 +126,34 @@ extension Connection {
             notes: recordNotes ? notes(kind: kind, closedBy: closedBy, orig: o, resp: r, oneSided: one) : [],
             oneSided: one)
         record.tunnelRoutes = tunnelRoutes
+        // The diagnoses read the record and what the tracker measured (`EndingTrail`): made
+        // here only when something that matters happened (an RST, a retransmission, a zero
+        // window, data after a FIN ...; a SYN into TIME-WAIT), so a plain connection pays one test.
+        var reusedTimeWait: (previous: Int, why: TupleReuse)?
+        if case .tupleReused(let previous, let why)? = follows, why == .aboveTimeWait || why == .newerTimestamp {
+            reusedTimeWait = (previous, why)
+        }
+        if trailBox != nil || reusedTimeWait != nil {
+            record.diagnoses = Diagnosis.diagnose(record, trail: trail(reusedTimeWait: reusedTimeWait))
+        }
         return record
     }
 
     private func side(_ s: Side) -> SideTracker { s == .orig ? orig : resp }
+
+    /// The trail as the diagnoses read it: what the box holds, with what every connection keeps
+    /// inline (the first FIN, the handshake's delay) and the reuse of a 4-tuple in TIME-WAIT.
+    func trail(reusedTimeWait: (previous: Int, why: TupleReuse)?) -> EndingTrail {
+        var t = trailBox?.trail ?? EndingTrail()
+        t.synACKDelay = facts.synACKDelay
+        if facts.firstFINNumber > 0, let side = facts.firstFIN {
+            t.firstFIN = EndingTrail.Mark(number: facts.firstFINNumber, time: Timestamp(nanoseconds: facts.firstFINTime),
+                                          from: side, payloadLength: 0)
+            t.silenceBeforeFirstFIN = facts.silenceBeforeFirstFIN
+        }
+        t.reusedTimeWait = reusedTimeWait
+        return t
+    }
 
     /// One-sided: payload bytes of the missing side that the seen side acknowledged after its
     /// own FIN (the missing side went on sending after it: a half-close), its inferred FIN left out.

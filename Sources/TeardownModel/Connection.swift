@@ -36,6 +36,10 @@ import TeardownWire
     var facts = Facts()
 
     var events: EventLogBox?
+    /// What the diagnoses measure (`EndingTrail`), held by reference and made at the first
+    /// moment that matters (`trail()`), which most connections never have: their slots stay
+    /// as small as they were, and as cheap to copy.
+    var trailBox: EndingTrail.Box?
     var recordsEvents: Bool { events != nil }
     /// Why the connection was reported before its ending (idle timeout, eviction), if it was.
     var forgottenReason: Note?
@@ -93,6 +97,23 @@ import TeardownWire
         /// A SYN without ACK was seen from the originator.
         var origSentSYN = false
         var synRetransmissions = 0
+        /// The previous packet's silence before it, payload and sender (its number and time are
+        /// the connection's `lastPacketNumber` and `end` before the current packet).
+        var previousGap: Int64 = 0
+        var previousLength: Int32 = 0
+        var previousFrom = Side.orig
+        /// A side's zero window is in force in the trail (so a reopened window clears it).
+        var zeroWindowHeld = false
+        /// The RST after the close hit a side in TIME-WAIT.
+        var lateRSTIntoTimeWait = false
+        /// The time from the originator's SYN (the connection's first packet) to the first
+        /// SYN-ACK (`EndingTrail.synACKDelay`); the first FIN's packet number (0: none), time
+        /// and the silence before it (`EndingTrail.firstFIN`). Kept here, not in the trail:
+        /// nearly every connection has them, and the trail is made only for what is rarer.
+        var synACKDelay: Int64 = 0
+        var firstFINNumber = 0
+        var firstFINTime: Int64 = 0
+        var silenceBeforeFirstFIN: Int64 = 0
     }
 
     /// Whether a SYN arriving now opens a new connection on this 4-tuple, and why (nil: it
@@ -165,6 +186,7 @@ import TeardownWire
     mutating func process(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int) -> Bool {
         // The latest time seen, not the last packet's: when the capture's clock went back, the
         // end stays at or after the start and a duration is never negative (docs/output.md).
+        let previousNumber = lastPacketNumber == packetNumber ? 0 : lastPacketNumber, previousTime = end.nanoseconds
         if end < time { end = time }
         lastPacketNumber = packetNumber
         if seg.tunnel.route != 0 { tunnelRoutes.note(seg.tunnel.route, from: side) }
@@ -178,6 +200,18 @@ import TeardownWire
             Self.apply(seg, sender: &resp, receiver: &orig, facts: &facts, step: &step)
         }
         Self.checkFinished(orig, resp, &facts)
+        // What the trail takes from this packet, once `apply` has judged it: the moments that
+        // matter are rare, so each is one test here on the common path.
+        let flags = seg.flags
+        if flags.contains(.rst) || flags.contains(.syn) || step.retransmission || facts.zeroWindowHeld
+            || (seg.window == 0 && !flags.contains(.rst)) || (facts.firstFINNumber == 0 && facts.firstFIN != nil)
+            || (seg.payloadLength > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent) {
+            noteMoment(seg, from: side, time: time, packetNumber: packetNumber, retransmission: step.retransmission,
+                       previousNumber: previousNumber, previousTime: previousTime)
+        }
+        facts.previousGap = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
+        facts.previousLength = Int32(truncatingIfNeeded: seg.payloadLength)
+        facts.previousFrom = side
         if zeek.observe(fromOriginator: (side == .orig) != zeekRolesSwapped, flags: seg.flags,
                         sequence: seg.sequenceNumber, acknowledgment: seg.acknowledgmentNumber,
                         payloadLength: seg.payloadLength, window: seg.window,
@@ -488,6 +522,7 @@ import TeardownWire
         let closedCleanly = s.fin != .unsent && r.fin != .unsent && f.isFinished
         if closedCleanly {
             f.lateRST = info
+            f.lateRSTIntoTimeWait = r.state == .timeWait
             if r.state == .timeWait {
                 step.note(.rstInTimeWait)
             } else {

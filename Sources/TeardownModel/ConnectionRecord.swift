@@ -411,6 +411,9 @@ public struct ConnectionRecord: Sendable, Hashable {
     /// Each side's inferred states checked against the kernel's (`KernelOracle`): nil without
     /// the kernel lane, and for a side whose socket the kernel did not trace.
     public var kernelStates: KernelStateChecks?
+    /// Why it ended as it did, in patterns people meet in production (`Diagnosis.diagnose`),
+    /// most specific first; empty when none applies.
+    public var diagnoses: [Diagnosis] = []
 
     public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,

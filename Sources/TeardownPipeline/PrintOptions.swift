@@ -1,3 +1,4 @@
+import TeardownModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,6 +17,8 @@ public struct PrintOptions: Sendable, Equatable {
     public var format: Format
     /// ANSI colour in timelines and the summary's tally.
     public var color: Bool
+    /// Print only the connections with this diagnosis (`replay --diagnosis`); nil: all.
+    public var diagnosis: Diagnosis.Code?
 
     public init(format: Format, color: Bool) {
         self.format = format

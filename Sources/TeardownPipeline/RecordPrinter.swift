@@ -67,6 +67,13 @@ public final class RecordPrinter {
     /// Prints `records`, in order. A batch at a time: the file's renderer is looked up once,
     /// and each record is read where it lies rather than copied out.
     public func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
+        if let code = options.diagnosis {
+            let kept = records.filter { $0.diagnoses.contains { $0.code == code } }
+            if kept.count < records.count {
+                print(kept, source: source)   // which keeps them all
+                return
+            }
+        }
         if summary {
             let renderer = summaryRenderer(for: source)
             var tally = TeardownTally()

@@ -104,6 +104,24 @@ public enum JSONLinesRenderer {
         w.key("first_packet"); w.int(record.firstPacketNumber)
         w.key("last_packet"); w.int(record.lastPacketNumber)
         w.key("notes"); notes(record.notes, into: &w)
+        // Only when there is one, as `tunnel` and the kernel lane's keys: the outputs of the
+        // connections no rule diagnoses stay as they were (docs/output.md).
+        if !record.diagnoses.isEmpty {
+            w.key("diagnoses")
+            w.beginArray()
+            for d in record.diagnoses {
+                w.beginObject()
+                w.key("code"); w.string(d.code.rawValue)
+                w.key("text"); w.verbatimString { d.write(to: &$0) }
+                w.key("evidence")
+                w.beginArray()
+                for n in d.evidence { w.int(n) }
+                w.endArray()
+                w.key("confidence"); w.string(d.confidence.rawValue)
+                w.endObject()
+            }
+            w.endArray()
+        }
         // Only with the kernel lane, so every output without it stays as it was.
         if let rows = record.kernelEvents {
             w.key("kernel_events")

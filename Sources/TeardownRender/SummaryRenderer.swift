@@ -151,11 +151,24 @@ public struct TeardownTally: Sendable {
     private var counts: [(teardown: Ending, count: Int)] = []
     /// Connections added so far.
     public private(set) var total = 0
+    /// Diagnoses by code, in the order of `Diagnosis.Code.allCases` (empty until the first).
+    private var diagnoses: [Int] = []
 
     public init() {}
 
     public mutating func add(_ record: ConnectionRecord) {
         add(record.teardown, 1)
+        for d in record.diagnoses { add(d.code, 1) }
+    }
+
+    private mutating func add(_ code: Diagnosis.Code, _ n: Int) {
+        if diagnoses.isEmpty { diagnoses = Array(repeating: 0, count: Diagnosis.Code.allCases.count) }
+        diagnoses[Diagnosis.Code.allCases.firstIndex(of: code)!] += n
+    }
+
+    /// How many diagnoses of `code` were made.
+    public func count(_ code: Diagnosis.Code) -> Int {
+        diagnoses.isEmpty ? 0 : diagnoses[Diagnosis.Code.allCases.firstIndex(of: code)!]
     }
 
     private mutating func add(_ teardown: Ending, _ n: Int) {
@@ -173,6 +186,7 @@ public struct TeardownTally: Sendable {
     /// Adds another tally's counts (files replayed in parallel, each with its own tally).
     public mutating func merge(_ other: TeardownTally) {
         for (teardown, n) in other.counts { add(teardown, n) }
+        for (i, n) in other.diagnoses.enumerated() where n > 0 { add(Diagnosis.Code.allCases[i], n) }
     }
 
     /// ```
@@ -209,6 +223,38 @@ public struct TeardownTally: Sendable {
             c.writeGrouped(UInt64(n))
             c.write(0x20, 0x20)
             TeardownTally.writePercent(n, of: total, to: &c)
+            c.write(0x0a)
+        }
+        writeDiagnoses(color: color, countWidth: countWidth, to: &c)
+    }
+
+    /// ```
+    /// 3 diagnoses (docs/diagnoses.md):
+    ///   keepalive-race                     2
+    ///   harmless-reset                     1
+    /// ```
+    /// Only when a diagnosis was made, so a summary without one reads as before. Most frequent
+    /// first, ties in the order of `Diagnosis.Code`.
+    func writeDiagnoses(color: Bool, countWidth: Int, to c: inout ByteCursor) {
+        let made = diagnoses.reduce(0, +)
+        guard made > 0 else { return }
+        c.paint(.bold, when: color) { c in
+            c.writeGrouped(UInt64(made))
+            c.write(made == 1 ? " diagnosis" : " diagnoses")
+            c.write(" (docs/diagnoses.md):")
+        }
+        c.write(0x0a)
+        let codes = Diagnosis.Code.allCases
+        let order = diagnoses.indices.filter { diagnoses[$0] > 0 }
+            .sorted { diagnoses[$0] != diagnoses[$1] ? diagnoses[$0] > diagnoses[$1] : $0 < $1 }
+        let width = max(countWidth, Width.grouped(UInt64(made)))
+        for i in order {
+            c.write(0x20, 0x20)
+            let mark = c.count
+            c.write(utf8: codes[i].rawValue)
+            c.writeSpaces(30 - (c.count - mark))   // codes are ASCII
+            c.writeSpaces(width - Width.grouped(UInt64(diagnoses[i])))
+            c.writeGrouped(UInt64(diagnoses[i]))
             c.write(0x0a)
         }
     }

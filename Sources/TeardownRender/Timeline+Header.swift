@@ -100,6 +100,39 @@ extension Timeline {
             c.write(rst.validity.explanationText)
             c.write(0x0a)
         }
+
+        for d in r.diagnoses {
+            field("diagnosis", &c)
+            paint(Style.bold, &c) { $0.write(utf8: d.code.rawValue) }
+            c.write(" (confidence ")
+            c.write(utf8: d.confidence.rawValue)
+            c.write(") · evidence packets ")
+            for (i, n) in d.evidence.enumerated() {
+                if i > 0 { c.write(", ") }
+                c.writeInt(n)
+            }
+            c.write(0x0a)
+            writeWrapped(d.text, width: max(40, totalWidth - Timeline.indentWidth - Timeline.labelWidth), &c)
+        }
+    }
+
+    /// `text` as header lines under an empty label, broken at spaces to `width` columns (a word
+    /// longer than that stands alone). The words are ASCII but for `–`, `§` and `µ`, one column each.
+    func writeWrapped(_ text: String, width: Int, _ c: inout ByteCursor) {
+        var column = 0
+        field("", &c)
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            let w = word.count
+            if column > 0 && column + 1 + w > width {
+                c.write(0x0a)
+                field("", &c)
+                column = 0
+            }
+            if column > 0 { c.write(0x20); column += 1 }
+            c.write(utf8: String(word))
+            column += w
+        }
+        c.write(0x0a)
     }
 
     /// `━━ connection 1 ━━ client 127.0.0.1:43210 ⇄ server 127.0.0.1:8080 `: the title, which

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TeardownModel
 import TeardownPipeline
 
 struct Replay: ParsableCommand {
@@ -25,8 +26,17 @@ struct Replay: ParsableCommand {
 
     @OptionGroup var bounds: BoundsOptions
 
+    @Option(name: .long, help: ArgumentHelp("Print only the connections with this diagnosis (docs/diagnoses.md).", valueName: "code"))
+    var diagnosis: String?
+
     func validate() throws {
         if arguments.isEmpty { throw ValidationError("Name at least one capture file (or - for standard input).") }
+        if let code = diagnosis {
+            guard Diagnosis.Code(rawValue: code) != nil else {
+                throw ValidationError("no diagnosis '\(code)'; the codes are: \(Diagnosis.Code.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            if output.zeekJSON != nil { throw ValidationError("--diagnosis applies to teardown's own formats, not --format \(output.format.rawValue).") }
+        }
     }
 
     /// Splits the positional arguments into files and a filter: leading arguments that name
@@ -57,7 +67,9 @@ struct Replay: ParsableCommand {
             if !ZeekPipeline.replay(files, filter: filter, json: json, bounds: bounds.bounds) { throw ExitCode(1) }
             return
         }
-        if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: output.printOptions) {
+        var options = output.printOptions
+        options.diagnosis = diagnosis.flatMap(Diagnosis.Code.init(rawValue:))
+        if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: options) {
             throw ExitCode(1)
         }
     }

@@ -1,0 +1,237 @@
+import TeardownWire
+
+/// Why a connection ended as it did, in one of the patterns people meet in production (issue
+/// 16, docs/diagnoses.md): a stable code, the packets that show it, how sure the packets make
+/// it, and the numbers measured (`Finding`). Model decides and measures; Render words it, with
+/// what to change.
+public struct Diagnosis: Sendable, Hashable {
+    /// The codes, as JSON writes them and `replay --diagnosis` takes them. A code is never
+    /// renamed or given another meaning.
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        case keepaliveRace = "keepalive-race"
+        case idleTimeoutReset = "idle-timeout-reset"
+        case zeroWindowAbort = "zero-window-abort"
+        case peerRestarted = "peer-restarted"
+        case retransmissionGiveUp = "retransmission-give-up"
+        case timeWaitAssassination = "time-wait-assassination"
+        case harmlessReset = "harmless-reset"
+        case listenOverflow = "listen-overflow"
+    }
+
+    /// How far the packets settle it. Lowered one step when the capture holds one direction
+    /// only or started mid-connection.
+    public enum Confidence: String, Sendable, Hashable, CaseIterable {
+        case high, medium, low
+
+        var lowered: Confidence { self == .high ? .medium : .low }
+    }
+
+    /// What was measured, per code. Durations in nanoseconds of packet time.
+    public enum Finding: Sendable, Hashable {
+        /// `closer` closed (FIN) after `idle` without a packet, while `requester` sent
+        /// `requestBytes` of new data; `closer`'s TCP answered with an RST.
+        case keepaliveRace(closer: Side, idle: Int64, requestBytes: Int)
+        /// An RST from `resetter` after `silence` without a packet: answering the peer's first
+        /// segment after it (`prompted`), or unprompted.
+        case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool)
+        /// `receiver` advertised a zero window for `duration` until `resetter`'s RST; its peer
+        /// sent `probes` segments into it.
+        case zeroWindowAbort(receiver: Side, resetter: Side, duration: Int64, probes: Int)
+        /// A bare RST from `resetter`, which had sent no FIN, answered `bytes` of the peer's data
+        /// that came after `silence`.
+        case peerRestarted(resetter: Side, silence: Int64, bytes: Int)
+        /// `sender` sent one segment `retransmissions` more times over `span`, the gaps growing
+        /// from `firstGap` to `lastGap`, unanswered; then reset (`reset`) or sent nothing more.
+        case retransmissionGiveUp(sender: Side, retransmissions: Int, span: Int64, firstGap: Int64, lastGap: Int64, reset: Bool)
+        /// An RST from `resetter` ended `timeWaitSide`'s TIME-WAIT (RFC 1337).
+        case timeWaitRST(resetter: Side, timeWaitSide: Side)
+        /// A SYN opened this connection while a side of connection `previous` on the same 4-tuple
+        /// was in TIME-WAIT, accepted for `why` (RFC 6191).
+        case timeWaitSYN(previous: Int, why: TupleReuse)
+        /// An RST from `resetter` that destroyed nothing: after both FINs were acknowledged
+        /// (`afterClose`), or after its own FIN with every byte acknowledged both ways.
+        case harmlessReset(resetter: Side, afterClose: Bool)
+        /// The responder repeated its SYN-ACK `repeats` times after the originator had
+        /// acknowledged it; or (`repeats` 0) reset the completed handshake having sent nothing else.
+        case listenOverflow(repeats: Int)
+    }
+
+    public var finding: Finding
+    /// Packet numbers (within the file) that show it, in order.
+    public var evidence: [Int]
+    public var confidence: Confidence
+
+    public init(_ finding: Finding, evidence: [Int], confidence: Confidence) {
+        self.finding = finding
+        var e = evidence.filter { $0 > 0 }
+        e.sort()
+        var unique: [Int] = []
+        for n in e where unique.last != n { unique.append(n) }
+        self.evidence = unique
+        self.confidence = confidence
+    }
+
+    public var code: Code {
+        switch finding {
+        case .keepaliveRace: return .keepaliveRace
+        case .idleTimeoutReset: return .idleTimeoutReset
+        case .zeroWindowAbort: return .zeroWindowAbort
+        case .peerRestarted: return .peerRestarted
+        case .retransmissionGiveUp: return .retransmissionGiveUp
+        case .timeWaitRST, .timeWaitSYN: return .timeWaitAssassination
+        case .harmlessReset: return .harmlessReset
+        case .listenOverflow: return .listenOverflow
+        }
+    }
+}
+
+extension Diagnosis {
+    /// The thresholds of the rules (docs/diagnoses.md gives their sources).
+    public enum Threshold {
+        /// Silence before a close that makes it an idle close (keep-alive timeouts are seconds:
+        /// Node.js and Apache 5 s, nginx 75 s).
+        public static let idleClose: Int64 = 1_000_000_000
+        /// Silence before an RST that makes it an idle timeout's (NAT, conntrack and load
+        /// balancer idle timers are tens of seconds to minutes: AWS NLB 350 s, Azure 4 min).
+        public static let idleReset: Int64 = 10_000_000_000
+        /// A zero window held this long before the RST.
+        public static let zeroWindow: Int64 = 1_000_000_000
+        /// Retransmissions of one segment, unanswered, with growing gaps.
+        public static let retransmissions = 3
+    }
+
+    /// The diagnoses of a finished connection, from its record and what the tracker measured
+    /// as its packets came (`EndingTrail`): pure, most specific first. An RST is explained once: the rules that
+    /// name a cause (keep-alive race, zero window, retransmissions, TIME-WAIT, listen overflow)
+    /// come before the ones that read only silence (idle timeout, peer restarted) and before
+    /// harmless.
+    public static func diagnose(_ r: ConnectionRecord, trail t: EndingTrail) -> [Diagnosis] {
+        // Nothing to diagnose in the common case: no RST, no retransmission run, no SYN-ACK
+        // repeated, no reuse.
+        if r.rst == nil && t.rstAfterClose == nil && t.origRun == nil && t.respRun == nil
+            && t.synACKsAfterHandshake == 0 && t.reusedTimeWait == nil {
+            return []
+        }
+        let partial = r.oneSided != nil || r.midstream
+        func sure(_ c: Confidence) -> Confidence { partial ? c.lowered : c }
+        var out: [Diagnosis] = []
+        var rstExplained = false
+
+        // time-wait-assassination: an RST into TIME-WAIT, or a SYN reusing one.
+        if let tw = t.rstIntoTimeWait, let rst = t.rstAfterClose {
+            out.append(Diagnosis(.timeWaitRST(resetter: rst.from, timeWaitSide: tw),
+                                 evidence: [t.beforeRST?.number ?? 0, rst.number], confidence: sure(.high)))
+        }
+        if let reuse = t.reusedTimeWait {
+            out.append(Diagnosis(.timeWaitSYN(previous: reuse.previous, why: reuse.why),
+                                 evidence: [r.firstPacketNumber], confidence: sure(.high)))
+        }
+
+        // listen-overflow.
+        if t.synACKsAfterHandshake > 0, let first = t.firstSYNACKAfterHandshake {
+            out.append(Diagnosis(.listenOverflow(repeats: t.synACKsAfterHandshake),
+                                 evidence: [first.number], confidence: sure(.medium)))
+        } else if let rst = r.rst, rst.from == .resp, r.teardown.kind != .refused, r.resp.syn > 0,
+                  r.resp.packets == r.resp.syn + r.resp.rst, r.orig.packets > r.orig.syn, r.orig.syn > 0,
+                  answers(rst, t) {
+            out.append(Diagnosis(.listenOverflow(repeats: 0),
+                                 evidence: [t.beforeRST?.number ?? 0, rst.packetNumber], confidence: sure(.medium)))
+            rstExplained = true
+        }
+
+        // keepalive-race: an idle close, new data from the other side after it, the closer's RST.
+        if let fin = t.firstFIN, t.silenceBeforeFirstFIN >= Threshold.idleClose,
+           let data = t.dataAfterPeerFIN, data.from == fin.from.other, data.number > fin.number,
+           let rstMark = closerRST(r, t, from: fin.from), rstMark > data.number,
+           r.side(data.from).bytes.sent > UInt64(max(0, data.payloadLength)) {
+            out.append(Diagnosis(.keepaliveRace(closer: fin.from, idle: t.silenceBeforeFirstFIN, requestBytes: data.payloadLength),
+                                 evidence: [fin.number, data.number, rstMark], confidence: sure(.high)))
+            rstExplained = true
+        }
+
+        // retransmission-give-up: one segment again and again, backing off, unanswered.
+        for side in Side.allCases {
+            guard let run = t.run(of: side), run.count >= Threshold.retransmissions, run.gapsGrow,
+                  r.side(side.other).packets == run.peerPacketsAtStart else { continue }
+            let reset = r.rst.map { $0.from == side && $0.packetNumber > run.last.number } ?? false
+            let silent = r.rst == nil && r.lastPacketNumber == run.last.number
+            guard reset || silent else { continue }
+            out.append(Diagnosis(.retransmissionGiveUp(sender: side, retransmissions: run.count,
+                                                        span: run.last.time.nanoseconds &- run.first.time.nanoseconds,
+                                                        firstGap: run.firstGap, lastGap: run.lastGap, reset: reset),
+                                 evidence: [run.first.number, run.last.number, reset ? r.rst!.packetNumber : 0],
+                                 confidence: sure(reset ? .high : .medium)))
+            if reset { rstExplained = true }
+        }
+
+        guard let rst = r.rst, r.teardown.kind != .refused else {
+            if let late = t.rstAfterClose, t.rstIntoTimeWait == nil {
+                out.append(Diagnosis(.harmlessReset(resetter: late.from, afterClose: true),
+                                     evidence: [t.beforeRST?.number ?? 0, late.number], confidence: sure(.high)))
+            }
+            return out
+        }
+
+        // zero-window-abort: a window held at 0 until the RST.
+        if !rstExplained {
+            for receiver in Side.allCases {
+                guard let z = t.zeroWindow(of: receiver), z.since.number < rst.packetNumber else { continue }
+                let held = rst.time.nanoseconds &- z.since.time.nanoseconds
+                guard held >= Threshold.zeroWindow else { continue }
+                let probes = r.side(receiver.other).packets - z.peerPacketsAtStart - (rst.from == receiver.other ? 1 : 0)
+                out.append(Diagnosis(.zeroWindowAbort(receiver: receiver, resetter: rst.from, duration: held, probes: max(0, probes)),
+                                     evidence: [z.since.number, rst.packetNumber], confidence: sure(.high)))
+                rstExplained = true
+                break
+            }
+        }
+
+        // idle-timeout-reset and peer-restarted: an RST from a side that had not closed, after
+        // silence or answering data.
+        let resetter = r.side(rst.from)
+        if !rstExplained, resetter.fin == 0, let before = t.beforeRST {
+            let prompted = before.from == rst.from.other && before.payloadLength > 0
+            let silence = prompted ? t.silenceBeforeThat : rst.time.nanoseconds &- before.time.nanoseconds
+            if silence >= Threshold.idleReset {
+                out.append(Diagnosis(.idleTimeoutReset(resetter: rst.from, silence: silence, prompted: prompted),
+                                     evidence: [prompted ? before.number : 0, rst.packetNumber], confidence: sure(.medium)))
+                rstExplained = true
+            } else if prompted, rst.shape == .bare, rst.validity == .exact, resetter.packets > resetter.rst {
+                out.append(Diagnosis(.peerRestarted(resetter: rst.from, silence: silence, bytes: before.payloadLength),
+                                     evidence: [before.number, rst.packetNumber], confidence: sure(.medium)))
+                rstExplained = true
+            }
+        }
+
+        // harmless-reset: after the close, or after the resetter's own FIN with nothing lost.
+        if !rstExplained, resetter.fin > 0, let fin = t.firstFIN, fin.from == rst.from,
+           let before = t.beforeRST, before.payloadLength == 0, answers(rst, t),
+           r.orig.bytes.inFlightAtRST == 0, r.resp.bytes.inFlightAtRST == 0,
+           (r.orig.bytes.sentAfterRST ?? 0) == 0, (r.resp.bytes.sentAfterRST ?? 0) == 0,
+           r.orig.bytes.unknown.isEmpty, r.resp.bytes.unknown.isEmpty {
+            out.append(Diagnosis(.harmlessReset(resetter: rst.from, afterClose: false),
+                                 evidence: [fin.number, before.number, rst.packetNumber], confidence: sure(.high)))
+        }
+        return out
+    }
+
+    /// Whether the RST answers the segment before it: one from the other side, within twice
+    /// the handshake's round trip as the capture saw it (`EndingTrail.synACKDelay`) plus 1 ms.
+    /// An application's abort (close() with unread data, SO_LINGER {1, 0}) comes when the
+    /// application calls, not in answer to a segment.
+    static func answers(_ rst: RSTInfo, _ t: EndingTrail) -> Bool {
+        guard let before = t.beforeRST, before.from == rst.from.other else { return false }
+        let delay = rst.time.nanoseconds &- before.time.nanoseconds
+        // Packet times come from the file: a damaged one must give a wrong answer, never a trap.
+        let limit = t.synACKDelay.multipliedReportingOverflow(by: 2).partialValue &+ 1_000_000
+        return delay >= 0 && delay <= max(limit, 1_000_000)
+    }
+
+    /// The packet number of the first accepted RST from `side`: the one that ended the
+    /// connection, or one after its close.
+    private static func closerRST(_ r: ConnectionRecord, _ t: EndingTrail, from side: Side) -> Int? {
+        if let rst = r.rst, rst.from == side { return rst.packetNumber }
+        if let late = t.rstAfterClose, late.from == side { return late.number }
+        return nil
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// Diagnoses through the command line (docs/diagnoses.md): the timeline's header line, JSON's
+/// `diagnoses` (present only when there is one), the summary's tally and `--diagnosis CODE`.
+@Suite struct DiagnosisCLITests {
+    /// Made to show an RST into TIME-WAIT: one connection, one diagnosis.
+    static let diagnosed = "captures/crafted/rst-in-time-wait.pcap"
+    /// A graceful close: no diagnosis.
+    static let plain = "captures/real/graceful-client-close.pcap"
+
+    @Test func timelineHeader_namesTheDiagnosis() throws {
+        let r = try CLI.run(["replay", Self.diagnosed, "--no-color"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("   diagnosis  time-wait-assassination (confidence high) · evidence packets 10, 11\n"))
+        #expect(r.stdout.contains("the server's RST (packet 11) ended the client's TIME-WAIT early"))
+    }
+
+    @Test func json_carriesDiagnoses_onlyWhenThereIsOne() throws {
+        let r = try CLI.run(["replay", Self.diagnosed, Self.plain, "--format", "json", "--no-events"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count == 2)
+        let first = try #require(lines.first ?? nil)
+        let list = try #require(first["diagnoses"] as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["code"] as? String == "time-wait-assassination")
+        #expect(list.first?["evidence"] as? [Int] == [10, 11])
+        #expect(list.first?["confidence"] as? String == "high")
+        #expect((list.first?["text"] as? String)?.hasPrefix("the server's RST (packet 11)") == true)
+        let second = try #require(lines.last ?? nil)
+        #expect(second["diagnoses"] == nil)
+    }
+
+    @Test func summaryTally_countsDiagnoses() throws {
+        let r = try CLI.run(["replay", Self.diagnosed, Self.plain, "--summary", "--no-color"])
+        #expect(r.stdout.hasSuffix("1 diagnosis (docs/diagnoses.md):\n  time-wait-assassination           1\n"))
+        let plain = try CLI.run(["replay", Self.plain, "--summary", "--no-color"])
+        #expect(!plain.stdout.contains("diagnos"))
+    }
+
+    @Test func diagnosisFilter_printsOnlyThoseConnections() throws {
+        let r = try CLI.run(["replay", Self.diagnosed, Self.plain, "--diagnosis", "time-wait-assassination", "--summary", "--no-color"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("1 connection by teardown:"))
+        #expect(r.stdout.contains("rst-in-time-wait.pcap"))
+        #expect(!r.stdout.contains("graceful-client-close.pcap"))
+        let none = try CLI.run(["replay", Self.plain, "--diagnosis", "keepalive-race", "--format", "json"])
+        #expect(none.status == 0)
+        #expect(none.stdout.isEmpty)
+    }
+
+    @Test func unknownDiagnosis_isAnError_listingTheCodes() throws {
+        let r = try CLI.run(["replay", Self.plain, "--diagnosis", "gremlins"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("no diagnosis 'gremlins'; the codes are: keepalive-race, idle-timeout-reset, zero-window-abort, peer-restarted, retransmission-give-up, time-wait-assassination, harmless-reset, listen-overflow."))
+        #expect(r.stdout.isEmpty)
+    }
+}

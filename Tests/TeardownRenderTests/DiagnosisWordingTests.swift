@@ -1,0 +1,58 @@
+import Testing
+import TeardownModel
+@testable import TeardownRender
+
+/// The words of every diagnosis: the numbers measured appear as measured, and each says what
+/// to change.
+@Suite struct DiagnosisWordingTests {
+    private static let s: Int64 = 1_000_000_000
+
+    @Test func keepaliveRace_givesTheIdleGap_andTheServersWithThatTimeout() {
+        let d = Diagnosis(.keepaliveRace(closer: .resp, idle: 5_020_000_000, requestBytes: 1_200), evidence: [7, 8, 9], confidence: .high)
+        #expect(d.text == "the server closed the connection after 5.0 s idle (its FIN, packet 7) as the client sent 1,200 bytes of new data on it (packet 8); the server's TCP answered with an RST (packet 9): the data is lost, and the client sees ECONNRESET, or EOF and then EPIPE. 5.0 s is close to the default keep-alive timeout of Node.js's http server and Apache httpd (5 s): make the client's pool retire idle connections sooner than that, or retry requests that are safe to retry")
+        let other = Diagnosis(.keepaliveRace(closer: .resp, idle: 30 * Self.s, requestBytes: 10), evidence: [7, 8, 9], confidence: .high)
+        #expect(other.text.contains("30.0 s is the server's keep-alive (idle) timeout"))
+    }
+
+    @Test func everyFinding_hasWords_withItsNumbers() {
+        let cases: [(Diagnosis, [String])] = [
+            (Diagnosis(.idleTimeoutReset(resetter: .resp, silence: 350 * Self.s, prompted: true), evidence: [40, 41], confidence: .medium),
+             ["packet 41", "after 350.0 s of silence (packet 40)", "AWS NLB 350 s", "keep-alives"]),
+            (Diagnosis(.idleTimeoutReset(resetter: .orig, silence: 60 * Self.s, prompted: false), evidence: [41], confidence: .medium),
+             ["the client sent an RST (packet 41) after 60.0 s without a packet"]),
+            (Diagnosis(.zeroWindowAbort(receiver: .resp, resetter: .orig, duration: 3_502_000_000, probes: 2), evidence: [5, 10], confidence: .high),
+             ["zero window from packet 5 for 3.5 s", "sent 2 segments into it", "gave up and reset it (packet 10)"]),
+            (Diagnosis(.peerRestarted(resetter: .resp, silence: 2 * Self.s, bytes: 10), evidence: [7, 8], confidence: .medium),
+             ["a bare RST from the server (packet 8)", "answered 10 bytes from the client (packet 7, after 2.0 s of silence)"]),
+            (Diagnosis(.retransmissionGiveUp(sender: .orig, retransmissions: 4, span: 2_800_000_000, firstGap: 400_000_000, lastGap: 1_600_000_000, reset: true),
+                       evidence: [5, 8, 9], confidence: .high),
+             ["again 4 times (packets 5–8) over 2.8 s", "from 0.400 s to 1.6 s", "reset the connection (packet 9)", "tcp_retries2"]),
+            (Diagnosis(.timeWaitRST(resetter: .resp, timeWaitSide: .orig), evidence: [9, 10], confidence: .high),
+             ["the server's RST (packet 10) ended the client's TIME-WAIT early", "tcp_rfc1337=1"]),
+            (Diagnosis(.timeWaitSYN(previous: 1, why: .aboveTimeWait), evidence: [10], confidence: .high),
+             ["SYN (packet 10) reused the 4-tuple of connection 1", "sequence number was above"]),
+            (Diagnosis(.harmlessReset(resetter: .resp, afterClose: false), evidence: [7, 9, 10], confidence: .high),
+             ["the server's RST (packet 10) came after its own FIN (packet 7)", "harmless"]),
+            (Diagnosis(.harmlessReset(resetter: .orig, afterClose: true), evidence: [9, 10], confidence: .high),
+             ["after both FINs were acknowledged"]),
+            (Diagnosis(.listenOverflow(repeats: 2), evidence: [4], confidence: .medium),
+             ["SYN-ACK again 2 times after the client had acknowledged it (from packet 4)", "somaxconn"]),
+            (Diagnosis(.listenOverflow(repeats: 0), evidence: [4, 5], confidence: .medium),
+             ["with an RST (packet 5)", "tcp_abort_on_overflow=1"]),
+        ]
+        var codes = Set<Diagnosis.Code>()
+        for (d, parts) in cases {
+            codes.insert(d.code)
+            for p in parts { #expect(d.text.contains(p), "\(d.code): \(d.text)") }
+            #expect(!d.text.contains("\""), "no quote: JSON writes the words verbatim")
+            #expect(!d.text.contains("\\"))
+        }
+        codes.insert(.keepaliveRace)
+        #expect(codes == Set(Diagnosis.Code.allCases), "every code is worded here")
+    }
+
+    @Test func evidence_isSortedAndUnique_withoutZeros() {
+        let d = Diagnosis(.harmlessReset(resetter: .resp, afterClose: false), evidence: [9, 0, 7, 9], confidence: .high)
+        #expect(d.evidence == [7, 9])
+    }
+}
