@@ -68,6 +68,8 @@ struct Run: ParsableCommand {
         opts.noColor = noColor
         let useColor = opts.useColor
         var failures = 0
+        var outcomes: [ExperimentOutcome] = []
+        var couldNotRun: [String] = []
         var kernelLinesShown = Set<String>()
         for (i, e) in chosen.enumerated() {
             let result: ExperimentResult
@@ -76,6 +78,7 @@ struct Run: ParsableCommand {
             } catch {
                 Diagnostics.error("\(e.name): \(error)")
                 failures += 1
+                couldNotRun.append(e.name)
                 continue
             }
             // The kernel lane's problems once each (not root, no tracefs, an unknown format ...).
@@ -95,10 +98,16 @@ struct Run: ParsableCommand {
                 out.line(ExperimentReport.json(result.outcome))
             } else {
                 if i > 0 { out.line("") }
-                out.write(ExperimentReport.text(result.outcome, color: useColor, timelines: !verdictsOnly))
+                out.write(ExperimentReport.text(result.outcome, color: useColor, timelines: !verdictsOnly, sources: chosen.count == 1))
             }
             out.flush()
+            outcomes.append(result.outcome)
             if !result.problems.isEmpty { failures += 1 }
+        }
+        // Several experiments end with how they fared, together (JSON stays one object each).
+        if chosen.count > 1 && format == .timeline {
+            out.line("")
+            out.write(ExperimentReport.tally(outcomes, failed: couldNotRun, color: useColor))
         }
         out.flush()
         if failures > 0 { throw ExitCode(1) }

@@ -27,7 +27,7 @@ import TeardownWire
                problem    server: timed out\tat
             /accept
 
-               ✔ holds         it holds  [seeds/000]
+               ✔ holds         it holds  [socket-close blog post (2018)]
                                 evidence: packet 7 [F.]
                ✘ does not hold it does not  [RFC 9293 §3.6]
                                 evidence: read() = 0, not "-1"
@@ -41,7 +41,7 @@ import TeardownWire
         let text = ExperimentReport.text(Self.outcome, color: true, timelines: false)
         #expect(text.hasPrefix("\u{1B}[1m━━ experiment demo ━━\u{1B}[0m A made-up run"))
         #expect(text.contains("   \u{1B}[31mproblem\u{1B}[0m    server"))
-        #expect(text.contains("   \u{1B}[32m✔ holds         \u{1B}[0mit holds  [seeds/000]\n"))
+        #expect(text.contains("   \u{1B}[32m✔ holds         \u{1B}[0mit holds  [socket-close blog post (2018)]\n"))
         #expect(text.contains("   \u{1B}[31m✘ does not hold \u{1B}[0mit does not"))
         #expect(text.contains("   \u{1B}[33m? inconclusive  \u{1B}[0mwho knows"))
     }
@@ -58,14 +58,38 @@ import TeardownWire
         var o = Self.outcome
         o.isolated = false
         #expect(ExperimentReport.json(o) == #"{"schema_version":1,"experiment":"demo","summary":"A made-up run: close() then shutdown()\/read()","isolated":false,"#
-            + #""claims":[{"id":"a","text":"it holds","source":"seeds\/000","verdict":"holds","evidence":"packet 7 [F.]"},"#
-            + #"{"id":"b","text":"it does not","source":"RFC 9293 §3.6","verdict":"does-not-hold","evidence":"read() = 0, not \"-1\""},"#
-            + #"{"id":"c","text":"who knows","source":"textbook","verdict":"inconclusive","evidence":"not captured"}],"#
+            + #""claims":[{"id":"a","text":"it holds","source":"seeds\/000","cites":"socket-close blog post (2018)","verdict":"holds","evidence":"packet 7 [F.]"},"#
+            + #"{"id":"b","text":"it does not","source":"RFC 9293 §3.6","cites":"RFC 9293 §3.6","verdict":"does-not-hold","evidence":"read() = 0, not \"-1\""},"#
+            + #"{"id":"c","text":"who knows","source":"textbook","cites":"textbook","verdict":"inconclusive","evidence":"not captured"}],"#
             + #""problems":["server: timed out\tat\n\/accept"],"#
             + #""calls":[{"actor":"server","bytes":0,"call":"read(1024)","duration_ns":12,"errno":"ECONNRESET","fd":7,"kind":"read","local":"127.0.0.1:5001","pid":42,"remote":null,"result":-1,"socket":3,"time_ns":1700000000000000001}],"#
             + #""connections":[]}"#)
         o.records = [Fixtures.graceful]
         let line = JSONLinesRenderer.render(Fixtures.graceful, source: "demo", includeEvents: true)
         #expect(ExperimentReport.json(o).hasSuffix(#""connections":["# + line + "]}"))
+    }
+
+    /// One experiment's report may end its verdicts with where the cited works are listed.
+    @Test func text_sourcesLine_afterTheVerdicts() {
+        let with = ExperimentReport.text(Self.outcome, color: false, timelines: false, sources: true)
+        let without = ExperimentReport.text(Self.outcome, color: false, timelines: false)
+        #expect(with == without + "   sources    the works in brackets are listed in docs/sources.md\n")
+    }
+
+    /// Several experiments end with a tally: all claims by verdict, a row per experiment
+    /// (problems and experiments that could not run said), and the sources page.
+    @Test func tally_countsEveryVerdict_perExperiment() {
+        var second = Self.outcome
+        second.name = "second-one"
+        second.problems = []
+        second.claims = [Self.outcome.claims[0], Self.outcome.claims[0]]
+        #expect(ExperimentReport.tally([Self.outcome, second], failed: ["broken"], color: false) == """
+            ━━ tally ━━ 3 experiments · 5 claims: 3 hold, 1 does not hold, 1 inconclusive
+               demo        1 holds, 1 does not hold, 1 inconclusive · 1 problem
+               second-one  2 hold, 0 do not hold, 0 inconclusive
+               broken      could not run
+               sources    the works in brackets are listed in docs/sources.md
+
+            """)
     }
 }
