@@ -29,7 +29,8 @@ public struct KernelTraceUnavailable: Error, Sendable, CustomStringConvertible {
 public final class KernelTrace: @unchecked Sendable {
     public static let events: [KernelEventName] = [.sendReset, .receiveReset, .stateChange, .errorReport]
 
-    let instance: String
+    /// The instance's directory (`…/instances/teardown-PID-N`).
+    public let instance: String
     let header: TracePage.Header
     let decoder: KernelRecordDecoder
     let fds: [Int32]

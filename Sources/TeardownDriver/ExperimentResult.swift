@@ -17,6 +17,9 @@ public struct ExperimentResult {
     /// One line saying why the kernel lane is absent, or what part of it is (an event this
     /// kernel lacks or teardown cannot read, records lost or unreadable).
     public var kernelLines: [String] = []
+    /// The tracefs instance the kernel lane was recorded in (removed by the time the result
+    /// exists), nil without the lane.
+    public var kernelInstance: String?
 
     public subscript<T>(dynamicMember field: KeyPath<ExperimentOutcome, T>) -> T { outcome[keyPath: field] }
 }

@@ -64,6 +64,7 @@ public enum Runner {
                                         isolated: isolated, wallNanoseconds: monotonic() - t0)
         var result = ExperimentResult(outcome: outcome, packets: packets, linkType: capture.linkType)
         result.kernel = lane
+        if case .success(let t) = trace { result.kernelInstance = t.instance }
         result.kernelHeader = recording.map {
             KernelEventFile.Header(clock: $0.clock, offsetNanoseconds: $0.offsetNanoseconds,
                                    offsetUncertaintyNanoseconds: $0.offsetUncertaintyNanoseconds,

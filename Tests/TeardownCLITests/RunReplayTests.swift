@@ -30,7 +30,9 @@ import Testing
     /// first connection header to the blank line that separates it from the next experiment.
     static func timelines(_ stdout: String) -> [String: String] {
         var out: [String: String] = [:]
-        for block in stdout.components(separatedBy: "━━ experiment ").dropFirst() {
+        // A run of several experiments ends with its tally, after an empty line.
+        let reports = stdout.components(separatedBy: "\n━━ tally ━━").first ?? stdout
+        for block in reports.components(separatedBy: "━━ experiment ").dropFirst() {
             let name = String(block.prefix { $0 != " " })
             guard let first = block.range(of: "\n ━━ connection ") else { continue }
             var text = String(block[block.index(after: first.lowerBound)...])
