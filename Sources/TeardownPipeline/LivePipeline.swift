@@ -21,6 +21,10 @@ public enum LivePipeline {
         public var lingerNanoseconds: Int64
         public var bounds: TrackerBounds
         public var options: PrintOptions
+        /// Stop after this many packets (those the filter kept), as tcpdump's -c; nil: no limit.
+        public var packetLimit: Int?
+        /// Stop after this long (monotonic clock, from the start of capture); nil: no limit.
+        public var durationNanoseconds: Int64?
 
         public init(interface: String, filter: String?, writeFile: String?, capture: LiveOptions, user: String?,
                     lingerNanoseconds: Int64, bounds: TrackerBounds, options: PrintOptions) {
@@ -107,12 +111,20 @@ public enum LivePipeline {
         }
         let nano = source.nanosecondPrecision
         let tunnels = stage.tunnels
+        // -c and --duration: the capture ends by itself after that many packets or that long.
+        let deadline = request.durationNanoseconds.map { Self.monotonic() &+ $0 }
+        var packets = 0
+        var stoppedBy: String?
         do {
             try source.read(idle: {
                 let now = PacketClock.now().nanoseconds
                 stage.tracker.expire(before: now, emit: emit)
                 lane?.idle(now: now, tracker: stage.tracker)
                 printHeld()
+                if let deadline, Self.monotonic() >= deadline {
+                    stoppedBy = Self.durationWords(request.durationNanoseconds!)
+                    source.stop()
+                }
             }) { packet in
                 writer?.write(packet, nanosecondPrecision: nano)
                 writer?.flush()
@@ -121,11 +133,21 @@ public enum LivePipeline {
                     lane.packetSeen(at: packet.time.nanoseconds, tracker: stage.tracker)
                     printHeld()
                 }
+                packets += 1
+                if let limit = request.packetLimit, packets >= limit {
+                    stoppedBy = "\(packets) packet\(packets == 1 ? "" : "s") (-c)"
+                    return false
+                }
+                if let deadline, Self.monotonic() >= deadline {
+                    stoppedBy = Self.durationWords(request.durationNanoseconds!)
+                    return false
+                }
                 return true
             }
         } catch {
             Diagnostics.error("\(error)")
         }
+        if let stoppedBy { Diagnostics.info("teardown: stopped after \(stoppedBy)") }
         writer?.close()
         let recording = lane?.stop()
         let open = stage.tracker.unfinishedConnections
@@ -142,5 +164,20 @@ public enum LivePipeline {
                 + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
         }
         return 0
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds: what --duration is measured on (a wall-clock step does
+    /// not shorten or stretch it).
+    static func monotonic() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) &* 1_000_000_000 &+ Int64(t.tv_nsec)
+    }
+
+    /// "2.5 s (--duration)".
+    static func durationWords(_ nanoseconds: Int64) -> String {
+        var seconds = String(Double(nanoseconds) / 1e9)
+        if seconds.hasSuffix(".0") { seconds.removeLast(2) }
+        return "\(seconds) s (--duration)"
     }
 }

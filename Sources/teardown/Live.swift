@@ -46,6 +46,14 @@ struct Live: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Seconds a finished connection waits for late packets before it is printed.")
     var linger: Double = 1.0
 
+    @Option(name: .customShort("c"), parsing: .unconditional, help: ArgumentHelp(
+        "Stop after this many packets (those the filter keeps), as tcpdump's -c.", valueName: "count"))
+    var count: Int?
+
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
+        "Stop after this many seconds of capture.", valueName: "seconds"))
+    var duration: Double?
+
     @OptionGroup var output: OutputOptions
 
     @OptionGroup var bounds: BoundsOptions
@@ -55,6 +63,9 @@ struct Live: ParsableCommand {
         if !(1...2047).contains(bufferSize) { throw ValidationError("--buffer-size is in MiB and must be between 1 and 2047.") }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
+        if let count, count < 1 { throw ValidationError("-c must be at least 1 packet.") }
+        // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
+        if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be a positive number of seconds.") }
         if output.zeekJSON != nil {
             throw ValidationError("--format \(output.format.rawValue) is for replay: save with -w, then `teardown replay FILE --format \(output.format.rawValue)`.")
         }
@@ -64,10 +75,13 @@ struct Live: ParsableCommand {
         var capture = LiveOptions()
         capture.snapshotLength = snaplen
         capture.bufferSize = bufferSize << 20
-        let status = LivePipeline.capture(.init(
+        var request = LivePipeline.Request(
             interface: interface, filter: filter.isEmpty ? nil : filter.joined(separator: " "), writeFile: writeFile,
             capture: capture, user: user, lingerNanoseconds: Int64(linger * 1e9),
-            bounds: bounds.bounds, options: output.printOptions))
+            bounds: bounds.bounds, options: output.printOptions)
+        request.packetLimit = count
+        request.durationNanoseconds = duration.map { Int64($0 * 1e9) }
+        let status = LivePipeline.capture(request)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -23,6 +23,9 @@ import Glibc
         (["live", "-i", "lo", "--linger", "-1"], "--linger must be between 0 and 86400 seconds."),
         (["live", "-i", "lo", "--snaplen", "-100"], "--snaplen must be at least 64 bytes to hold the headers."),
         (["live", "-i", "lo", "--buffer-size", "4096"], "--buffer-size is in MiB and must be between 1 and 2047."),
+        (["live", "-i", "lo", "-c", "-3"], "-c must be at least 1 packet."),
+        (["live", "-i", "lo", "--duration", "-1"], "--duration must be a positive number of seconds."),
+        (["live", "-i", "lo", "--duration", "nan"], "--duration must be a positive number of seconds."),
     ])
     func negativeNumbers_areValues_refusedByName(_ args: [String], _ message: String) throws {
         let r = try CLI.run(args)

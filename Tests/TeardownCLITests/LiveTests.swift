@@ -139,6 +139,35 @@ import Glibc
         #expect(LiveTests.jsonLines(replayed.stdout).map { $0["teardown"] as? String } == ["graceful", "abort-by-originator"])
     }
 
+    /// -c and --duration end the capture by themselves, cleanly (status 0, the -w file
+    /// holding exactly the packets counted).
+    @Test func stopsByItself_afterCountPackets_orAfterDuration() throws {
+        guard LiveTests.isRoot else {
+            print("skipping live capture test: capturing on lo needs root (CI runs as root)")
+            return
+        }
+        let port = LiveTests.port(0)
+        let pcap = LiveTests.tmp("count.pcap")
+        let counted = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "-c", "4", "-w", pcap, "--format", "json", "--no-events"])
+        #expect(counted.wait { $0.stderr.contains("capturing on lo") }, "\(counted.stderr)")
+        usleep(200_000)
+        try LiveTests.makeConnection(port: port, abort: false)   // 8 or more packets
+        #expect(counted.finish() == 0, "\(counted.stderr)")
+        #expect(counted.stderr.contains("teardown: stopped after 4 packets (-c)\n"), "\(counted.stderr)")
+        #expect(counted.stderr.contains("teardown: 4 packets captured"), "\(counted.stderr)")
+        let replayed = try CLI.run(["replay", pcap, "--format", "json", "--no-events"])
+        let first = try #require(LiveTests.jsonLines(replayed.stdout).first)
+        #expect(first["last_packet"] as? Int == 4, "\(replayed.stdout)")
+        #expect(LiveTests.jsonLines(counted.stdout).map { $0["teardown"] as? String } == ["open"])
+
+        let started = Date()
+        let timed = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "--duration", "0.5"])
+        #expect(timed.finish() == 0, "\(timed.stderr)")
+        let took = Date().timeIntervalSince(started)
+        #expect(took >= 0.5 && took < 8, "took \(took) s")
+        #expect(timed.stderr.contains("teardown: stopped after 0.5 s (--duration)\n"), "\(timed.stderr)")
+    }
+
     @Test func openConnectionsAreReportedAtTheStop() throws {
         guard LiveTests.isRoot else {
             print("skipping live capture test: capturing on lo needs root (CI runs as root)")
