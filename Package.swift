@@ -29,6 +29,8 @@ let package = Package(
         // Connection table, RFC 9293 state inference, teardown classification, byte ledger.
         // Kernel events are joined to connections here (typed values, as TeardownKernel decodes them).
         .target(name: "TeardownModel", dependencies: ["TeardownKernel", "TeardownWire", "TeardownSpeed"], swiftSettings: v5),
+        // strace's output read into the socket calls of any program (`teardown trace`). Pure: no I/O.
+        .target(name: "TeardownStrace", dependencies: ["TeardownModel", "TeardownWire"], swiftSettings: v5),
         // Timeline text, JSON Lines, summaries: pure functions of Model output.
         .target(name: "TeardownRender", dependencies: ["TeardownKernel", "TeardownModel", "TeardownWire"], swiftSettings: v5),
         // zlib, libzstd and liblz4, found with pkg-config (Debian: zlib1g-dev, libzstd-dev,
@@ -52,7 +54,8 @@ let package = Package(
                 dependencies: ["TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownRender", "TeardownSpeed", "TeardownWire"],
                 swiftSettings: v5),
         .target(name: "TeardownDriver",
-                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownPipeline", "TeardownRender", "TeardownWire"],
+                dependencies: ["CTeardownSys", "TeardownCapture", "TeardownKernel", "TeardownModel", "TeardownPipeline", "TeardownRender",
+                               "TeardownStrace", "TeardownWire"],
                 swiftSettings: v5),
         // Parses arguments and calls the pipeline: one file per subcommand.
         .executableTarget(name: "teardown", dependencies: [
@@ -76,6 +79,9 @@ let package = Package(
         .testTarget(name: "TeardownRenderTests",
                     dependencies: ["TeardownRender", "TeardownKernel", "TeardownModel", "TeardownWire", "TeardownTestSupport"],
                     exclude: ["Goldens"], swiftSettings: v5),
+        // Fixtures/ holds real strace output, read from the source tree (#filePath) and by scripts/fuzz-corpus.py.
+        .testTarget(name: "TeardownStraceTests", dependencies: ["TeardownStrace", "TeardownModel", "TeardownWire"],
+                    exclude: ["Fixtures"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureTests", dependencies: ["TeardownCapture", "TeardownKernel", "TeardownWire"], swiftSettings: v5),
         .testTarget(name: "TeardownCaptureFileTests", dependencies: ["TeardownCaptureFile", "TeardownWire", "TeardownTestSupport"],
                     swiftSettings: v5),

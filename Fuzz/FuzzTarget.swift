@@ -8,8 +8,9 @@
 //   byte 0        link type: index into `FuzzInput.linkTypes` (modulo its count)
 //   byte 1        configuration bits: 0 = tiny connection cap (4), 1 = short idle timeout
 //                 (1 s) and linger (0), 2 = no events/notes recorded, 3 = colour in the timeline,
-//                 4 = time starts at 0 (the epoch) instead of 2023, 7 = the input is for the
-//                 kernel lane instead (KernelFuzz.swift)
+//                 4 = time starts at 0 (the epoch) instead of 2023, 6 = the input is strace's
+//                 output instead (StraceFuzz.swift), 7 = the input is for the kernel lane
+//                 instead (KernelFuzz.swift)
 //   then records: u16 big-endian captured length, i16 big-endian time step in milliseconds
 //                 (negative steps happen in merged captures; -32768 jumps to time 0 and 32767
 //                 to the last second a pcap file can hold, 2^32 - 1 s), u8 extra wire length
@@ -68,6 +69,10 @@ enum FuzzInput {
         }
         if data[1] & 0x80 != 0 {
             blackHole(KernelFuzz.run(data))
+            return
+        }
+        if data[1] & 0x40 != 0 {
+            blackHole(StraceFuzz.run(data))
             return
         }
         let linkType = linkTypes[Int(data[0]) % linkTypes.count]

@@ -14,6 +14,9 @@ an input that starts like one as a capture file (teardown's pcapng reader, the d
 Kernel lane seeds (FuzzTarget.swift, bit 7 of byte 1; see Fuzz/KernelFuzz.swift): each format
 file in Tests/TeardownKernelTests/Fixtures as text, and a record of each, for IPv4 and IPv6;
 the ring-buffer page fixture (6.18-rst-unread.cpu1.raw) and this machine's header_page.
+
+strace seeds (bit 6 of byte 1; see Fuzz/StraceFuzz.swift): each file in
+Tests/TeardownStraceTests/Fixtures, the output `teardown trace` reads.
 """
 
 import json
@@ -122,6 +125,19 @@ def kernel_seeds(outdir: str) -> int:
     return n
 
 
+def strace_seeds(outdir: str) -> int:
+    """strace's output as `teardown trace` reads it (bit 6 of byte 1: Fuzz/StraceFuzz.swift)."""
+    folder = os.path.join(os.path.dirname(__file__), "..", "Tests", "TeardownStraceTests", "Fixtures")
+    n = 0
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            body = f.read()
+        with open(os.path.join(outdir, "strace_" + name), "wb") as f:
+            f.write(bytes([0, 0x40]) + body)
+        n += 1
+    return n
+
+
 def main() -> None:
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
@@ -156,6 +172,7 @@ def main() -> None:
                     f.write(frame(pf, bits, events))
                 n += 1
     n += kernel_seeds(outdir)
+    n += strace_seeds(outdir)
     print(f"{n} seeds in {outdir}", file=sys.stderr)
 
 

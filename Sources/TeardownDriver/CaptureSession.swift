@@ -36,18 +36,24 @@ final class CaptureSession: @unchecked Sendable {
     /// (an RST drawn by close()) when the capture thread was descheduled on a loaded machine:
     /// a stop ends the read loop without draining what the kernel still holds.
     func stop(after ms: Int = 150, quietMs: Int = 100) -> [StoredPacket] {
-        usleep(useconds_t(ms * 1000))
-        var last = -1, quietFor = 0, waited = ms
-        while quietFor < quietMs && waited < 3000 {
-            lock.lock(); let n = stored.count; lock.unlock()
-            if n == last { quietFor += 25 } else { quietFor = 0; last = n }
-            usleep(25_000)
-            waited += 25
-        }
+        Self.waitForQuiet(after: ms, quietMs: quietMs) { lock.lock(); defer { lock.unlock() }; return stored.count }
         source.stop()
         _ = finished.wait(timeout: .now() + 5)
         lock.lock(); defer { lock.unlock() }
         return stored
+    }
+
+    /// Sleeps `ms`, then until `count` (packets captured so far) has not changed for `quietMs`,
+    /// at most 3 s in all.
+    static func waitForQuiet(after ms: Int, quietMs: Int, count: () -> Int) {
+        usleep(useconds_t(ms * 1000))
+        var last = -1, quietFor = 0, waited = ms
+        while quietFor < quietMs && waited < 3000 {
+            let n = count()
+            if n == last { quietFor += 25 } else { quietFor = 0; last = n }
+            usleep(25_000)
+            waited += 25
+        }
     }
 
     var linkType: LinkType { source.linkType }

@@ -10,6 +10,9 @@ public enum CallLogFile {
     /// The sidecar that belongs to a capture: `x.pcap` -> `x.events.jsonl`.
     public static func sidecar(for capture: String) -> String? { sidecar(for: capture, suffix: ".events.jsonl") }
 
+    /// Where the sidecar of `capture` goes, whether it exists or not (none for standard input).
+    public static func sidecarPath(for capture: String) -> String? { sidecarPath(for: capture, suffix: ".events.jsonl") }
+
     /// The file beside `capture` whose name replaces its .pcap/.pcapng with `suffix`, if it
     /// exists (none for standard input).
     static func sidecar(for capture: String, suffix: String) -> String? {

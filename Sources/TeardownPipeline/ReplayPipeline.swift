@@ -11,12 +11,20 @@ import Glibc
 public enum ReplayPipeline {
     /// Replays `files` in order to standard output, reading packets that match `filter` (a BPF
     /// expression) only. Problems go to stderr; returns false when a file could not be read.
-    public static func replay(_ files: [String], filter: String?, bounds: TrackerBounds, options: PrintOptions) -> Bool {
+    /// `label` names a single file in the output instead of its path (`trace` without -w prints
+    /// its temporary recording under the program's name).
+    public static func replay(_ files: [String], filter: String?, bounds: TrackerBounds, options: PrintOptions,
+                              label: String? = nil) -> Bool {
         OutputWriter.ignoreSIGPIPE()
         let out = OutputWriter()
         let printer = RecordPrinter(options: options, writer: out, labelFiles: files.count > 1)
         printer.begin()
-        let failed = runAll(files, filter: filter, bounds: bounds, printer: printer)
+        let failed: Bool
+        if let label, files.count == 1 {
+            failed = !run(path: files[0], filter: filter, bounds: bounds, printer: printer, label: label).usable
+        } else {
+            failed = runAll(files, filter: filter, bounds: bounds, printer: printer)
+        }
         printer.finish()
         out.flush()
         return !failed
@@ -99,7 +107,7 @@ public enum ReplayPipeline {
     /// (`DecodingReader`, `PrintingStage`); without it, everything happens on the calling
     /// thread a packet at a time, as live capture does. Both print the same.
     static func run(path: String, filter: String?, bounds: TrackerBounds, printer: RecordPrinter,
-                    batched: Bool = true) -> FileResult {
+                    batched: Bool = true, label: String? = nil) -> FileResult {
         var result = FileResult()
         let source: PacketSource
         do {
@@ -118,7 +126,7 @@ public enum ReplayPipeline {
             result.usable = false
             return result
         }
-        let label = path == "-" ? "<stdin>" : path
+        let label = label ?? (path == "-" ? "<stdin>" : path)
         var stage = TrackingStage(configuration: bounds.configuration(for: printer.options), label: label)
         // A recording made by `teardown run --save` has its socket calls beside it: hold the
         // records back so the calls can be lined up with them (recordings are small).

@@ -11,6 +11,6 @@ struct Teardown: ParsableCommand {
         JSON Lines, or a one-line summary per connection.
         """,
         version: "0.1.0",
-        subcommands: [Replay.self, Live.self, Run.self, Scenarios.self]
+        subcommands: [Replay.self, Live.self, Run.self, Trace.self, Scenarios.self]
     )
 }
