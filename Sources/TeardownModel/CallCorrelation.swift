@@ -126,6 +126,7 @@ public enum CallCorrelation {
                 if !problems.isEmpty { out[i].notes.insert(.ledgerMismatch(sender: side, problems), at: 0) }
             }
             out[i].notes.append(contentsOf: applicationNotes(out[i]))
+            out[i].diagnoses = Diagnosis.withCalls(out[i])
         }
         return out
     }

@@ -100,8 +100,10 @@ extension Connection {
         return out
     }
 
-    /// Builds the record handed to renderers. `recordNotes` is false in summary/no-events modes.
-    func makeRecord(recordNotes: Bool) -> ConnectionRecord {
+    /// Builds the record handed to renderers. `recordNotes` is false in summary/no-events modes;
+    /// `inputEnd` is the time of the input's last packet when the connection is reported at the
+    /// end of the input.
+    func makeRecord(recordNotes: Bool, inputEnd: Int64? = nil) -> ConnectionRecord {
         let one = oneSided()
         let (kind, closedBy) = classify(oneSided: one)
         let o = summary(orig, peer: resp, oneSided: one)
@@ -133,8 +135,19 @@ extension Connection {
         if case .tupleReused(let previous, let why)? = follows, why == .aboveTimeWait || why == .newerTimestamp {
             reusedTimeWait = (previous, why)
         }
-        if trailBox != nil || reusedTimeWait != nil {
-            record.diagnoses = Diagnosis.diagnose(record, trail: trail(reusedTimeWait: reusedTimeWait))
+        // How long the connection was silent when it was reported: until the input's end, or
+        // for the idle timeout that reported it.
+        var silenceAtEnd: Int64?
+        if let inputEnd {
+            silenceAtEnd = max(0, inputEnd &- end.nanoseconds)
+        } else if case .idleTimeout(let seconds)? = forgottenReason {
+            silenceAtEnd = seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue
+        }
+        if trailBox != nil || reusedTimeWait != nil || (kind == .halfClosed && silenceAtEnd != nil) {
+            var t = trail(reusedTimeWait: reusedTimeWait)
+            t.silenceAtEnd = silenceAtEnd
+            t.silenceRunsToInputEnd = inputEnd != nil
+            record.diagnoses = Diagnosis.diagnose(record, trail: t)
         }
         return record
     }

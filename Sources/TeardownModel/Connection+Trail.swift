@@ -48,6 +48,9 @@ extension Connection {
                trailBox?.trail.beforeRSTTaken != true {
                 let t = trail()
                 t.trail.beforeRSTTaken = true
+                let sender = side == .orig ? orig : resp
+                t.trail.rstHopLimit = seg.hopLimit
+                t.trail.senderHopLimit = sender.hopLimitVaries ? 0 : sender.hopLimit
                 if previousNumber > 0 {
                     t.trail.beforeRST = EndingTrail.Mark(number: previousNumber, time: Timestamp(nanoseconds: previousTime),
                                                          from: facts.previousFrom, payloadLength: Int(facts.previousLength))

@@ -301,6 +301,9 @@ import TeardownWire
         if !flags.contains(.rst) {
             s.window = seg.window
             s.hasAdvertisedWindow = true
+            if s.hopLimit != seg.hopLimit {
+                if s.hopLimit == 0 { s.hopLimit = seg.hopLimit } else { s.hopLimitVaries = true }
+            }
         }
         if let ts = seg.options.timestampValue {
             s.lastTimestamp = ts

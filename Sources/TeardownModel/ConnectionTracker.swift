@@ -269,7 +269,17 @@ public struct ConnectionTracker {
     public mutating func finishHandingOver(_ emit: (consuming FinishedConnection) -> Void) {
         var held = table.map { (slot: $0.value, index: slots[$0.value].index) }
         held.sort { $0.index < $1.index }
-        for h in held { emit(FinishedConnection(connection: slots[h.slot], recordNotes: configuration.recordNotes)) }
+        // The input's last packet belongs to a connection still held (a later packet is what
+        // expires a lingering one), so the latest end among them is the input's end.
+        var inputEnd: Int64?
+        for h in held where inputEnd.map({ slots[h.slot].end.nanoseconds > $0 }) ?? true {
+            inputEnd = slots[h.slot].end.nanoseconds
+        }
+        for h in held {
+            var f = FinishedConnection(connection: slots[h.slot], recordNotes: configuration.recordNotes)
+            f.inputEnd = inputEnd
+            emit(f)
+        }
         table.removeAll()
         slots = SlotArray()
         freeSlots.removeAll()
@@ -287,12 +297,15 @@ public struct ConnectionTracker {
 public struct FinishedConnection: @unchecked Sendable {
     let connection: Connection
     let recordNotes: Bool
+    /// The time of the input's last packet, for a connection reported at the end of the input
+    /// (nil: reported before it).
+    var inputEnd: Int64?
 
     /// The connection's number (order of first packet).
     public var index: Int { connection.index }
 
     /// The connection's record, as the renderers print it.
-    public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes) }
+    public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes, inputEnd: inputEnd) }
 }
 
 /// The batch walk (TeardownSpeed) reads the table, the slots and the linger queue to load, ahead

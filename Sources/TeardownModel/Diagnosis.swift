@@ -10,6 +10,9 @@ public struct Diagnosis: Sendable, Hashable {
     public enum Code: String, Sendable, Hashable, CaseIterable {
         case keepaliveRace = "keepalive-race"
         case idleTimeoutReset = "idle-timeout-reset"
+        case closeUnreadRequest = "close-unread-request"
+        case closeWaitLeak = "close-wait-leak"
+        case middleboxReset = "middlebox-reset"
         case zeroWindowAbort = "zero-window-abort"
         case peerRestarted = "peer-restarted"
         case retransmissionGiveUp = "retransmission-give-up"
@@ -31,6 +34,18 @@ public struct Diagnosis: Sendable, Hashable {
         /// `closer` closed (FIN) after `idle` without a packet, while `requester` sent
         /// `requestBytes` of new data; `closer`'s TCP answered with an RST.
         case keepaliveRace(closer: Side, idle: Int64, requestBytes: Int)
+        /// `closer` sent `responseBytes` and closed while `unreadBytes` of its peer's data were
+        /// unread, as the socket calls show, so its close sent an RST; `inFlight` of its bytes
+        /// were unacknowledged then.
+        case closeUnreadRequest(closer: Side, unreadBytes: UInt64, responseBytes: UInt64, inFlight: UInt64?)
+        /// `closer`'s FIN was acknowledged, and its peer sent nothing and never closed for
+        /// `silence`: until the input's end (`atEnd`), or until the idle timeout reported it.
+        case closeWaitLeak(closer: Side, silence: Int64, atEnd: Bool)
+        /// The RST that claims to come from `resetter` was sent by something on the path: its
+        /// TTL or hop limit `rstHopLimit` differs from the `sideHopLimit` all of `resetter`'s
+        /// other segments carried (0: not compared), and/or `resetter` sent `bytesAfter` bytes
+        /// after it, which a TCP that reset cannot.
+        case middleboxReset(resetter: Side, rstHopLimit: UInt8, sideHopLimit: UInt8, bytesAfter: UInt64)
         /// An RST from `resetter` after `silence` without a packet: answering the peer's first
         /// segment after it (`prompted`), or unprompted.
         case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool)
@@ -75,6 +90,9 @@ public struct Diagnosis: Sendable, Hashable {
         switch finding {
         case .keepaliveRace: return .keepaliveRace
         case .idleTimeoutReset: return .idleTimeoutReset
+        case .closeUnreadRequest: return .closeUnreadRequest
+        case .closeWaitLeak: return .closeWaitLeak
+        case .middleboxReset: return .middleboxReset
         case .zeroWindowAbort: return .zeroWindowAbort
         case .peerRestarted: return .peerRestarted
         case .retransmissionGiveUp: return .retransmissionGiveUp
@@ -96,6 +114,9 @@ extension Diagnosis {
         public static let idleReset: Int64 = 10_000_000_000
         /// A zero window held this long before the RST.
         public static let zeroWindow: Int64 = 1_000_000_000
+        /// A peer silent in CLOSE-WAIT this long when the connection was reported (a socket its
+        /// application never closes; servers' own idle timeouts are seconds to minutes).
+        public static let closeWait: Int64 = 60_000_000_000
         /// Retransmissions of one segment, unanswered, with growing gaps.
         public static let retransmissions = 3
     }
@@ -109,7 +130,7 @@ extension Diagnosis {
         // Nothing to diagnose in the common case: no RST, no retransmission run, no SYN-ACK
         // repeated, no reuse.
         if r.rst == nil && t.rstAfterClose == nil && t.origRun == nil && t.respRun == nil
-            && t.synACKsAfterHandshake == 0 && t.reusedTimeWait == nil {
+            && t.synACKsAfterHandshake == 0 && t.reusedTimeWait == nil && t.silenceAtEnd == nil {
             return []
         }
         let partial = r.oneSided != nil || r.midstream
@@ -125,6 +146,14 @@ extension Diagnosis {
         if let reuse = t.reusedTimeWait {
             out.append(Diagnosis(.timeWaitSYN(previous: reuse.previous, why: reuse.why),
                                  evidence: [r.firstPacketNumber], confidence: sure(.high)))
+        }
+
+        // close-wait-leak: a FIN acknowledged, and the peer silent in CLOSE-WAIT until the report.
+        if r.teardown.kind == .halfClosed, r.oneSided == nil, let silence = t.silenceAtEnd,
+           silence >= Threshold.closeWait, let fin = t.firstFIN,
+           r.side(fin.from.other).state == .closeWait, r.side(fin.from.other).fin == 0 {
+            out.append(Diagnosis(.closeWaitLeak(closer: fin.from, silence: silence, atEnd: t.silenceRunsToInputEnd),
+                                 evidence: [fin.number, r.lastPacketNumber], confidence: sure(.medium)))
         }
 
         // listen-overflow.
@@ -172,6 +201,22 @@ extension Diagnosis {
             return out
         }
 
+        // middlebox-reset: the RST does not fit the side it claims to come from (Weaver, Sommer
+        // and Paxson, NDSS 2009): another TTL than all its other segments (at least two), or
+        // data from that side after it. Not an explanation of why: the rules below still run,
+        // but none that says the endpoint itself reset.
+        var fromPath = false
+        let claimed = r.side(rst.from)
+        let ttlDiffers = t.rstHopLimit != 0 && t.senderHopLimit != 0 && t.rstHopLimit != t.senderHopLimit
+            && claimed.packets - claimed.rst >= 2
+        let after = claimed.bytes.unknown.contains(.sentAfterRST) ? 0 : (claimed.bytes.sentAfterRST ?? 0)
+        if ttlDiffers || after > 0 {
+            out.append(Diagnosis(.middleboxReset(resetter: rst.from, rstHopLimit: ttlDiffers ? t.rstHopLimit : 0,
+                                                 sideHopLimit: ttlDiffers ? t.senderHopLimit : 0, bytesAfter: after),
+                                 evidence: [rst.packetNumber], confidence: sure(ttlDiffers && after > 0 ? .high : .medium)))
+            fromPath = true
+        }
+
         // zero-window-abort: a window held at 0 until the RST.
         if !rstExplained {
             for receiver in Side.allCases {
@@ -196,7 +241,7 @@ extension Diagnosis {
                 out.append(Diagnosis(.idleTimeoutReset(resetter: rst.from, silence: silence, prompted: prompted),
                                      evidence: [prompted ? before.number : 0, rst.packetNumber], confidence: sure(.medium)))
                 rstExplained = true
-            } else if prompted, rst.shape == .bare, rst.validity == .exact, resetter.packets > resetter.rst {
+            } else if prompted, !fromPath, rst.shape == .bare, rst.validity == .exact, resetter.packets > resetter.rst {
                 out.append(Diagnosis(.peerRestarted(resetter: rst.from, silence: silence, bytes: before.payloadLength),
                                      evidence: [before.number, rst.packetNumber], confidence: sure(.medium)))
                 rstExplained = true
@@ -204,7 +249,7 @@ extension Diagnosis {
         }
 
         // harmless-reset: after the close, or after the resetter's own FIN with nothing lost.
-        if !rstExplained, resetter.fin > 0, let fin = t.firstFIN, fin.from == rst.from,
+        if !rstExplained, !fromPath, resetter.fin > 0, let fin = t.firstFIN, fin.from == rst.from,
            let before = t.beforeRST, before.payloadLength == 0, answers(rst, t),
            r.orig.bytes.inFlightAtRST == 0, r.resp.bytes.inFlightAtRST == 0,
            (r.orig.bytes.sentAfterRST ?? 0) == 0, (r.resp.bytes.sentAfterRST ?? 0) == 0,
@@ -212,6 +257,30 @@ extension Diagnosis {
             out.append(Diagnosis(.harmlessReset(resetter: rst.from, afterClose: false),
                                  evidence: [fin.number, before.number, rst.packetNumber], confidence: sure(.high)))
         }
+        return out
+    }
+
+    /// The diagnoses once the socket calls are known (`CallCorrelation` fills the ledger's
+    /// application rows): close-unread-request, when a side that had sent data (its response)
+    /// aborted (RST with ACK, no FIN) with its peer's data unread, as the calls show. From
+    /// packets alone it cannot be told from SO_LINGER {1, 0} (captures/real/many-connections'
+    /// server aborts with linger zero after the client's second message: the same packets), so
+    /// it is decided here only. The calls prove the application reset, so a diagnosis that
+    /// reads the RST as the path's or a vanished socket's (idle timeout, peer restarted,
+    /// harmless) gives way; one that names another cause first stays alone.
+    public static func withCalls(_ r: ConnectionRecord) -> [Diagnosis] {
+        var out = r.diagnoses
+        guard let rst = r.rst, r.teardown.kind != .refused, rst.shape == .withACK else { return out }
+        let resetter = r.side(rst.from)
+        guard resetter.fin == 0, resetter.bytes.sent > 0,
+              let unread = r.side(rst.from.other).bytes.unread, unread > 0 else { return out }
+        let named: [Code] = [.keepaliveRace, .zeroWindowAbort, .retransmissionGiveUp, .listenOverflow, .closeUnreadRequest]
+        if out.contains(where: { named.contains($0.code) }) { return out }
+        out.removeAll { [.idleTimeoutReset, .peerRestarted, .harmlessReset].contains($0.code) }
+        let partial = r.oneSided != nil || r.midstream
+        out.append(Diagnosis(.closeUnreadRequest(closer: rst.from, unreadBytes: unread, responseBytes: resetter.bytes.sent,
+                                                 inFlight: resetter.bytes.inFlightAtRST),
+                             evidence: [rst.packetNumber], confidence: partial ? .medium : .high))
         return out
     }
 

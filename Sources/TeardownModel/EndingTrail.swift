@@ -54,6 +54,10 @@ public struct EndingTrail: Sendable, Hashable {
     /// the close), and the silence before that packet.
     public var beforeRST: Mark?
     public var silenceBeforeThat: Int64 = 0
+    /// The first accepted RST's TTL or hop limit, and the one every other segment of its
+    /// sender carried (0: none, or they varied).
+    public var rstHopLimit: UInt8 = 0
+    public var senderHopLimit: UInt8 = 0
     /// The first accepted RST was seen (and `beforeRST` taken for it).
     var beforeRSTTaken = false
     /// The first accepted RST after both FINs were acknowledged, and whether it hit a side in
@@ -76,6 +80,11 @@ public struct EndingTrail: Sendable, Hashable {
     /// came): the round trip as seen from the capture point, by which an RST is judged to answer
     /// the segment before it.
     public var synACKDelay: Int64 = 0
+    /// How long the connection was silent when it was reported: from its last packet to the
+    /// input's last (reported at the end of the input), or the idle timeout that reported it;
+    /// nil when it was reported for its ending.
+    public var silenceAtEnd: Int64?
+    public var silenceRunsToInputEnd = false
     /// Each side's last retransmission run, and its zero window in force.
     public var origRun: RetransmissionRun?
     public var respRun: RetransmissionRun?

@@ -43,6 +43,11 @@ struct SideTracker {
     /// its SYN (RFC 7323 §2.2). An RST's window field means nothing, so it is not taken.
     var window: UInt16 = 0
     var announcedWindowScale: UInt8?
+    /// The IPv4 TTL or IPv6 hop limit of this side's segments other than RSTs (0: none yet), and
+    /// whether it varied: an RST that claims to come from this side with another one was sent
+    /// from another distance (`Diagnosis`, middlebox-reset).
+    var hopLimit: UInt8 = 0
+    var hopLimitVaries = false
 
     var state: TCPState
     /// How far this side's first FIN has got.

@@ -48,6 +48,40 @@ extension Diagnosis {
             c.write(", a NAT's, conntrack's or load balancer's between the two (AWS NLB 350 s, Azure 4 min, IPVS 900 s) or the ")
             c.write(resetter.roleText)
             c.write(" application's own; packets alone do not tell which sent the RST. Send TCP keep-alives (or application pings) more often than the shortest idle timeout on the path, or reconnect after idle periods")
+        case let .closeUnreadRequest(closer, unreadBytes, responseBytes, inFlight):
+            c.write("the "); c.write(closer.roleText); c.write(" sent "); c.writeGrouped(responseBytes)
+            c.write(" bytes (its response) and closed with "); c.writeGrouped(unreadBytes)
+            c.write(" bytes from the "); c.write(closer.other.roleText)
+            c.write(" unread (as its socket calls show)")
+            c.write(", so its kernel sent an RST (packet "); c.writeInt(evidence.last ?? 0)
+            c.write(") instead of a FIN: the "); c.write(closer.other.roleText)
+            c.write("'s kernel discards what it has not yet read of the response")
+            if let inFlight, inFlight > 0 {
+                c.write(", and "); c.writeGrouped(inFlight); c.write(" of its bytes were still in flight")
+            }
+            c.write(" (RFC 9112 §9.6, the TCP reset problem). Read what the ")
+            c.write(closer.other.roleText)
+            c.write(" sent before closing, or close in two steps: shutdown(SHUT_WR), read until EOF, then close() (a lingering close, as Apache httpd and nginx do)")
+        case let .closeWaitLeak(closer, silence, atEnd):
+            c.write("the "); c.write(closer.roleText); c.write("'s FIN (packet "); c.writeInt(evidence.first ?? 0)
+            c.write(") was acknowledged, and the "); c.write(closer.other.roleText)
+            c.write(" sent nothing more and never closed for ")
+            Diagnosis.writeSeconds(silence, &c)
+            c.write(atEnd ? ", until the capture ended" : ", until the idle timeout reported it")
+            c.write(": its socket sits in CLOSE-WAIT, which only the application's close() ends (a leaked socket: `ss -tan state close-wait` lists them). Close the socket when read() returns 0 (EOF), on every path, errors included")
+        case let .middleboxReset(resetter, rstHopLimit, sideHopLimit, bytesAfter):
+            c.write("the RST (packet "); c.writeInt(evidence.last ?? 0); c.write(") that claims to come from the ")
+            c.write(resetter.roleText); c.write(" does not fit the "); c.write(resetter.roleText); c.write("'s own segments: ")
+            if rstHopLimit != 0 {
+                c.write("its TTL (hop limit) is "); c.writeInt(Int(rstHopLimit)); c.write(" where all the others had ")
+                c.writeInt(Int(sideHopLimit)); c.write(" (it was sent from another distance)")
+                if bytesAfter > 0 { c.write(", and ") }
+            }
+            if bytesAfter > 0 {
+                c.write("the "); c.write(resetter.roleText); c.write(" sent "); c.writeGrouped(bytesAfter)
+                c.write(" bytes after it, which a TCP that reset cannot")
+            }
+            c.write(": a firewall, load balancer, NAT or IDS between the two sent it (Weaver, Sommer and Paxson, NDSS 2009). Look on the path for the device that resets (its rules, its idle timeout, its logs); an IP ID of 0 alone proves nothing, as Linux's own socketless RSTs carry it")
         case let .zeroWindowAbort(receiver, resetter, duration, probes):
             c.write("the "); c.write(receiver.roleText); c.write(" advertised a zero window from packet ")
             c.writeInt(evidence.first ?? 0); c.write(" for "); Diagnosis.writeSeconds(duration, &c)

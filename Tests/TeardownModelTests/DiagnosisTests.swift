@@ -298,6 +298,114 @@ import TeardownWire
         #expect(codes(handshakeThenRST(after: 20_000_000)) == [])
     }
 
+    // MARK: close-unread-request
+
+    /// The server answers the request and aborts after the client's next message; with the
+    /// socket calls, `unread` of the client's bytes were never read by the server.
+    private func closeUnread(unread: UInt64?) -> ConnectionRecord? {
+        var s = Script()
+        s.handshake()
+        s.c("P.", 1, 1, len: 100)                                    // 4: request
+        s.s("P.", 1, 101, len: 200)                                  // 5: response
+        s.c("P.", 101, 1, len: 50)                                   // 6: the next request
+        s.send(.resp, "R", seq: 201, ack: 151, after: 20_000_000)    // 7
+        guard var r = s.only() else { return nil }
+        if let unread {   // what CallCorrelation fills in from the calls
+            r.orig.bytes.written = 150
+            r.orig.bytes.readByPeer = 150 - unread
+            r.orig.bytes.lost = unread
+            r.orig.bytes.neverSent = 0
+            r.orig.bytes.unacked = 0
+            r.orig.bytes.unread = unread
+        }
+        r.diagnoses = Diagnosis.withCalls(r)
+        return r
+    }
+
+    @Test func abortWithThePeersDataUnread_asTheCallsShow_isCloseUnreadRequest() throws {
+        let r = try #require(closeUnread(unread: 50))
+        #expect(codes(r) == [.closeUnreadRequest])
+        #expect(r.diagnoses.first?.finding == .closeUnreadRequest(closer: .resp, unreadBytes: 50, responseBytes: 200, inFlight: 200))
+        #expect(r.diagnoses.first?.evidence == [7])
+        #expect(r.diagnoses.first?.confidence == .high)
+    }
+
+    /// The same packets with everything read (SO_LINGER {1, 0} after answering), and without
+    /// socket calls: packets alone cannot tell the two apart, so nothing is said.
+    @Test func abortWithEverythingRead_orWithoutCalls_isNoCloseUnreadRequest() {
+        #expect(codes(closeUnread(unread: 0)) == [])
+        #expect(codes(closeUnread(unread: nil)) == [])
+    }
+
+    // MARK: close-wait-leak
+
+    /// The client closes; the server acknowledges and goes silent; another connection goes on
+    /// until `later` after that, so the input ends then.
+    private func halfClosed(inputEndsAfter later: Int64, serverCloses: Bool = false) -> [ConnectionRecord] {
+        var s = Script()
+        exchange(&s)
+        s.c("F.", 101, 201)                                          // 7
+        s.s(".", 201, 102)                                           // 8
+        if serverCloses { s.s("F.", 201, 102) }
+        s.client = Endpoint(address: IPAddress("10.0.0.3")!, port: 40001)
+        s.send(.orig, "S", seq: 0, after: later)
+        return s.run()
+    }
+
+    @Test func finAcknowledged_thenSilenceUntilTheEnd_isACloseWaitLeak() throws {
+        let r = halfClosed(inputEndsAfter: 90 * Self.second)
+        #expect(r.count == 2)
+        let first = try #require(r.first)
+        #expect(codes(first) == [.closeWaitLeak])
+        #expect(first.diagnoses.first?.finding == .closeWaitLeak(closer: .orig, silence: 90 * Self.second, atEnd: true))
+        #expect(first.diagnoses.first?.evidence == [7, 8])
+        #expect(r.count == 2 && codes(r[1]) == [])
+    }
+
+    @Test func finAcknowledged_shortSilenceBeforeTheEnd_isNoCloseWaitLeak() {
+        #expect(halfClosed(inputEndsAfter: 10 * Self.second).flatMap(\.diagnoses).isEmpty)
+    }
+
+    @Test func peerClosedToo_isNoCloseWaitLeak() {
+        #expect(halfClosed(inputEndsAfter: 90 * Self.second, serverCloses: true).flatMap(\.diagnoses).isEmpty)
+    }
+
+    // MARK: middlebox-reset
+
+    /// An RST in the server's name after an exchange in which every server segment had TTL 52:
+    /// with `ttl`, and with the server's data after it or not.
+    private func pathReset(ttl: UInt8, dataAfter: Bool = false) -> ConnectionRecord? {
+        var s = Script()
+        s.send(.orig, "S", seq: 0)
+        s.send(.resp, "S", seq: 0, ack: 1, ttl: 52)
+        s.c(".", 1, 1)
+        s.c("P.", 1, 1, len: 100)
+        s.send(.resp, "P", seq: 1, ack: 101, len: 200, ttl: 52)
+        s.c(".", 101, 201)
+        s.send(.resp, "R", seq: 201, ack: 101, ttl: ttl)                       // 7
+        if dataAfter { s.send(.resp, "P", seq: 201, ack: 101, len: 30, ttl: 52) }
+        return s.only()
+    }
+
+    @Test func rstWithAnotherTTLThanItsSide_isAMiddleboxReset() throws {
+        let r = try #require(pathReset(ttl: 61))
+        #expect(codes(r) == [.middleboxReset])
+        #expect(r.diagnoses.first?.finding == .middleboxReset(resetter: .resp, rstHopLimit: 61, sideHopLimit: 52, bytesAfter: 0))
+        #expect(r.diagnoses.first?.evidence == [7])
+        #expect(r.diagnoses.first?.confidence == .medium)
+    }
+
+    @Test func rstWithAnotherTTL_andDataFromItsSideAfterIt_isAMiddleboxReset_ofHighConfidence() {
+        let r = pathReset(ttl: 61, dataAfter: true)
+        #expect(r?.diagnoses.first?.finding == .middleboxReset(resetter: .resp, rstHopLimit: 61, sideHopLimit: 52, bytesAfter: 30))
+        #expect(r?.diagnoses.first?.confidence == .high)
+    }
+
+    /// The endpoint's own RST through the same path: the same TTL as its other segments.
+    @Test func rstWithItsSidesTTL_isNoMiddleboxReset() {
+        #expect(!codes(pathReset(ttl: 52)).contains(.middleboxReset))
+    }
+
     // MARK: confidence and the common case
 
     @Test func gracefulClose_hasNoDiagnosis() {

@@ -38,7 +38,7 @@ struct Script {
     /// Appends a segment from `side` with tcpdump-style flags.
     mutating func send(_ side: Side, _ flags: String, seq: UInt32, ack: UInt32? = nil, len: Int = 0,
                        window: UInt16 = 65535, wscale: UInt8? = nil, rawSeq: UInt32? = nil, tsval: UInt32? = nil,
-                       after gap: Int64? = nil) {
+                       ttl: UInt8 = 64, after gap: Int64? = nil) {
         let f = Script.flags(flags)
         let sendISN = side == .orig ? clientISN : serverISN
         let recvISN = side == .orig ? serverISN : clientISN
@@ -46,12 +46,13 @@ struct Script {
         opts.windowScale = wscale
         opts.timestampValue = tsval
         opts.timestampEcho = tsval.map { _ in 0 }
-        let seg = TCPSegment(
+        var seg = TCPSegment(
             source: side == .orig ? client : server,
             destination: side == .orig ? server : client,
             sequenceNumber: SequenceNumber(rawSeq ?? (sendISN &+ seq)),
             acknowledgmentNumber: SequenceNumber(ack.map { recvISN &+ $0 } ?? 0),
             flags: f.union(ack != nil ? .ack : []), window: window, options: opts, payloadLength: len)
+        seg.hopLimit = ttl
         clock += gap ?? step
         segments.append((seg, Timestamp(nanoseconds: clock)))
     }
