@@ -48,7 +48,7 @@ public struct Diagnosis: Sendable, Hashable {
         case middleboxReset(resetter: Side, rstHopLimit: UInt8, sideHopLimit: UInt8, bytesAfter: UInt64)
         /// An RST from `resetter` after `silence` without a packet: answering the peer's first
         /// segment after it (`prompted`), or unprompted.
-        case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool)
+        case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool, fromPath: Bool)
         /// `receiver` advertised a zero window for `duration` until `resetter`'s RST; its peer
         /// sent `probes` segments into it.
         case zeroWindowAbort(receiver: Side, resetter: Side, duration: Int64, probes: Int)
@@ -238,8 +238,9 @@ extension Diagnosis {
             let prompted = before.from == rst.from.other && before.payloadLength > 0
             let silence = prompted ? t.silenceBeforeThat : rst.time.nanoseconds &- before.time.nanoseconds
             if silence >= Threshold.idleReset {
-                out.append(Diagnosis(.idleTimeoutReset(resetter: rst.from, silence: silence, prompted: prompted),
-                                     evidence: [prompted ? before.number : 0, rst.packetNumber], confidence: sure(.medium)))
+                out.append(Diagnosis(.idleTimeoutReset(resetter: rst.from, silence: silence, prompted: prompted, fromPath: fromPath),
+                                     evidence: [prompted ? before.number : 0, rst.packetNumber],
+                                     confidence: sure(fromPath ? .high : .medium)))
                 rstExplained = true
             } else if prompted, !fromPath, rst.shape == .bare, rst.validity == .exact, resetter.packets > resetter.rst {
                 out.append(Diagnosis(.peerRestarted(resetter: rst.from, silence: silence, bytes: before.payloadLength),

@@ -33,7 +33,7 @@ extension Diagnosis {
             }
             c.write(": make the "); c.write(closer.other.roleText)
             c.write("'s pool retire idle connections sooner than that, or retry requests that are safe to retry")
-        case let .idleTimeoutReset(resetter, silence, prompted):
+        case let .idleTimeoutReset(resetter, silence, prompted, fromPath):
             if prompted {
                 c.write("the "); c.write(resetter.roleText); c.write("'s RST (packet "); c.writeInt(evidence.last ?? 0)
                 c.write(") answered the "); c.write(resetter.other.roleText); c.write("'s first segment after ")
@@ -45,9 +45,14 @@ extension Diagnosis {
                 c.write(") after "); Diagnosis.writeSeconds(silence, &c)
                 c.write(" without a packet: an idle timer ended the connection")
             }
-            c.write(", a NAT's, conntrack's or load balancer's between the two (AWS NLB 350 s, Azure 4 min, IPVS 900 s) or the ")
-            c.write(resetter.roleText)
-            c.write(" application's own; packets alone do not tell which sent the RST. Send TCP keep-alives (or application pings) more often than the shortest idle timeout on the path, or reconnect after idle periods")
+            if fromPath {
+                c.write(", a NAT's, conntrack's or load balancer's between the two (AWS NLB 350 s, Azure 4 min, IPVS 900 s), which sent the RST itself (see middlebox-reset)")
+            } else {
+                c.write(", a NAT's, conntrack's or load balancer's between the two (AWS NLB 350 s, Azure 4 min, IPVS 900 s) or the ")
+                c.write(resetter.roleText)
+                c.write(" application's own; packets alone do not tell which sent the RST")
+            }
+            c.write(". Send TCP keep-alives (or application pings) more often than the shortest idle timeout on the path, or reconnect after idle periods")
         case let .closeUnreadRequest(closer, unreadBytes, responseBytes, inFlight):
             c.write("the "); c.write(closer.roleText); c.write(" sent "); c.writeGrouped(responseBytes)
             c.write(" bytes (its response) and closed with "); c.writeGrouped(unreadBytes)

@@ -50,6 +50,20 @@ import Testing
         #expect(none.stdout.isEmpty)
     }
 
+    /// The recordings of tools/captures/paths.sh: a router namespace's RST in the server's
+    /// name (nftables reject with tcp reset; conntrack forgetting an idle flow) is the path's;
+    /// the server's own RST through the same router is not.
+    @Test func pathRecordings_tellTheRoutersRSTFromTheServers() throws {
+        func codes(_ file: String) throws -> [String] {
+            let r = try CLI.run(["replay", "captures/paths/\(file).pcap", "--format", "json", "--no-events"])
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return (obj?["diagnoses"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        }
+        #expect(try codes("middlebox-reset") == ["middlebox-reset"])
+        #expect(try codes("conntrack-idle") == ["middlebox-reset", "idle-timeout-reset"])
+        #expect(try codes("own-reset") == [])
+    }
+
     @Test func unknownDiagnosis_isAnError_listingTheCodes() throws {
         let r = try CLI.run(["replay", Self.plain, "--diagnosis", "gremlins"])
         #expect(r.status == 64)

@@ -69,7 +69,7 @@ import TeardownWire
     @Test func rstAnsweringTheFirstSegmentAfterLongSilence_isAnIdleTimeoutReset() throws {
         let r = try #require(resetAfterSilence(30 * Self.second, rst: "R."))
         #expect(codes(r) == [.idleTimeoutReset])
-        #expect(r.diagnoses.first?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true))
+        #expect(r.diagnoses.first?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true, fromPath: false))
         #expect(r.diagnoses.first?.evidence == [7, 8])
         #expect(r.diagnoses.first?.confidence == .medium)
     }
@@ -372,9 +372,8 @@ import TeardownWire
 
     // MARK: middlebox-reset
 
-    /// An RST in the server's name after an exchange in which every server segment had TTL 52:
-    /// with `ttl`, and with the server's data after it or not.
-    private func pathReset(ttl: UInt8, dataAfter: Bool = false) -> ConnectionRecord? {
+    /// A request and its response, every server segment with TTL 52 (packets 1-6).
+    private func exchangeAt52() -> Script {
         var s = Script()
         s.send(.orig, "S", seq: 0)
         s.send(.resp, "S", seq: 0, ack: 1, ttl: 52)
@@ -382,6 +381,13 @@ import TeardownWire
         s.c("P.", 1, 1, len: 100)
         s.send(.resp, "P", seq: 1, ack: 101, len: 200, ttl: 52)
         s.c(".", 101, 201)
+        return s
+    }
+
+    /// An RST in the server's name after that exchange: with `ttl`, and with the server's data
+    /// after it or not.
+    private func pathReset(ttl: UInt8, dataAfter: Bool = false) -> ConnectionRecord? {
+        var s = exchangeAt52()
         s.send(.resp, "R", seq: 201, ack: 101, ttl: ttl)                       // 7
         if dataAfter { s.send(.resp, "P", seq: 201, ack: 101, len: 30, ttl: 52) }
         return s.only()
@@ -404,6 +410,19 @@ import TeardownWire
     /// The endpoint's own RST through the same path: the same TTL as its other segments.
     @Test func rstWithItsSidesTTL_isNoMiddleboxReset() {
         #expect(!codes(pathReset(ttl: 52)).contains(.middleboxReset))
+    }
+
+    /// An RST in the server's name with another TTL, after 30 s of silence: the path's idle
+    /// timer, said by both diagnoses, the idle one then of high confidence.
+    @Test func rstAfterLongSilence_withAnotherTTL_isTheIdleTimerOfThePath() throws {
+        var s = exchangeAt52()
+        s.send(.orig, "P", seq: 101, ack: 201, len: 10, after: 30 * Self.second)   // 7
+        s.send(.resp, "R", seq: 201, ttl: 64)                                       // 8
+        let r = try #require(s.only())
+        #expect(codes(r) == [.middleboxReset, .idleTimeoutReset])
+        #expect(r.diagnoses.last?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true, fromPath: true))
+        #expect(r.diagnoses.last?.confidence == .high)
+        #expect(!codes(r).contains(.peerRestarted))
     }
 
     // MARK: confidence and the common case

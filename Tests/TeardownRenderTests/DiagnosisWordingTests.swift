@@ -16,10 +16,12 @@ import TeardownModel
 
     @Test func everyFinding_hasWords_withItsNumbers() {
         let cases: [(Diagnosis, [String])] = [
-            (Diagnosis(.idleTimeoutReset(resetter: .resp, silence: 350 * Self.s, prompted: true), evidence: [40, 41], confidence: .medium),
-             ["packet 41", "after 350.0 s of silence (packet 40)", "AWS NLB 350 s", "keep-alives"]),
-            (Diagnosis(.idleTimeoutReset(resetter: .orig, silence: 60 * Self.s, prompted: false), evidence: [41], confidence: .medium),
+            (Diagnosis(.idleTimeoutReset(resetter: .resp, silence: 350 * Self.s, prompted: true, fromPath: false), evidence: [40, 41], confidence: .medium),
+             ["packet 41", "after 350.0 s of silence (packet 40)", "AWS NLB 350 s", "packets alone do not tell", "keep-alives"]),
+            (Diagnosis(.idleTimeoutReset(resetter: .orig, silence: 60 * Self.s, prompted: false, fromPath: false), evidence: [41], confidence: .medium),
              ["the client sent an RST (packet 41) after 60.0 s without a packet"]),
+            (Diagnosis(.idleTimeoutReset(resetter: .resp, silence: 12 * Self.s, prompted: true, fromPath: true), evidence: [14, 15], confidence: .high),
+             ["which sent the RST itself (see middlebox-reset). Send TCP keep-alives"]),
             (Diagnosis(.closeUnreadRequest(closer: .resp, unreadBytes: 50, responseBytes: 2_000, inFlight: 1_000),
                        evidence: [9], confidence: .high),
              ["the server sent 2,000 bytes (its response) and closed with 50 bytes from the client unread (as its socket calls show)",
