@@ -21,7 +21,7 @@ MODES=${MODES:-plain strace-y strace trace}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cc -O2 -o "$TMP/server" bench/trace_server.c
-SYSCALLS=socket,connect,accept,accept4,bind,listen,setsockopt,getsockopt,shutdown,close,read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,sendfile,splice,dup,dup2,dup3,clone,clone3,fork,vfork,execve,execveat
+SYSCALLS=socket,connect,accept,accept4,bind,listen,setsockopt,getsockopt,shutdown,close,read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,sendfile,splice,poll,ppoll,epoll_ctl,epoll_wait,epoll_pwait,epoll_pwait2,dup,dup2,dup3,clone,clone3,fork,vfork,execve,execveat
 export BIN N RUNS MODES TMP SYSCALLS
 unshare -n sh -eu <<'INNER'
 ip link set lo up

@@ -48,11 +48,12 @@ public enum Tracer {
     }
 
     /// The system calls traced: the socket families, the read/write families (with byte
-    /// counts), descriptors duplicated, and the process calls that say which thread belongs to
+    /// counts), poll and epoll (the readiness that reveals a peer's close), descriptors duplicated, and the process calls that say which thread belongs to
     /// which process and which program it runs.
     static let syscalls = [
         "socket", "connect", "accept", "accept4", "bind", "listen", "setsockopt", "getsockopt", "shutdown", "close",
         "read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg", "sendfile", "splice",
+        "poll", "ppoll", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
         "dup", "dup2", "dup3", "clone", "clone3", "fork", "vfork", "execve", "execveat",
     ]
 

@@ -106,10 +106,12 @@ public enum CallCorrelation {
             case .read: read[i][s] = saturatingSum(read[i][s], max(0, c.bytes))
             case .peek, .other: break
             }
-            // A call that waited for the network (a read waiting for data or a FIN, an accept) is
+            // A call that waited for the network (a read waiting for data or a FIN, an accept, a
+            // poll or epoll_wait that saw the peer's close) is
             // shown where it returned, after the packets that released it, marked with "…". Calls
             // that cause packets (close, shutdown, write, connect) stay where they began, before them.
-            let waits = c.kind == .read || c.kind == .peek || c.call.hasPrefix("accept")
+            let waits = c.kind == .read || c.kind == .peek || c.call.hasPrefix("accept") || c.call.hasPrefix("poll")
+                || c.call.hasPrefix("ppoll") || c.call.hasPrefix("epoll")
             let blocked = waits && c.durationNanoseconds >= CallCorrelation.blockedThreshold
             attached[i].append(.call(CallEvent(time: blocked ? Timestamp(nanoseconds: c.time.nanoseconds &+ c.durationNanoseconds) : c.time,
                                                side: side, pid: c.pid, fd: c.fd, call: blocked ? "… " + c.call : c.call,

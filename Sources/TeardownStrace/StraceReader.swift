@@ -40,6 +40,12 @@ public struct StraceReader {
     private var programs: [Int32: String] = [:]
 
     private struct DescriptorKey: Hashable { var pid: Int32; var fd: Int32 }
+    /// The last `-yy` annotation of each open TCP descriptor: the addresses of a readiness event,
+    /// whose line names only the descriptor's number.
+    private var annotations: [DescriptorKey: String] = [:]
+    /// epoll_ctl's registrations: (process, epoll descriptor, the event's data) -> the descriptor.
+    private var registered: [EpollKey: Int32] = [:]
+    private struct EpollKey: Hashable { var pid: Int32; var epoll: Int32; var data: String }
 
     public init() {}
 
@@ -126,6 +132,12 @@ public struct StraceReader {
                 programs[ch] = program
             }
             return
+        case "epoll_ctl":
+            registerEpoll(pid: pid, c)
+            return
+        case "poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_pwait2":
+            readiness(pid: pid, time: time, c)
+            return
         case "dup", "dup2", "dup3":
             guard let old = c.arguments.first.flatMap(Self.descriptor), Self.isTCP(old.annotation),
                   let r = c.result, let new = Int32(exactly: r), new >= 0 else { return }
@@ -167,7 +179,74 @@ public struct StraceReader {
                                   local: local, remote: remote, actor: programs[pid] ?? "pid \(pid)", call: text,
                                   result: result, errno: c.errno ?? (c.result == nil ? "?" : nil), bytes: bytes, kind: kind,
                                   socket: socket))
-        if name == "close" { sockets[DescriptorKey(pid: pid, fd: fd)] = nil }
+        let key = DescriptorKey(pid: pid, fd: fd)
+        if name == "close" { sockets[key] = nil; annotations[key] = nil } else { annotations[key] = annotation }
+    }
+
+    /// The readiness a peer's close or an error causes: `POLLRDHUP`, `POLLHUP`, `POLLERR` and
+    /// their `EPOLL` names. Plain readability (`POLLIN`) is left out: it is data as often as a FIN.
+    static func revealsClose(_ events: String) -> Bool {
+        events.split(separator: "|").contains { ["POLLRDHUP", "POLLHUP", "POLLERR", "EPOLLRDHUP", "EPOLLHUP", "EPOLLERR"].contains(String($0)) }
+    }
+
+    /// `epoll_ctl(6<anon_inode:[eventpoll]>, EPOLL_CTL_ADD, 5<TCP:[...]>, {events=EPOLLIN, data={u32=5, u64=5}})`:
+    /// which descriptor the data of a later epoll_wait event names.
+    private mutating func registerEpoll(pid: Int32, _ c: StraceLine.Call) {
+        guard c.result == 0, c.arguments.count >= 4, let ep = Self.descriptor(c.arguments[0]),
+              let target = Self.descriptor(c.arguments[2]) else { return }
+        let op = c.arguments[1]
+        let data = Self.field("data", in: c.arguments[3]) ?? ""
+        if op == "EPOLL_CTL_DEL" {
+            registered = registered.filter { !($0.key.pid == pid && $0.key.epoll == ep.fd && $0.value == target.fd) }
+        } else if Self.isTCP(target.annotation) {
+            registered[EpollKey(pid: pid, epoll: ep.fd, data: data)] = target.fd
+        }
+    }
+
+    /// poll/ppoll (`= 1 ([{fd=5, revents=POLLIN|POLLRDHUP}])`) and epoll_wait (`[{events=EPOLLIN|EPOLLRDHUP,
+    /// data={u32=5, u64=5}}]`): a row for each TCP descriptor whose readiness reveals a close.
+    private mutating func readiness(pid: Int32, time: Timestamp, _ c: StraceLine.Call) {
+        guard let result = c.result, result > 0 else { return }
+        let isEpoll = c.name.hasPrefix("epoll")
+        let list = isEpoll ? (c.arguments.count > 1 ? c.arguments[1] : "") : (c.resultDetail ?? "")
+        for element in Self.elements(list) {
+            let events = Self.field(isEpoll ? "events" : "revents", in: element) ?? ""
+            guard Self.revealsClose(events) else { continue }
+            var fd: Int32?
+            if isEpoll {
+                if let ep = c.arguments.first.flatMap(Self.descriptor), let data = Self.field("data", in: element) {
+                    fd = registered[EpollKey(pid: pid, epoll: ep.fd, data: data)]
+                }
+            } else {
+                fd = Self.field("fd", in: element).flatMap(Self.descriptor)?.fd
+            }
+            guard let fd, let annotation = annotations[DescriptorKey(pid: pid, fd: fd)], Self.isTCP(annotation) else { continue }
+            let (local, remote) = Self.addresses(annotation)
+            calls.append(RecordedCall(time: time, durationNanoseconds: max(0, c.durationNanoseconds ?? 0), pid: pid, fd: fd,
+                                      local: local, remote: remote, actor: programs[pid] ?? "pid \(pid)",
+                                      call: "\(c.name)(\(Self.short(events)))", result: result, errno: nil, bytes: 0, kind: .other,
+                                      socket: socketID(pid: pid, fd: fd, fresh: false)))
+        }
+    }
+
+    /// `[{a}, {b}]` -> the elements' insides, `a` and `b`.
+    static func elements(_ list: String) -> [String] {
+        guard list.hasPrefix("["), list.hasSuffix("]"), list.count >= 2 else { return [] }
+        let inner = Array(list.dropFirst().dropLast().utf8) + [UInt8(ascii: ")")]
+        guard let (parts, _) = StraceLine.splitArguments(inner, from: 0) else { return [] }
+        return parts.compactMap { p in
+            guard p.hasPrefix("{"), p.hasSuffix("}"), p.count >= 2 else { return nil }
+            return String(p.dropFirst().dropLast())
+        }
+    }
+
+    /// The value of `key=` among an element's top-level fields (`fd=5<TCP:[...]>, events=POLLIN`).
+    static func field(_ key: String, in element: String) -> String? {
+        var inner = element
+        if inner.hasPrefix("{") && inner.hasSuffix("}") && inner.count >= 2 { inner = String(inner.dropFirst().dropLast()) }
+        guard let (parts, _) = StraceLine.splitArguments(Array(inner.utf8) + [UInt8(ascii: ")")], from: 0) else { return nil }
+        for p in parts where p.hasPrefix(key + "=") { return String(p.dropFirst(key.count + 1)) }
+        return nil
     }
 
     /// The socket behind (pid, fd): a new one for a descriptor just made, else the one

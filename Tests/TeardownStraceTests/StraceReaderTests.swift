@@ -24,6 +24,10 @@ final class StraceReaderTests: XCTestCase {
     /// and closes, at microsecond precision (-ttt -T), with a signal line.
     static let linger = fixture("linger-fork.strace")
 
+    /// A server's socket registered with epoll for EPOLLRDHUP and polled with POLLRDHUP, its
+    /// peer's close seen by both (strace 6.1, Python's select.epoll and select.poll).
+    static let epoll = fixture("epoll-rdhup.strace")
+
     func row(_ c: RecordedCall) -> String {
         "\(c.pid) fd \(c.fd) s\(c.socket ?? -1) \(c.local?.description ?? "-") \(c.remote?.description ?? "-") \(c.call) = \(c.result)"
             + "\(c.errno.map { " " + $0 } ?? "") \(c.kind.rawValue) \(c.bytes) \(c.durationNanoseconds)"
@@ -78,6 +82,22 @@ final class StraceReaderTests: XCTestCase {
         XCTAssertEqual(r.calls[2].time, Timestamp(nanoseconds: 1_796_522_828_083_828_000))
         XCTAssertEqual(r.ends[23520], .exited(3))
         XCTAssertEqual(r.firstPid, 23520)
+    }
+
+    func testPollAndEpoll_revealThePeersClose() {
+        let r = StraceReader.read(Array(Self.epoll.utf8))
+        let rows = r.calls.map(row).filter { $0.contains("poll") }
+        XCTAssertEqual(rows, [
+            "20749 fd 5 s3 127.0.0.1:48177 127.0.0.1:51256 epoll_wait(EPOLLIN|EPOLLRDHUP) = 1 other 0 12779",
+            "20749 fd 5 s3 127.0.0.1:48177 127.0.0.1:51256 poll(POLLIN|POLLRDHUP) = 1 other 0 9854",
+        ])
+        // The registration itself and plain readability are not rows; the reads and closes are.
+        XCTAssertEqual(r.calls.count, 14)
+        XCTAssertEqual(StraceReader.elements("[{fd=5, revents=POLLIN}, {fd=6<TCP:[1]>, revents=POLLHUP}]"),
+                       ["fd=5, revents=POLLIN", "fd=6<TCP:[1]>, revents=POLLHUP"])
+        XCTAssertEqual(StraceReader.field("data", in: "{events=EPOLLIN, data={u32=5, u64=5}}"), "{u32=5, u64=5}")
+        XCTAssertEqual(StraceReader.elements("[{"), [])
+        XCTAssertNil(StraceReader.field("fd", in: "{fd=\"}"))
     }
 
     /// What replay's correlation makes of them: each call on its side of its connection, the
