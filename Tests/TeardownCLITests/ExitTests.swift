@@ -75,7 +75,7 @@ import Glibc
     @Test(arguments: [["--no-color"], ["--summary"], ["--format", "zeek"]])
     func cutInsideTheFirstPacket_exit1(_ format: [String]) throws {
         let full = try Data(contentsOf: CLI.packageRoot.appendingPathComponent(ExitTests.sample))
-        let path = ExitTests.tmp("cut-first.pcap")
+        let path = ExitTests.tmp("cut-first-\(format.joined(separator: "_")).pcap")
         try full.prefix(24 + 16 + 20).write(to: URL(fileURLWithPath: path))
         let r = try CLI.run(["replay", path] + format)
         #expect(r.status == 1, "\(r.stderr)")

@@ -239,6 +239,94 @@ import Glibc
         #expect(pids.count == 2, "the parent's and the forked child's calls: \(pids)")
     }
 
+    /// A Go program (static, its own runtime: raw system calls on non-blocking sockets under
+    /// epoll, threads of its own; what a preload library cannot see): a client goroutine that
+    /// writes 1,000 bytes, sets SO_LINGER {on, 0} (SetLinger(0)) and closes, a server goroutine
+    /// that reads to the RST. Its exit status (9) becomes teardown's.
+    @Test func goProgram_lingerZeroOnItsOwnRuntime() throws {
+        if let why = Self.skipReason { print("skipping trace of a Go program: \(why)"); return }
+        guard let go = Self.executable("go") else { print("skipping trace of a Go program: no Go toolchain (Debian: apt-get install golang-go)"); return }
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.write(#"""
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+func main() {
+	l, err := net.Listen("tcp4", "127.0.0.1:7006")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	done := make(chan string)
+	go func() {
+		s, err := l.Accept()
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		buf := make([]byte, 4096)
+		n := 0
+		for n < 1000 {
+			k, err := s.Read(buf)
+			if err != nil {
+				break
+			}
+			n += k
+		}
+		time.Sleep(300 * time.Millisecond)
+		_, err = s.Read(buf)
+		s.Close()
+		done <- fmt.Sprint("server: ", err)
+	}()
+	c, err := net.Dial("tcp4", "127.0.0.1:7006")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	c.Write(make([]byte, 1000))
+	time.Sleep(100 * time.Millisecond)
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	fmt.Fprintln(os.Stderr, <-done)
+	l.Close()
+	os.Exit(9)
+}
+"""#, to: dir + "/prog.go")
+        let build = Process()
+        build.executableURL = URL(fileURLWithPath: go)
+        build.arguments = ["build", "-o", dir + "/prog", dir + "/prog.go"]
+        build.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var env = ProcessInfo.processInfo.environment
+        env["GOCACHE"] = dir + "/gocache"; env["GOPATH"] = dir + "/gopath"; env["CGO_ENABLED"] = "0"; env["GO111MODULE"] = "off"
+        build.environment = env
+        let err = Pipe()
+        build.standardError = err
+        try build.run()
+        let buildErrors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        build.waitUntilExit()
+        guard build.terminationStatus == 0 else {
+            Issue.record("go build failed: \(buildErrors)")
+            return
+        }
+        let r = try Self.traceAndReplay(["--", dir + "/prog"], dir: dir)
+        #expect(r.status == 9, "the program's exit status is teardown's: \(r.stderr)")
+        #expect(r.stderr.contains("server: read tcp4"), "the program's own output passes through: \(r.stderr)")
+        #expect(r.stdout.contains("abort-by-originator"), "\(r.stdout)")
+        let rows = Self.order(r.stdout, ["connect(127.0.0.1:7006) = -1 EINPROGRESS", "write(1000) = 1000",
+                                         "setsockopt(SO_LINGER, {on, 0 s}) = 0", "close() = 0", "[R.]", "read(4096) = -1 ECONNRESET"])
+        #expect(!rows.contains(nil), "the Go runtime's calls and the RST in order:\n\(r.stdout)")
+        if Self.hasLane(r) {
+            #expect(r.stdout.contains("kernel: RST sent"), "the kernel's account of the RST:\n\(r.stdout)")
+        }
+    }
+
     /// A forking server: each connection is served by a child process; the clients, outside the
     /// trace, make three connections. The children's calls land on the server's side.
     @Test func forkingServer_childrensCallsOnTheServerSide() throws {
