@@ -34,24 +34,11 @@ import Glibc
         return dir
     }
 
-    /// Runs `body` on a thread of its own in a new network namespace with lo up: every process it
-    /// starts (teardown, strace, the program, a server) is in it too, so its traffic is its own.
-    final class Box<T>: @unchecked Sendable { var result: Result<T, Error>? }
-
+    /// Runs `body` on a thread of its own in a new network namespace with lo up
+    /// (LiveKernelLaneTests'): every process it starts (teardown, strace, the program, a
+    /// server) is in it too, so its traffic is its own.
     static func inNewNamespace<T>(_ body: @escaping () throws -> T) throws -> T {
-        let box = Box<T>()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            box.result = Result {
-                guard ctd_unshare_net() == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM) }
-                try LiveKernelLaneTests.bringLoopbackUp()
-                return try body()
-            }
-        }
-        thread.start()
-        done.wait()
-        return try box.result!.get()
+        try LiveKernelLaneTests.inNewNamespace(body)
     }
 
     /// A process started in the background; its output read to the end when waited for.
