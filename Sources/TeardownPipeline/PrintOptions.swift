@@ -19,6 +19,8 @@ public struct PrintOptions: Sendable, Equatable {
     public var color: Bool
     /// Print only the connections with this diagnosis (`replay --diagnosis`); nil: all.
     public var diagnosis: Diagnosis.Code?
+    /// Print only the connections `--only` selects; nil: all.
+    public var only: ConnectionSelection?
 
     public init(format: Format, color: Bool) {
         self.format = format

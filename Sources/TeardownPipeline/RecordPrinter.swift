@@ -67,8 +67,11 @@ public final class RecordPrinter {
     /// Prints `records`, in order. A batch at a time: the file's renderer is looked up once,
     /// and each record is read where it lies rather than copied out.
     public func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
-        if let code = options.diagnosis {
-            let kept = records.filter { $0.diagnoses.contains { $0.code == code } }
+        if options.diagnosis != nil || options.only != nil {
+            let code = options.diagnosis, only = options.only
+            let kept = records.filter { r in
+                (code.map { c in r.diagnoses.contains { $0.code == c } } ?? true) && (only?.selects(r) ?? true)
+            }
             if kept.count < records.count {
                 print(kept, source: source)   // which keeps them all
                 return

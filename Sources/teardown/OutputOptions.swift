@@ -26,12 +26,23 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Same as --color never.")
     var noColor = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Print only the connections any of these fit: teardown kinds, Zeek conn_states, reset, lost, diagnosis codes (comma-separated).",
+        valueName: "kind,..."))
+    var only: String?
+
     func validate() throws {
         if summary && format != .timeline {
             throw ValidationError("--summary and --format \(format.rawValue) are alternatives; choose one.")
         }
         if noEvents && format != .json {
             throw ValidationError("--no-events applies to --format json only.")
+        }
+        if let only {
+            if case .failure(let e) = ConnectionSelection.parse(only) {
+                throw ValidationError("--only: '\(e.word)' is none of: \(ConnectionSelection.words.joined(separator: ", ")).")
+            }
+            if zeekJSON != nil { throw ValidationError("--only applies to teardown's own formats, not --format \(format.rawValue).") }
         }
     }
 
@@ -49,6 +60,8 @@ struct OutputOptions: ParsableArguments {
 
     /// What the pipeline prints, and how.
     var printOptions: PrintOptions {
-        PrintOptions(format: summary ? .summary : format == .json ? .json(events: !noEvents) : .timeline, color: useColor)
+        var options = PrintOptions(format: summary ? .summary : format == .json ? .json(events: !noEvents) : .timeline, color: useColor)
+        options.only = only.flatMap { try? ConnectionSelection.parse($0).get() }
+        return options
     }
 }
