@@ -280,11 +280,7 @@ public final class KernelTrace: @unchecked Sendable {
     /// CLOCK_REALTIME − CLOCK_MONOTONIC from the tightest of 16 brackets MONOTONIC, REALTIME,
     /// MONOTONIC, and half that bracket's width.
     static func clockOffset() -> (value: Int64, uncertainty: Int64) {
-        func now(_ clock: clockid_t) -> Int64 {
-            var ts = timespec()
-            clock_gettime(clock, &ts)
-            return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-        }
+        let now = SystemClock.nanoseconds
         var best: (value: Int64, width: Int64) = (0, .max)
         for _ in 0..<16 {
             let a = now(CLOCK_MONOTONIC), r = now(CLOCK_REALTIME), b = now(CLOCK_MONOTONIC)

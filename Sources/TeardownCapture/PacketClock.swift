@@ -12,3 +12,15 @@ public enum PacketClock {
         return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
     }
 }
+
+/// A clock's reading in nanoseconds (clock_gettime(2)): CLOCK_MONOTONIC for durations and
+/// deadlines, which a step of the wall clock must not move.
+public enum SystemClock {
+    public static func nanoseconds(_ clock: clockid_t) -> Int64 {
+        var ts = timespec()
+        clock_gettime(clock, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    public static func monotonic() -> Int64 { nanoseconds(CLOCK_MONOTONIC) }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TeardownCapture
 import TeardownModel
 #if canImport(Glibc)
 import Glibc
@@ -22,8 +23,4 @@ public final class CallLog: @unchecked Sendable {
 }
 
 /// CLOCK_MONOTONIC in nanoseconds: what a call's duration is measured on.
-func monotonic() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
+func monotonic() -> Int64 { SystemClock.monotonic() }

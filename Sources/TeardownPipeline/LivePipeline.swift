@@ -111,8 +111,9 @@ public enum LivePipeline {
         }
         let nano = source.nanosecondPrecision
         let tunnels = stage.tunnels
-        // -c and --duration: the capture ends by itself after that many packets or that long.
-        let deadline = request.durationNanoseconds.map { Self.monotonic() &+ $0 }
+        // -c and --duration: the capture ends by itself after that many packets or that long
+        // (on CLOCK_MONOTONIC: a step of the wall clock does not shorten or stretch it).
+        let deadline = request.durationNanoseconds.map { SystemClock.monotonic() &+ $0 }
         var packets = 0
         var stoppedBy: String?
         do {
@@ -121,7 +122,7 @@ public enum LivePipeline {
                 stage.tracker.expire(before: now, emit: emit)
                 lane?.idle(now: now, tracker: stage.tracker)
                 printHeld()
-                if let deadline, Self.monotonic() >= deadline {
+                if let deadline, SystemClock.monotonic() >= deadline {
                     stoppedBy = Self.durationWords(request.durationNanoseconds!)
                     source.stop()
                 }
@@ -138,7 +139,7 @@ public enum LivePipeline {
                     stoppedBy = "\(packets) packet\(packets == 1 ? "" : "s") (-c)"
                     return false
                 }
-                if let deadline, Self.monotonic() >= deadline {
+                if let deadline, SystemClock.monotonic() >= deadline {
                     stoppedBy = Self.durationWords(request.durationNanoseconds!)
                     return false
                 }
@@ -164,14 +165,6 @@ public enum LivePipeline {
                 + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
         }
         return 0
-    }
-
-    /// CLOCK_MONOTONIC in nanoseconds: what --duration is measured on (a wall-clock step does
-    /// not shorten or stretch it).
-    static func monotonic() -> Int64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Int64(t.tv_sec) &* 1_000_000_000 &+ Int64(t.tv_nsec)
     }
 
     /// "2.5 s (--duration)".
