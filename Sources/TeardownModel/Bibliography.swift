@@ -25,7 +25,7 @@ public enum Bibliography {
 
     /// The keys of `source` (comma-separated).
     public static func keys(_ source: String) -> [String] {
-        source.split(separator: ",").map { $0.trimmedOfSpaces() }.filter { !$0.isEmpty }
+        source.commaSeparatedWords.filter { !$0.isEmpty }
     }
 
     /// `source`'s works in words, "; " between them; a key not listed is cited as it is.
@@ -34,8 +34,10 @@ public enum Bibliography {
     }
 }
 
-private extension Substring {
-    func trimmedOfSpaces() -> String {
-        String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+extension StringProtocol {
+    /// The comma-separated words of a list ("seeds/001, seeds/003", `--only reset,lost`),
+    /// each without the spaces around it (one of only spaces becomes "").
+    public var commaSeparatedWords: [String] {
+        split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
     }
 }

@@ -25,8 +25,7 @@ public struct ConnectionSelection: Sendable, Equatable {
     /// The words of `text` (comma-separated), or the first word that is none of `words`.
     public static func parse(_ text: String) -> Result<ConnectionSelection, UnknownWord> {
         var terms: [Term] = []
-        for raw in text.split(separator: ",") {
-            let word = String(raw.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        for word in text.commaSeparatedWords {
             if let k = TeardownKind(rawValue: word) { terms.append(.kind(k)) }
             else if let s = ZeekConnState(rawValue: word) { terms.append(.state(s)) }
             else if word == "reset" { terms.append(.reset) }
