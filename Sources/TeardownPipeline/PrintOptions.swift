@@ -21,6 +21,9 @@ public struct PrintOptions: Sendable, Equatable {
     public var diagnosis: Diagnosis.Code?
     /// Print only the connections `--only` selects; nil: all.
     public var only: ConnectionSelection?
+    /// The columns the timeline and the summary are laid out for (`terminalWidth`); nil: the
+    /// wide layout, whatever the lines' length.
+    public var width: Int?
 
     public init(format: Format, color: Bool) {
         self.format = format
@@ -48,5 +51,19 @@ public struct PrintOptions: Sendable, Equatable {
         if let v = getenv("NO_COLOR"), v.pointee != 0 { return false }
         if let t = getenv("TERM"), String(cString: t) == "dumb" { return false }
         return isatty(STDOUT_FILENO) == 1
+    }
+
+    /// The columns to lay the output out for: `forced` (`--width`) when given; else the
+    /// terminal's width when standard output is a terminal (TIOCGWINSZ, tty_ioctl(4)); else
+    /// `COLUMNS` when set to a positive number; else nil, the wide layout, so that what goes
+    /// into a pipe or a file does not depend on the terminal it was typed in.
+    public static func terminalWidth(forced: Int?) -> Int? {
+        if let forced { return forced }
+        if isatty(STDOUT_FILENO) == 1 {
+            var size = winsize()
+            if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 { return Int(size.ws_col) }
+        }
+        if let v = getenv("COLUMNS"), let n = Int(String(cString: v)), n > 0 { return n }
+        return nil
     }
 }

@@ -45,7 +45,7 @@ public final class RecordPrinter {
 
     /// What comes before the first record: the summary's column titles.
     public func begin() {
-        if summary { line(SummaryRenderer.header()) }
+        if summary { line(SummaryRenderer.header(width: options.width)) }
     }
 
     private func write(_ s: String) { writer.write(s) }
@@ -106,14 +106,14 @@ public final class RecordPrinter {
 
     private func summaryRenderer(for source: String) -> SummaryRenderer.FileRenderer {
         if let file = summaryFile, file.source == source { return file.renderer }
-        let renderer = SummaryRenderer.FileRenderer(source: labelFiles ? source : nil)
+        let renderer = SummaryRenderer.FileRenderer(source: labelFiles ? source : nil, width: options.width)
         summaryFile = (source, renderer)
         return renderer
     }
 
     private func timelineRenderer(for source: String) -> TimelineRenderer.FileRenderer {
         if let file = timelineFile, file.source == source { return file.renderer }
-        let renderer = TimelineRenderer.FileRenderer(options: RenderOptions(color: color, source: source))
+        let renderer = TimelineRenderer.FileRenderer(options: RenderOptions(color: color, source: source, width: options.width))
         timelineFile = (source, renderer)
         return renderer
     }

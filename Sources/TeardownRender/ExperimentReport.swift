@@ -7,7 +7,7 @@ public enum ExperimentReport {
     /// cites its works in words (`Bibliography.cite`); with `sources`, a line after the
     /// verdicts names the page that lists them (a run of several experiments says it once,
     /// in its `tally`).
-    public static func text(_ r: ExperimentOutcome, color: Bool, timelines: Bool, sources: Bool = false) -> String {
+    public static func text(_ r: ExperimentOutcome, color: Bool, timelines: Bool, sources: Bool = false, width: Int? = nil) -> String {
         var s = Style.bold.paint("━━ experiment \(r.name) ━━", when: color) + " \(r.summary)\n"
         let seconds = ByteCursor.string { $0.writeSeconds(nanoseconds: r.wallNanoseconds, decimals: 2) }
         s += "   where      \(r.isolated ? "a private network namespace (own loopback)" : "the host's loopback") · \(r.packetCount) packets · \(r.calls.count) socket calls · \(seconds) s\n"
@@ -28,7 +28,7 @@ public enum ExperimentReport {
         if sources && !r.claims.isEmpty { s += "   sources    \(sourcesNote)\n" }
         if timelines {
             for rec in r.records {
-                s += "\n" + TimelineRenderer.render(rec, options: RenderOptions(color: color, source: r.name))
+                s += "\n" + TimelineRenderer.render(rec, options: RenderOptions(color: color, source: r.name, width: width))
             }
         }
         return s

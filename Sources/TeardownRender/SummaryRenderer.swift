@@ -16,9 +16,26 @@ public enum SummaryRenderer {
     /// `columns` without the titles (reading a title would retain a String per cell).
     private static let layout: [(width: Int, right: Bool)] = columns.map { ($0.width, $0.right) }
 
-    /// The column titles, aligned with `line(_:source:)`.
-    public static func header() -> String {
-        row(columns.map(\.title))
+    /// The columns before the endpoints in the wide layout.
+    static let wideFixedWidth = columns.dropLast().reduce(0) { $0 + $1.width } + 2 * (columns.count - 1)
+    /// The narrowest terminal the wide layout is used on: its fixed columns and a pair of IPv4
+    /// endpoints at their longest (`255.255.255.255:65535 ⇄ 255.255.255.255:65535`, 45).
+    public static let wideMinimumWidth = wideFixedWidth + 45
+    /// The compact layout's first line holds the columns up to `packets`; its second, indented,
+    /// the rest.
+    static let compactSplit = 6
+    static let compactIndent = 4
+
+    /// Whether a terminal of `width` columns (nil: no terminal) gets the compact layout: two
+    /// lines per connection, each within 80 columns for IPv4 endpoints.
+    public static func isCompact(width: Int?) -> Bool { width.map { $0 < wideMinimumWidth } ?? false }
+
+    /// The column titles, aligned with `line(_:source:)` (two lines in the compact layout).
+    public static func header(width: Int? = nil) -> String {
+        let titles = columns.map(\.title)
+        guard isCompact(width: width) else { return row(titles) }
+        return row(Array(titles[..<compactSplit])) + "\n"
+            + String(repeating: " ", count: compactIndent) + row(Array(titles[compactSplit...]), from: compactSplit)
     }
 
     /// One connection: index, teardown, closed by, conn_state, history, packets, payload
@@ -45,8 +62,14 @@ public enum SummaryRenderer {
         /// `  (label)` after the endpoints, or nothing.
         private let tail: [UInt8]
         private let layout = SummaryRenderer.layout
+        /// The terminal's columns, or nil (`RenderOptions.width`).
+        private let limit: Int?
+        /// Two lines per connection (`isCompact`).
+        private let compact: Bool
 
-        public init(source: String?) {
+        public init(source: String?, width: Int? = nil) {
+            limit = width
+            compact = SummaryRenderer.isCompact(width: width)
             var tail: [UInt8] = []
             if let source {
                 ByteCursor.append(to: &tail) { c in
@@ -58,8 +81,13 @@ public enum SummaryRenderer {
             self.tail = tail
         }
 
-        /// Writes `line(_:source:)` for `record`, without a newline.
+        /// Writes `line(_:source:)` for `record`, without a newline; on a terminal, broken
+        /// where it is longer than the terminal is wide.
         public func write(_ record: ConnectionRecord, to c: inout ByteCursor) {
+            TextWrap.write(limit: limit, indent: 8, &c) { writeCells(record, to: &$0) }
+        }
+
+        private func writeCells(_ record: ConnectionRecord, to c: inout ByteCursor) {
             var start = c.count
             c.writeDecimal(UInt64(clamping: record.index))
             pad(from: start, column: 0, &c)
@@ -85,6 +113,11 @@ public enum SummaryRenderer {
             start = gutter(&c)
             c.writeGrouped(UInt64(clamping: record.orig.packets + record.resp.packets))
             pad(from: start, column: 5, &c)
+
+            if compact {
+                c.write(0x0a)
+                c.writeSpaces(SummaryRenderer.compactIndent)
+            }
 
             // A direction the capture does not hold (one-sided) is `?`, not 0.
             start = gutter(&c)
@@ -114,9 +147,11 @@ public enum SummaryRenderer {
         }
     }
 
-    static func row(_ cells: [String]) -> String {
+    /// `cells` in the columns from `first` on, the first without a gutter when it is column 0.
+    static func row(_ cells: [String], from first: Int = 0) -> String {
         ByteCursor.string { c in
-            for (i, cell) in cells.enumerated() {
+            for (k, cell) in cells.enumerated() {
+                let i = first + k
                 let start = i > 0 ? gutter(&c) : c.count
                 c.write(utf8: cell)
                 if layout.indices.contains(i) { pad(from: start, to: layout[i], width: c.scalarCount(since: start), &c) }

@@ -10,7 +10,11 @@ extension Timeline {
             var title = MeasuredCursor(c)
             writeTitle(&title)
             c = title.cursor
-            c.writeRepeated(Glyph.heavy, count: max(3, totalWidth - 1 - title.columns))
+            var rule = max(3, totalWidth - 1 - title.columns)
+            // On a terminal too narrow for the title and a rule, the title alone, broken at
+            // spaces (`TextWrap`).
+            if let limit, 1 + title.columns + rule > limit { rule = max(0, limit - 1 - title.columns) }
+            c.writeRepeated(Glyph.heavy, count: rule)
         }
         c.write(0x0a)
 
@@ -112,7 +116,7 @@ extension Timeline {
                 c.writeInt(n)
             }
             c.write(0x0a)
-            writeWrapped(d.text, width: max(40, totalWidth - Timeline.indentWidth - Timeline.labelWidth), &c)
+            writeWrapped(d.text, width: max(40, min(totalWidth, limit ?? .max) - Timeline.indentWidth - Timeline.labelWidth), &c)
         }
     }
 

@@ -7,7 +7,7 @@ import TeardownWire
 extension Timeline {
     /// The fixed-width start of a row: blank packet-number column, relative time, gutter.
     func lead(time: Timestamp, _ c: inout ByteCursor) {
-        c.writeSpaces(1 + numberWidth + 2)
+        c.writeSpaces(margin + numberWidth + gap)
         writeTime(time, &c)
     }
 
@@ -24,13 +24,14 @@ extension Timeline {
         let hint: StaticString = "* = state changed by this packet"
         let pad = max(0, inner + 2 - hint.utf8CodeUnitCount)
         paint(Style.dim, &c) { c in
-            c.writeSpaces(1 + numberWidth - 1)
-            c.write("#  ")
+            c.writeSpaces(margin + numberWidth - 1)
+            c.write(UInt8(ascii: "#"))
+            c.writeSpaces(gap)
             c.writeSpaces(timeWidth - 4)
             c.write("time  ")
         }
         paint(Style.bold, &c) { c in
-            c.writeSpaces(Timeline.stateWidth - 1 - 6)
+            c.writeSpaces(stateWidth - 1 - 6)
             c.write("client")
         }
         c.write(0x20, 0x20)
@@ -49,8 +50,8 @@ extension Timeline {
     /// need no trailing pad.
     @inline(__always)
     func stateCell(_ state: TCPState, changed: Bool, rightAligned: Bool, _ c: inout ByteCursor) {
-        let name = state.text
-        if rightAligned { c.writeSpaces(Timeline.stateWidth - 1 - name.utf8CodeUnitCount) }
+        let name = compact ? state.shortText : state.text
+        if rightAligned { c.writeSpaces(stateWidth - 1 - name.utf8CodeUnitCount) }
         paint(changed ? Style.bold : Style.dim, &c) { c in
             c.write(name)
             if changed { c.write(UInt8(ascii: "*")) } else if rightAligned { c.write(0x20) }
@@ -63,16 +64,16 @@ extension Timeline {
             if t.side == .orig { origChanged = true } else { respChanged = true }
         }
         let glyph = p.flags.contains(.rst) ? Glyph.heavy : (p.isRetransmission ? Glyph.dashed : Glyph.light)
-        let room = inner - 2 - Timeline.labelWidth(p) - 1  // two spaces round the label, one arrowhead
+        let room = inner - 2 - Timeline.labelWidth(p, compact: compact) - 1  // two spaces round the label, one arrowhead
         let before = max(1, room / 2)
         let after = max(1, room - room / 2)
         let style = Timeline.style(p.flags)
 
-        c.write(0x20)
+        if !compact { c.write(0x20) }
         let mark = c.count
         c.writeInt(p.number)
         c.insertSpaces(numberWidth - (c.count - mark), at: mark)
-        c.write(0x20, 0x20)
+        c.writeSpaces(gap)
         writeTime(p.time, &c)
         stateCell(p.origState, changed: origChanged, rightAligned: true, &c)
         c.write(0x20)
@@ -85,7 +86,7 @@ extension Timeline {
         if fromClient { c.write("├") } else { c.write("◀") }
         c.writeRepeated(glyph, count: before)
         c.write(0x20)
-        Timeline.writeLabel(p, &c)
+        Timeline.writeLabel(p, compact: compact, &c)
         c.write(0x20)
         c.writeRepeated(glyph, count: after)
         if fromClient { c.write("▶") } else { c.write("┤") }
@@ -96,7 +97,9 @@ extension Timeline {
         c.write(0x0a)
 
         // Every packet note (retransmission, snaplen cut, RST judgement) comes from the model.
-        for note in p.notes { ladderNote(note, &c) }
+        for note in p.notes {
+            TextWrap.write(limit: limit, indent: blankWidth + 6, &c) { ladderNote(note, &$0) }
+        }
     }
 
     /// `↳ note` inside the ladder, between the lifelines when it fits.
@@ -119,37 +122,47 @@ extension Timeline {
     }
 
     func foldRow(_ f: FoldEvent, _ c: inout ByteCursor) {
-        c.write(0x20)
-        c.writeSpaces(numberWidth - Timeline.rangeWidth(f))
+        c.writeSpaces(margin + numberWidth - Timeline.rangeWidth(f))
         Timeline.writeRange(f, &c)
-        c.write(0x20, 0x20)
+        c.writeSpaces(gap)
         writeTime(f.firstTime, &c)
-        c.writeSpaces(Timeline.stateWidth)
+        c.writeSpaces(stateWidth)
         c.write(0x20)
-        let width = Timeline.foldTextWidth(f)
+        // The compact ladder leaves out the bytes by direction when they do not fit (the
+        // ledger under the timeline has them).
+        let short = compact && Timeline.foldTextWidth(f) + 2 > inner
+        let width = Timeline.foldTextWidth(f, short: short)
         if width + 2 <= inner {
             let room = inner - width
             c.write("┊")
             c.writeSpaces(room / 2)
-            paint(Style.dim, &c) { Timeline.writeFoldText(f, &$0) }
+            paint(Style.dim, &c) { Timeline.writeFoldText(f, short: short, &$0) }
             c.writeSpaces(room - room / 2)
             c.write("┊")
         } else {
             c.write("┊ ")
-            paint(Style.dim, &c) { Timeline.writeFoldText(f, &$0) }
+            paint(Style.dim, &c) { Timeline.writeFoldText(f, short: short, &$0) }
         }
         c.write(0x0a)
     }
 
     func callRow(_ call: CallEvent, _ c: inout ByteCursor) {
+        if compact {
+            TextWrap.write(limit: limit, indent: blankWidth + 3, &c) { writeCallRow(call, &$0) }
+        } else {
+            writeCallRow(call, &c)
+        }
+    }
+
+    func writeCallRow(_ call: CallEvent, _ c: inout ByteCursor) {
         lead(time: call.time, &c)
-        c.writeSpaces(Timeline.stateWidth)
+        c.writeSpaces(stateWidth)
         c.write(0x20)
         if call.side == .orig {
             c.write("├╴")
             let width = callText(call, &c)
             c.writeSpaces(inner - 1 - width)
-            c.write("│")
+            if !compact || width + 1 <= inner { c.write("│") }   // the compact ladder leaves it out of a row it would widen
         } else {
             c.write("│")
             let mark = c.count
@@ -185,8 +198,16 @@ extension Timeline {
 
     /// A kernel event on the lifeline of the side whose socket it is about, as a call is.
     func kernelRow(_ k: KernelRow, _ c: inout ByteCursor) {
+        if compact {
+            TextWrap.write(limit: limit, indent: blankWidth + 3, &c) { writeKernelRow(k, &$0) }
+        } else {
+            writeKernelRow(k, &c)
+        }
+    }
+
+    func writeKernelRow(_ k: KernelRow, _ c: inout ByteCursor) {
         lead(time: k.event.time, &c)
-        c.writeSpaces(Timeline.stateWidth)
+        c.writeSpaces(stateWidth)
         c.write(0x20)
         let text = KernelWording.row(k.event)
         func body(_ c: inout ByteCursor) -> Int {
@@ -202,7 +223,7 @@ extension Timeline {
             c.write("├╴")
             let width = body(&c)
             c.writeSpaces(inner - 1 - width)
-            c.write("│")
+            if !compact || width + 1 <= inner { c.write("│") }
         } else {
             c.write("│")
             let mark = c.count
@@ -214,6 +235,10 @@ extension Timeline {
     }
 
     func noteRow(_ n: NoteEvent, _ c: inout ByteCursor) {
+        TextWrap.write(limit: limit, indent: margin + numberWidth + gap + timeWidth + 2 + 2, &c) { writeNoteRow(n, &$0) }
+    }
+
+    func writeNoteRow(_ n: NoteEvent, _ c: inout ByteCursor) {
         lead(time: n.time, &c)
         paint(Style.dimItalic, &c) { c in
             c.write("— ")
@@ -234,7 +259,7 @@ extension Timeline {
 
     /// `[P.] seq 1 ack 1 len 30,000`: tcpdump's flags and relative numbers (tcpdump(8)).
     @inline(__always)
-    static func writeLabel<Sink: TextSink>(_ p: PacketEvent, _ c: inout Sink) {
+    static func writeLabel<Sink: TextSink>(_ p: PacketEvent, compact: Bool = false, _ c: inout Sink) {
         c.write(UInt8(ascii: "["))
         c.writeTcpdumpFlags(p.flags)
         c.write("] seq ")
@@ -246,6 +271,7 @@ extension Timeline {
         c.write(" len ")
         c.writeGrouped(signed: Int64(p.payloadLength))
         if p.window == 0 && !p.flags.contains(.rst) { c.write(" win 0") }
+        if compact { return }   // the RST's ladder note says it
         switch p.rstValidity {
         case .inWindow?: c.write(" · in-window")
         case .outOfWindow?: c.write(" · out-of-window")
@@ -254,15 +280,20 @@ extension Timeline {
     }
 
     /// Columns of `writeLabel(p)`: what it writes, counted.
-    static func labelWidth(_ p: PacketEvent) -> Int { Columns.of { writeLabel(p, &$0) } }
+    static func labelWidth(_ p: PacketEvent, compact: Bool = false) -> Int { Columns.of { writeLabel(p, compact: compact, &$0) } }
 
     /// `… 9,998 segments, 29,994 bytes (client 20,000 / server 9,994) …`
     @inline(__always)
-    static func writeFoldText<Sink: TextSink>(_ f: FoldEvent, _ c: inout Sink) {
+    /// (`short`: `… 9,998 segments, 29,994 bytes …`.)
+    static func writeFoldText<Sink: TextSink>(_ f: FoldEvent, short: Bool = false, _ c: inout Sink) {
         c.write("… ")
         c.writeGrouped(signed: Int64(f.segments))
         c.write(" segments, ")
         c.writeGrouped(f.bytes)
+        if short {
+            c.write(" bytes …")
+            return
+        }
         c.write(" bytes (client ")
         c.writeGrouped(f.origBytes)
         c.write(" / server ")
@@ -271,7 +302,7 @@ extension Timeline {
     }
 
     /// Columns of `writeFoldText(f)`.
-    static func foldTextWidth(_ f: FoldEvent) -> Int { Columns.of { writeFoldText(f, &$0) } }
+    static func foldTextWidth(_ f: FoldEvent, short: Bool = false) -> Int { Columns.of { writeFoldText(f, short: short, &$0) } }
 
     /// `6–10003`: the packet numbers a fold covers.
     @inline(__always)
@@ -306,6 +337,16 @@ enum Glyph {
 }
 
 extension TCPState {
+    /// The compact layout's name: RFC 9293's own short names in its state diagram (§3.3.2,
+    /// Figure 5: `SYN-RCVD`, `ESTAB`), and `text` for the rest, which are at most 10 columns.
+    var shortText: StaticString {
+        switch self {
+        case .synReceived: return "SYN-RCVD"
+        case .established: return "ESTAB"
+        case .closed, .listen, .synSent, .finWait1, .finWait2, .closing, .timeWait, .closeWait, .lastAck: return text
+        }
+    }
+
     /// `rawValue` as a static string (no String to copy the bytes from).
     var text: StaticString {
         switch self {

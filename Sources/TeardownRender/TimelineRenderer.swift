@@ -33,11 +33,14 @@ public enum TimelineRenderer {
     /// before the first row is written: every glyph drawn is one column.
     public struct FileRenderer: Sendable {
         let color: Bool
+        /// The terminal's columns, or nil (`RenderOptions.width`).
+        let width: Int?
         /// `label · ` before the packet range in the `capture` row, or nothing.
         private let sourcePrefix: [UInt8]
 
         public init(options: RenderOptions) {
             color = options.color
+            width = options.width
             var prefix: [UInt8] = []
             if let source = options.source {
                 ByteCursor.append(to: &prefix) { c in
@@ -50,7 +53,7 @@ public enum TimelineRenderer {
 
         /// Writes `render(_:options:)` for `record`: every line, each ending with a newline.
         public func write(_ record: ConnectionRecord, to c: inout ByteCursor) {
-            let timeline = Timeline(record: record, color: color)
+            let timeline = Timeline(record: record, color: color, limit: width)
             timeline.write(sourcePrefix: sourcePrefix, to: &c)
         }
     }
@@ -65,19 +68,31 @@ struct Timeline {
     let numberWidth: Int
     /// Width of the relative-time column.
     let timeWidth: Int
-    /// A state name (`SYN-RECEIVED` is the longest, 12) plus the change marker.
-    static let stateWidth = 13
+    /// A state name (`SYN-RECEIVED` is the longest, 12) plus the change marker; in the compact
+    /// layout, the short name (`FIN-WAIT-1`, 10) plus the marker.
+    let stateWidth: Int
     /// Columns between the two lifelines.
     let inner: Int
+    /// The terminal's columns, or nil: no limit (`RenderOptions.width`).
+    let limit: Int?
+    /// The compact layout: the wide ladder does not fit `limit`, so the states take their short
+    /// names and the ladder is as narrow as its rows allow.
+    let compact: Bool
 
     /// The narrowest ladder: wide enough for `[P.] seq 1,000,000 ack 1,000,000 len 65,535`.
     static let minimumInner = 56
+    /// The narrowest compact ladder: the column header's hint, `* = state changed by this
+    /// packet`, under it.
+    static let compactMinimumInner = 30
     static let indentWidth = 3
     static let labelWidth = 11
+    static let wideStateWidth = 13
+    static let compactStateWidth = 11
 
-    init(record: ConnectionRecord, color: Bool) {
+    init(record: ConnectionRecord, color: Bool, limit: Int? = nil) {
         r = record
         self.color = color
+        self.limit = limit
         var numberWidth = 1, timeWidth = 8, inner = Timeline.minimumInner
         for event in record.events {
             switch event {
@@ -100,15 +115,44 @@ struct Timeline {
         }
         self.numberWidth = numberWidth
         self.timeWidth = timeWidth
-        self.inner = inner
+        let wide = Timeline.totalWidth(numberWidth: numberWidth, timeWidth: timeWidth, stateWidth: Timeline.wideStateWidth, inner: inner)
+        if let limit, wide > limit {
+            // What the rows need, from the same measures as the wide ladder's minimum but
+            // without it; then as much of the room left as the wide ladder would have taken.
+            compact = true
+            stateWidth = Timeline.compactStateWidth
+            var needed = Timeline.compactMinimumInner
+            for event in record.events {
+                switch event {
+                case .packet(let p): needed = max(needed, Timeline.labelWidth(p, compact: true) + 6)
+                case .fold(let f): needed = max(needed, Timeline.foldTextWidth(f, short: true) + 4)
+                case .call, .kernel, .note: break   // broken at spaces when they do not fit
+                }
+            }
+            let room = limit - Timeline.totalWidth(numberWidth: numberWidth, timeWidth: timeWidth, stateWidth: stateWidth, inner: 0, compact: true)
+            self.inner = max(needed, min(inner, room))
+        } else {
+            compact = false
+            stateWidth = Timeline.wideStateWidth
+            self.inner = inner
+        }
     }
 
+    static func totalWidth(numberWidth: Int, timeWidth: Int, stateWidth: Int, inner: Int, compact: Bool = false) -> Int {
+        (compact ? 0 : 1) + numberWidth + (compact ? 1 : 2) + timeWidth + 2 + stateWidth + 1 + inner + 2 + 1 + stateWidth
+    }
+
+    /// The space before a row's packet number: none in the compact layout.
+    var margin: Int { compact ? 0 : 1 }
+    /// The gutter between the packet-number and time columns: one space in the compact layout.
+    var gap: Int { compact ? 1 : 2 }
+
     /// Columns of a full row.
-    var totalWidth: Int { 1 + numberWidth + 2 + timeWidth + 2 + Timeline.stateWidth + 1 + inner + 2 + 1 + Timeline.stateWidth }
+    var totalWidth: Int { Timeline.totalWidth(numberWidth: numberWidth, timeWidth: timeWidth, stateWidth: stateWidth, inner: inner, compact: compact) }
 
     /// Columns before the ladder's left lifeline on a row without a packet state: number,
     /// time and the client's state cell, all blank.
-    var blankWidth: Int { 1 + numberWidth + 2 + timeWidth + 2 + Timeline.stateWidth }
+    var blankWidth: Int { margin + numberWidth + gap + timeWidth + 2 + stateWidth }
 
     /// `body`'s text in `style` when colour is on (`Style`).
     @inline(__always)
@@ -119,7 +163,9 @@ struct Timeline {
     // MARK: Whole connection
 
     func write(sourcePrefix: [UInt8], to c: inout ByteCursor) {
-        header(sourcePrefix: sourcePrefix, &c)
+        TextWrap.write(limit: limit, indent: Timeline.indentWidth + Timeline.labelWidth, &c) {
+            header(sourcePrefix: sourcePrefix, &$0)
+        }
         c.write(0x0a)
         if r.events.isEmpty {
             c.write("   ")
@@ -139,13 +185,15 @@ struct Timeline {
         }
         if !r.notes.isEmpty {
             c.write(0x0a)
-            for note in r.notes {
-                c.write("   • ")
-                note.write(to: &c)
-                c.write(0x0a)
+            TextWrap.write(limit: limit, indent: 5, &c) { c in
+                for note in r.notes {
+                    c.write("   • ")
+                    note.write(to: &c)
+                    c.write(0x0a)
+                }
             }
         }
         c.write(0x0a)
-        ledger(&c)
+        TextWrap.write(limit: limit, indent: 5, &c) { ledger(&$0) }
     }
 }

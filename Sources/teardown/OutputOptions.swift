@@ -31,7 +31,19 @@ struct OutputOptions: ParsableArguments {
         valueName: "kind,..."))
     var only: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Lay timelines and the summary out for N columns (default: the terminal's width, or COLUMNS; the wide layout in a pipe or file).",
+        valueName: "n"))
+    var width: Int?
+
+    /// The narrowest `--width` taken: the compact ladder's own width with one-digit packet
+    /// numbers.
+    static let minimumWidth = 40
+
     func validate() throws {
+        if let width, width < OutputOptions.minimumWidth {
+            throw ValidationError("--width must be at least \(OutputOptions.minimumWidth) columns, not \(width).")
+        }
         if summary && format != .timeline {
             throw ValidationError("--summary and --format \(format.rawValue) are alternatives; choose one.")
         }
@@ -62,6 +74,7 @@ struct OutputOptions: ParsableArguments {
     var printOptions: PrintOptions {
         var options = PrintOptions(format: summary ? .summary : format == .json ? .json(events: !noEvents) : .timeline, color: useColor)
         options.only = only.flatMap { try? ConnectionSelection.parse($0).get() }
+        options.width = PrintOptions.terminalWidth(forced: width)
         return options
     }
 }

@@ -36,7 +36,15 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Same as --color never.")
     var noColor = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Lay timelines out for N columns (default: the terminal's width, or COLUMNS; the wide layout in a pipe or file).",
+        valueName: "n"))
+    var width: Int?
+
     func validate() throws {
+        if let width, width < OutputOptions.minimumWidth {
+            throw ValidationError("--width must be at least \(OutputOptions.minimumWidth) columns, not \(width).")
+        }
         if names.isEmpty { throw ValidationError("Name an experiment (`teardown scenarios` lists them) or `all`.") }
         if format != .timeline && format != .json {
             throw ValidationError("run prints --format timeline or json; replay its saved capture for --format \(format.rawValue).")
@@ -98,7 +106,8 @@ struct Run: ParsableCommand {
                 out.line(ExperimentReport.json(result.outcome))
             } else {
                 if i > 0 { out.line("") }
-                out.write(ExperimentReport.text(result.outcome, color: useColor, timelines: !verdictsOnly, sources: chosen.count == 1))
+                out.write(ExperimentReport.text(result.outcome, color: useColor, timelines: !verdictsOnly, sources: chosen.count == 1,
+                                                    width: PrintOptions.terminalWidth(forced: width)))
             }
             out.flush()
             outcomes.append(result.outcome)

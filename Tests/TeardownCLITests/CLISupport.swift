@@ -57,6 +57,7 @@ struct CLI {
         p.currentDirectoryURL = packageRoot
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NO_COLOR")
+        env.removeValue(forKey: "COLUMNS")   // the wide layout, whatever the shell that ran the tests had
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe(), inp = Pipe()
