@@ -111,6 +111,27 @@ public final class DriverSocket {
         call("setsockopt(TCP_NODELAY, 1)") { Int(setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &v, 4)) }
     }
 
+    /// SO_RCVTIMEO (socket(7)): a blocking read() gives up with EAGAIN after `ms`, as a
+    /// server's keep-alive timeout does.
+    public func setReceiveTimeout(ms: Int) {
+        var tv = timeval(tv_sec: ms / 1000, tv_usec: (ms % 1000) * 1000)
+        call("setsockopt(SO_RCVTIMEO, \(ms) ms)") { Int(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))) }
+    }
+
+    /// TCP_USER_TIMEOUT (tcp(7)): how long transmitted data may stay unacknowledged before the
+    /// kernel gives the connection up with ETIMEDOUT.
+    public func setUserTimeout(ms: UInt32) {
+        var v = ms
+        call("setsockopt(TCP_USER_TIMEOUT, \(ms) ms)") { Int(setsockopt(fd, Int32(IPPROTO_TCP), 18, &v, 4)) }   // TCP_USER_TIMEOUT = 18
+    }
+
+    /// TCP_DEFER_ACCEPT (tcp(7)) on a listener: the handshake's bare ACK is dropped and the
+    /// connection is created only when data arrives (or after `seconds`).
+    public func setDeferAccept(seconds: Int32) {
+        var v = seconds
+        call("setsockopt(TCP_DEFER_ACCEPT, \(seconds) s)") { Int(setsockopt(fd, Int32(IPPROTO_TCP), 9, &v, 4)) }   // TCP_DEFER_ACCEPT = 9
+    }
+
     /// O_NONBLOCK on or off (fcntl(2)).
     public func setNonBlocking(_ on: Bool) {
         let flags = fcntl(fd, F_GETFL)

@@ -32,13 +32,34 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// A listening socket for `actor` on a fresh port, with options applied before listen().
-    public func listener(_ actor: String = "server", receiveBuffer: Int32? = nil, port: UInt16? = nil) throws -> DriverSocket {
+    public func listener(_ actor: String = "server", receiveBuffer: Int32? = nil, port: UInt16? = nil, backlog: Int32 = 16,
+                         configure: (DriverSocket) -> Void = { _ in }) throws -> DriverSocket {
         let s = try socket(actor)
         s.setReuseAddress()
         if let rb = receiveBuffer { s.setReceiveBuffer(rb) }
+        configure(s)
         try s.bind(endpoint(port ?? self.port()))
-        try s.listen()
+        try s.listen(backlog: backlog)
         return s
+    }
+
+    /// Keeps `s` open until the capture has stopped, then closes it: a socket its application
+    /// leaks (never closes) while the experiment is recorded.
+    public func closeAfterCapture(_ s: DriverSocket) {
+        lock.lock(); leaked.append(s); lock.unlock()
+    }
+    private var leaked: [DriverSocket] = []
+
+    /// Closes what `closeAfterCapture` kept (the Runner calls it once the capture has stopped).
+    func closeLeaked() {
+        lock.lock(); let ss = leaked; leaked.removeAll(); lock.unlock()
+        for s in ss where !s.isClosed { s.close() }
+    }
+
+    /// Runs `nft ARGS...` (nftables) in this thread's network namespace, e.g. a drop rule for
+    /// the experiment's port; fails the experiment when nft is missing or refuses.
+    public func nft(_ args: [String]) throws {
+        try Subprocess.run(["nft"] + args)
     }
 
     /// When the listener of `serve` is closed.

@@ -50,6 +50,7 @@ public enum Runner {
         case .success(let t): recording = t.stop()
         case .failure(let why): kernelLines.append("no kernel lane: \(why)")
         }
+        lab.closeLeaked()   // after both recordings: a leaked socket's close is not part of the run
         var lane = recording.map { KernelLane(events: $0.events, tracesEveryReset: $0.tracesEveryReset) }
         if let recording { kernelLines += KernelWording.problems(recording) }
         var records = analyse(packets, linkType: capture.linkType, calls: lab.log.calls)

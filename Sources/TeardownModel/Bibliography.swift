@@ -18,6 +18,9 @@ public enum Bibliography {
         Work(key: "seeds/003", words: "SO_LINGER lesson"),
         Work(key: "seeds/004", words: "Sheng's lesson 11"),
         Work(key: "RFC 9293 §3.6", words: "RFC 9293 §3.6"),
+        Work(key: "RFC 9293 §3.8.6.1", words: "RFC 9293 §3.8.6.1"),
+        Work(key: "RFC 9112 §9.6", words: "RFC 9112 §9.6"),
+        Work(key: "tcp(7)", words: "tcp(7)"),
     ]
 
     /// Where the works are listed, as a verdict's reader is told.

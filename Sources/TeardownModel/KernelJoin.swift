@@ -101,10 +101,21 @@ public enum KernelJoin {
     /// rest are other sockets' (other programs, other namespaces) and out of the capture's scope.
     public static func relevant(_ events: [KernelEvent], to records: [ConnectionRecord]) -> [KernelEvent] {
         let byTuple = index(records)
+        let ends = Set(byTuple.keys.map(\.local))
         return resolved(events).filter { e in
+            if isListenerReset(e) { return ends.contains(e.source!) }
             guard let s = e.source, let d = e.destination else { return false }
             return byTuple[Tuple(local: s, remote: d)] != nil
         }
+    }
+
+    /// A tcp_send_reset traced on a listening socket: the reset of a connection not yet accepted
+    /// (tcp_check_req's embryonic reset: the accept queue full with tcp_abort_on_overflow=1, or
+    /// a bad segment for a request socket). The tracepoint then gives the listener's own
+    /// address and no peer (0.0.0.0:0), so it is placed by its local end and time alone.
+    static func isListenerReset(_ e: KernelEvent) -> Bool {
+        guard case .sendReset(let state, _) = e.kind, complete(e.source), !complete(e.destination) else { return false }
+        return state == .listen || state == nil
     }
 
     /// `records` with the kernel's view: each connection's events (`kernelEvents`, and as rows
@@ -117,7 +128,13 @@ public enum KernelJoin {
         let byTuple = index(records)
         var resets: [(record: Int, event: KernelEvent, used: Bool)] = []
         var localEnds = Set<Endpoint>()
+        var listenerResets: [(event: KernelEvent, used: Bool)] = []
         for e in relevant(lane.events, to: records) {
+            if isListenerReset(e) {
+                listenerResets.append((e, false))
+                localEnds.insert(e.source!)
+                continue
+            }
             guard let s = e.source, let d = e.destination, let candidates = byTuple[Tuple(local: s, remote: d)] else { continue }
             localEnds.insert(s)
             var chosen = candidates[0]
@@ -139,9 +156,23 @@ public enum KernelJoin {
                     let distance = d < 0 ? 0 &- d : d
                     if distance <= resetTolerance, best == nil || distance < best!.distance { best = (k, distance) }
                 }
+                // Else a listener's reset from the same end (its peer is not traced), the nearest unused.
+                var fromListener: (index: Int, distance: Int64)?
+                if best == nil {
+                    for (k, r) in listenerResets.enumerated() where !r.used && r.event.source == from {
+                        let d = p.time.nanoseconds &- r.event.time.nanoseconds
+                        let distance = d < 0 ? 0 &- d : d
+                        if distance <= resetTolerance, fromListener == nil || distance < fromListener!.distance { fromListener = (k, distance) }
+                    }
+                }
                 if let (k, _) = best {
                     resets[k].used = true
                     guard case .sendReset(_, let reason) = resets[k].event.kind else { continue }
+                    p.kernelReset = .sent(reason)
+                    p.notes.append(.kernelReset(reason))
+                } else if let (k, _) = fromListener {
+                    listenerResets[k].used = true
+                    guard case .sendReset(_, let reason) = listenerResets[k].event.kind else { continue }
                     p.kernelReset = .sent(reason)
                     p.notes.append(.kernelReset(reason))
                 } else if lane.tracesEveryReset, localEnds.contains(from) {

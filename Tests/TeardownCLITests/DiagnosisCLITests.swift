@@ -64,6 +64,49 @@ import Testing
         #expect(try codes("own-reset") == [])
     }
 
+    /// The codes of every connection of a capture, in order.
+    static func codesPerConnection(_ file: String) throws -> [[String]] {
+        let r = try CLI.run(["replay", file, "--format", "json", "--no-events"])
+        return r.stdout.split(separator: "\n").map { line in
+            let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            return (obj?["diagnoses"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        }
+    }
+
+    /// The recordings of the endpoint patterns' experiments (`teardown run NAME`, with their
+    /// sidecars): each diagnosis on the connection made to show it, none on the others, and
+    /// none on the experiment nearest to each that must not be diagnosed.
+    @Test func endpointRecordings_diagnoseThePatternTheyWereMadeFor() throws {
+        func codes(_ name: String) throws -> [[String]] { try Self.codesPerConnection("captures/experiments/\(name).pcap") }
+        #expect(try codes("keepalive-race") == [["keepalive-race"]])
+        #expect(try codes("close-unread-request") == [["close-unread-request"]])
+        #expect(try codes("zero-window-abort") == [["zero-window-abort"]])
+        #expect(try codes("retransmission-give-up") == [["retransmission-give-up"]])
+        // Queued and reset when the listener closed; reset on overflow; SYNs dropped, unanswered.
+        #expect(try codes("listen-overflow") == [[], ["listen-overflow"], [], []])
+        // The leaked socket, then a connection served and closed 62 s later.
+        #expect(try codes("close-wait-leak") == [["close-wait-leak"], []])
+        // The negative cases: an RST to data after a FIN that came at once, on a connection the
+        // client had not used before (write-after-close); close() with unread data by a side
+        // that had sent nothing (close-unread); SO_LINGER {1, 0} with 30 kB queued behind a
+        // window closed for less than 1 s (linger-zero-30k); a peer in CLOSE-WAIT for 1 s
+        // (orphan-fin-wait-2).
+        for name in ["write-after-close", "close-unread", "linger-zero-30k", "orphan-fin-wait-2"] {
+            #expect(try codes(name).allSatisfy(\.isEmpty), "\(name)")
+        }
+    }
+
+    /// Without its socket calls the close with the request unread is not told from SO_LINGER
+    /// {1, 0}, so nothing is said: the same packets, copied away from their sidecars.
+    @Test func closeUnreadRequest_needsTheCalls() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("td-cur-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("bare.pcap")
+        try FileManager.default.copyItem(at: CLI.packageRoot.appendingPathComponent("captures/experiments/close-unread-request.pcap"), to: copy)
+        #expect(try Self.codesPerConnection(copy.path) == [[]])
+    }
+
     @Test func unknownDiagnosis_isAnError_listingTheCodes() throws {
         let r = try CLI.run(["replay", Self.plain, "--diagnosis", "gremlins"])
         #expect(r.status == 64)

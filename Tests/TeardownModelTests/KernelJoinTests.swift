@@ -103,6 +103,29 @@ import TeardownWire
         #expect(unsure.kernelReset == nil)
     }
 
+    /// A connection not yet accepted is reset by its listener (tcp_abort_on_overflow=1): the
+    /// tracepoint gives the listener's address, LISTEN and no peer (0.0.0.0:0). It accounts for
+    /// the RST from that end, and the RST is not said to be another host's
+    /// (captures/experiments/listen-overflow.pcap, Linux 6.18: reason INVALID_SYN).
+    @Test func aListenersResetAccountsForTheRSTFromItsEnd() throws {
+        let (s, records) = Self.abort()
+        let invalidSYN = RSTReason(rawValue: 4, name: "INVALID_SYN")
+        var events = Self.events(s, resetSent: false)
+        let listenerReset = KernelEvent(time: Self.at(s, 6, 4_000), pid: 2, kind: .sendReset(state: .listen, reason: invalidSYN),
+                                        socket: 0xD, source: s.server, destination: Endpoint(address: IPAddress("0.0.0.0")!, port: 0))
+        events.append(listenerReset)
+        #expect(KernelJoin.relevant(events, to: records).contains(listenerReset))
+        let rst = try #require(KernelJoin.attach(KernelLane(events: events, tracesEveryReset: true), to: records)[0]
+            .events.compactMap { e -> PacketEvent? in
+                if case .packet(let p) = e, p.flags.contains(.rst) { return p } else { return nil }
+            }.first)
+        #expect(rst.kernelReset == .sent(invalidSYN))
+        // Another listener's (another port) does not.
+        var other = listenerReset
+        other.source = Endpoint(address: s.server.address, port: s.server.port &+ 1)
+        #expect(!KernelJoin.relevant(Self.events(s, resetSent: false) + [other], to: records).contains(other))
+    }
+
     @Test func aResetTooFarFromTheSegmentIsNotItsAccount() throws {
         let (s, records) = Self.abort()
         var events = Self.events(s)

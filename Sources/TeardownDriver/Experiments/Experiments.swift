@@ -1,7 +1,7 @@
 /// Every bundled experiment, by topic, in the order `run all` runs them and `scenarios` lists them.
 public enum Experiments {
     public static var all: [any Experiment] {
-        closeAndLinger + peerClosed + shutdown + processes + detectingClose + simultaneousClose
+        closeAndLinger + peerClosed + shutdown + processes + detectingClose + simultaneousClose + diagnoses
     }
 
     public static func named(_ name: String) -> (any Experiment)? { all.first { $0.name == name } }
@@ -30,4 +30,12 @@ public enum Experiments {
 
     /// Both sides closing at once (RFC 9293 §3.6).
     static var simultaneousClose: [any Experiment] { [SimultaneousClose()] }
+
+    /// The endings that hurt in production, made to happen so that teardown's diagnoses
+    /// (docs/diagnoses.md) are proved on real recordings: a keep-alive race, a close with the
+    /// request unread, a zero window until an abort, retransmissions given up, a listen queue
+    /// overflowing, a socket leaked in CLOSE-WAIT (the only slow one: 62 s).
+    static var diagnoses: [any Experiment] {
+        [KeepaliveRace(), CloseUnreadRequest(), ZeroWindowAbort(), RetransmissionGiveUp(), ListenOverflow(), CloseWaitLeak()]
+    }
 }
