@@ -12,6 +12,9 @@ public struct ConnectionTracker {
         public var recordEvents: Bool
         /// Keep connection notes (cheap; on unless only counting).
         public var recordNotes: Bool
+        /// With `recordEvents`, only connections whose index is at most this keep their rows
+        /// (the HTML report draws the ladders of the first ones only; `--format svg` draws one).
+        public var recordEventsUpToIndex = Int.max
         /// How long (in packet time) a finished connection waits for stragglers (a last ACK,
         /// an RST in TIME-WAIT, data still in flight after an RST) before it is reported.
         public var linger: Int64
@@ -178,7 +181,7 @@ public struct ConnectionTracker {
         let index = nextIndex
         nextIndex += 1
         let c = Connection(index: index, orig: orig, resp: resp, time: time, packetNumber: packetNumber,
-                           recordEvents: configuration.recordEvents, rolesFlipped: flip, zeekRolesFlipped: zeekFlip,
+                           recordEvents: configuration.recordEvents && index <= configuration.recordEventsUpToIndex, rolesFlipped: flip, zeekRolesFlipped: zeekFlip,
                            follows: follows)
         let slot: Int
         if let free = freeSlots.popLast() {

@@ -90,7 +90,8 @@ public enum LivePipeline {
         Diagnostics.info("teardown: capturing on \(interface), link type \(linkType)\(lane != nil ? ", with the kernel's events" : "")"
             + "\(getuid() == 0 ? "" : ", running as uid \(getuid())"); Ctrl-C to stop")
 
-        let printer = RecordPrinter(options: request.options, writer: OutputWriter(), labelFiles: false)
+        guard let out = OutputWriter.open(request.options.output) else { return 1 }
+        let printer = RecordPrinter(options: request.options, writer: out, labelFiles: false)
         printer.begin()
         var stage = TrackingStage(configuration: request.bounds.configuration(for: request.options,
                                                                               lingerNanoseconds: request.lingerNanoseconds),

@@ -15,15 +15,30 @@ public final class OutputWriter {
     private var count = 0
     /// Nil when the output is kept in memory (`kept`), never written.
     private let fd: Int32?
+    /// Whether `fd` is closed with the writer (a file opened by `open`).
+    private var ownsDescriptor = false
     /// Output is written once this many bytes are buffered.
     private let limit: Int
 
     /// `limit` bytes are buffered before a write; the buffer has room past it for the
     /// line being rendered (a longer one grows it).
-    public init(fd: Int32 = STDOUT_FILENO, limit: Int = 1 << 16) {
+    public init(fd: Int32 = STDOUT_FILENO, limit: Int = 1 << 16, ownsDescriptor: Bool = false) {
         self.fd = fd
+        self.ownsDescriptor = ownsDescriptor
         self.limit = max(limit, 1)
         storage = .allocate(byteCount: self.limit + (1 << 16), alignment: 16)
+    }
+
+    /// A writer to `path` (created, or emptied), or to standard output when nil; nil, with the
+    /// error said, when the file cannot be opened.
+    public static func open(_ path: String?) -> OutputWriter? {
+        guard let path else { return OutputWriter() }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            Diagnostics.error("cannot write \(path): \(String(cString: strerror(errno)))")
+            return nil
+        }
+        return OutputWriter(fd: fd, ownsDescriptor: true)
     }
 
     /// Makes a closed pipe show up as EPIPE from write(2), which `flush` turns into a quiet
@@ -102,6 +117,7 @@ public final class OutputWriter {
 
     deinit {
         flush()
+        if ownsDescriptor, let fd { close(fd) }
         storage.deallocate()
     }
 }

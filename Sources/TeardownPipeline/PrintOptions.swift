@@ -1,4 +1,5 @@
 import TeardownModel
+import TeardownRender
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,11 @@ public struct PrintOptions: Sendable, Equatable {
         case json(events: Bool)
         /// One line per connection, then a tally by teardown kind.
         case summary
+        /// One self-contained HTML page: a tally chart, a table of connections to filter and
+        /// sort, each connection's ladder drawn when opened (`HTMLReport`).
+        case html
+        /// One connection's ladder alone, as a standalone SVG (`LadderSVG`).
+        case svg(ConnectionPick)
     }
 
     public var format: Format
@@ -24,6 +30,8 @@ public struct PrintOptions: Sendable, Equatable {
     /// The columns the timeline and the summary are laid out for (`terminalWidth`); nil: the
     /// wide layout, whatever the lines' length.
     public var width: Int?
+    /// The file to write to (`-o`); nil: standard output.
+    public var output: String?
 
     public init(format: Format, color: Bool) {
         self.format = format
@@ -33,9 +41,20 @@ public struct PrintOptions: Sendable, Equatable {
     /// Whether the tracker must keep timeline rows.
     public var needsEvents: Bool {
         switch format {
-        case .timeline: return true
+        case .timeline, .html, .svg: return true
         case .json(let events): return events
         case .summary: return false
+        }
+    }
+
+    /// Only connections up to this index need their rows: the HTML report draws the ladders of
+    /// the first `HTMLReport.ladderBudget` connections of each input, `--format svg
+    /// --connection N` the one connection N.
+    public var eventsUpToIndex: Int {
+        switch format {
+        case .html: return HTMLReport.ladderBudget
+        case .svg(.index(let n)): return n
+        case .timeline, .json, .summary, .svg(.endpoints): return .max
         }
     }
 

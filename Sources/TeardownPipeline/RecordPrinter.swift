@@ -16,11 +16,17 @@ public final class RecordPrinter {
     private let summary: Bool
     private let json: Bool
     private let includeEvents: Bool
+    private let html: Bool
+    /// `--format svg`: the connection to draw, until it is drawn.
+    private var svgPick: ConnectionPick?
+    /// The counts the HTML report's chart and filters show.
+    var htmlTally = HTMLReport.Tally()
     private let color: Bool
     /// The line renderers for the file being printed (its label rendered once, not per line).
     private var summaryFile: (source: String, renderer: SummaryRenderer.FileRenderer)?
     private var jsonFile: (source: String, renderer: JSONLinesRenderer.FileRenderer)?
     private var timelineFile: (source: String, renderer: TimelineRenderer.FileRenderer)?
+    private var htmlFile: (source: String, renderer: HTMLReport.FileRenderer)?
 
     /// A printer of records to `writer`; with `labelFiles`, each record names its file.
     public init(options: PrintOptions, writer: OutputWriter, labelFiles: Bool) {
@@ -28,9 +34,13 @@ public final class RecordPrinter {
         self.writer = writer
         self.labelFiles = labelFiles
         color = options.color
+        html = options.format == .html
         switch options.format {
-        case .timeline:
+        case .timeline, .html:
             (summary, json, includeEvents) = (false, false, false)
+        case .svg(let pick):
+            (summary, json, includeEvents) = (false, false, false)
+            svgPick = pick
         case .json(let events):
             (summary, json, includeEvents) = (false, true, events)
         case .summary:
@@ -43,9 +53,16 @@ public final class RecordPrinter {
         self.init(options: options, writer: OutputWriter(keepingInMemory: ()), labelFiles: labelFiles)
     }
 
-    /// What comes before the first record: the summary's column titles.
+    /// What comes before the first record: the summary's column titles, the HTML page's head.
     public func begin() {
         if summary { line(SummaryRenderer.header(width: options.width)) }
+        if html { writer.render { HTMLReport.begin(to: &$0) } }
+    }
+
+    /// `--format svg` found no connection that `--connection` names.
+    public var pickMissing: Bool {
+        if case .svg = options.format { return svgPick != nil }
+        return false
     }
 
     private func write(_ s: String) { writer.write(s) }
@@ -87,6 +104,16 @@ public final class RecordPrinter {
             }
             swap(&tally, &self.tally)
             printed += records.count
+        } else if html {
+            let renderer = htmlRenderer(for: source)
+            for i in records.indices { htmlTally.add(records[i]) }
+            writer.render { renderer.writeBatch(records, to: &$0) }
+            printed += records.count
+        } else if case .svg = options.format {
+            guard let pick = svgPick, let i = records.firstIndex(where: pick.picks) else { return }
+            svgPick = nil
+            writer.render { LadderSVG.write(records[i], source: source, standalone: true, to: &$0) }
+            printed += 1
         } else if json {
             let renderer = jsonRenderer(for: source)
             for i in records.indices { line { renderer.write(records[i], to: &$0) } }
@@ -118,6 +145,13 @@ public final class RecordPrinter {
         return renderer
     }
 
+    private func htmlRenderer(for source: String) -> HTMLReport.FileRenderer {
+        if let file = htmlFile, file.source == source { return file.renderer }
+        let renderer = HTMLReport.FileRenderer(source: labelFiles ? source : nil, label: source)
+        htmlFile = (source, renderer)
+        return renderer
+    }
+
     private func jsonRenderer(for source: String) -> JSONLinesRenderer.FileRenderer {
         if let file = jsonFile, file.source == source { return file.renderer }
         let renderer = JSONLinesRenderer.FileRenderer(source: source, includeEvents: includeEvents)
@@ -128,7 +162,11 @@ public final class RecordPrinter {
     /// Prints what a buffering printer held back, as if its records had been printed here.
     func append(_ other: RecordPrinter) {
         guard other.printed > 0 else { return }
-        if printed > 0 && !summary && !json { line("") }
+        if case .svg = options.format {   // the first file's connection that fits, only
+            guard svgPick != nil else { return }
+            svgPick = nil
+        }
+        if printed > 0 && !summary && !json && !html && !isSVG { line("") }
         // In slices, so a writer to a file flushes as it goes.
         let kept = other.writer.kept
         var offset = 0
@@ -139,6 +177,12 @@ public final class RecordPrinter {
         }
         printed += other.printed
         tally.merge(other.tally)
+        htmlTally.merge(other.htmlTally)
+    }
+
+    private var isSVG: Bool {
+        if case .svg = options.format { return true }
+        return false
     }
 
     /// What comes after the last record: the summary's tally.
@@ -147,6 +191,7 @@ public final class RecordPrinter {
             line("")
             write(tally.render(color: color))
         }
+        if html { writer.render { HTMLReport.end(htmlTally, to: &$0) } }
     }
 }
 

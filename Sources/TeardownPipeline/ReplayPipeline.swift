@@ -16,7 +16,7 @@ public enum ReplayPipeline {
     public static func replay(_ files: [String], filter: String?, bounds: TrackerBounds, options: PrintOptions,
                               label: String? = nil) -> Bool {
         OutputWriter.ignoreSIGPIPE()
-        let out = OutputWriter()
+        guard let out = OutputWriter.open(options.output) else { return false }
         let printer = RecordPrinter(options: options, writer: out, labelFiles: files.count > 1)
         printer.begin()
         let failed: Bool
@@ -27,7 +27,17 @@ public enum ReplayPipeline {
         }
         printer.finish()
         out.flush()
+        if printer.pickMissing {
+            Diagnostics.error("no connection \(pickDescription(options)) in \(files.count == 1 ? files[0] : "these files")")
+            return false
+        }
         return !failed
+    }
+
+    static func pickDescription(_ options: PrintOptions) -> String {
+        guard case .svg(let pick) = options.format else { return "" }
+        if case .index = pick { return pick.description }
+        return "on " + pick.description
     }
 
     /// What the message refusing a link type says teardown reads instead.

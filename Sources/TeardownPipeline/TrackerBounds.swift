@@ -28,7 +28,9 @@ public struct TrackerBounds: Sendable, Equatable {
 
     /// The tracker configuration for printing with `options`.
     func configuration(for options: PrintOptions, lingerNanoseconds: Int64 = 2_000_000_000) -> ConnectionTracker.Configuration {
-        configuration(recordEvents: options.needsEvents, recordNotes: options.needsNotes, lingerNanoseconds: lingerNanoseconds)
+        var c = configuration(recordEvents: options.needsEvents, recordNotes: options.needsNotes, lingerNanoseconds: lingerNanoseconds)
+        c.recordEventsUpToIndex = options.eventsUpToIndex
+        return c
     }
 
     /// One stderr line when the bounds cut connections short, so that a reader knows the

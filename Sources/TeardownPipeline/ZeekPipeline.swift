@@ -11,10 +11,12 @@ import TeardownWire
 /// Each file is read on the calling thread, packet by packet, every packet moving Zeek's clock;
 /// files follow one another, each with a tracker of its own, under one header.
 public enum ZeekPipeline {
-    /// Replays `files` in order to standard output; returns false when a file could not be read.
-    public static func replay(_ files: [String], filter: String?, json: Bool, bounds: TrackerBounds = TrackerBounds()) -> Bool {
+    /// Replays `files` in order to standard output (or `output`); returns false when a file
+    /// could not be read.
+    public static func replay(_ files: [String], filter: String?, json: Bool, bounds: TrackerBounds = TrackerBounds(),
+                              output: String? = nil) -> Bool {
         OutputWriter.ignoreSIGPIPE()
-        let out = OutputWriter()
+        guard let out = OutputWriter.open(output) else { return false }
         var log = LogState(json: json)
         var failed = false
         var matchedNothing = true

@@ -185,15 +185,18 @@ struct Timeline {
         }
         if !r.notes.isEmpty {
             c.write(0x0a)
-            TextWrap.write(limit: limit, indent: 5, &c) { c in
-                for note in r.notes {
-                    c.write("   • ")
-                    note.write(to: &c)
-                    c.write(0x0a)
-                }
-            }
+            TextWrap.write(limit: limit, indent: 5, &c) { notes(&$0) }
         }
         c.write(0x0a)
         TextWrap.write(limit: limit, indent: 5, &c) { ledger(&$0) }
+    }
+
+    /// The connection's notes, a `•` line each.
+    func notes(_ c: inout ByteCursor) {
+        for note in r.notes {
+            c.write("   • ")
+            note.write(to: &c)
+            c.write(0x0a)
+        }
     }
 }

@@ -66,7 +66,7 @@ struct Live: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1 packet.") }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be a positive number of seconds.") }
-        if output.zeekJSON != nil {
+        if output.zeekJSON != nil || output.format == .svg {
             throw ValidationError("--format \(output.format.rawValue) is for replay: save with -w, then `teardown replay FILE --format \(output.format.rawValue)`.")
         }
     }

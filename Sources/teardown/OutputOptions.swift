@@ -6,13 +6,22 @@ struct OutputOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case timeline, json, zeek
         case zeekJSON = "zeek-json"
+        case html, svg
     }
     enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
         case auto, always, never
     }
 
-    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection), json (JSON Lines), or zeek / zeek-json (Zeek's conn.log, TSV or JSON; replay only).")
+    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection), json (JSON Lines), html (one self-contained page: chart, table, ladders), svg (one connection's ladder: --connection), or zeek / zeek-json (Zeek's conn.log, TSV or JSON; replay only).")
     var format: Format = .timeline
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the output to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "--format svg: the connection to draw, by its index (as the timeline's title gives it) or its two endpoints (ADDR:PORT,ADDR:PORT).",
+        valueName: "n|a,b"))
+    var connection: String?
 
     @Flag(name: .long, help: "One line per connection plus a final tally by teardown kind.")
     var summary = false
@@ -50,6 +59,16 @@ struct OutputOptions: ParsableArguments {
         if noEvents && format != .json {
             throw ValidationError("--no-events applies to --format json only.")
         }
+        if format == .svg {
+            guard let connection else {
+                throw ValidationError("--format svg draws one connection: name it with --connection N (its index) or --connection ADDR:PORT,ADDR:PORT.")
+            }
+            if ConnectionPick.parse(connection) == nil {
+                throw ValidationError("--connection: '\(connection)' is neither a connection's index (1, 2, ...) nor two endpoints (ADDR:PORT,ADDR:PORT).")
+            }
+        } else if connection != nil {
+            throw ValidationError("--connection applies to --format svg only.")
+        }
         if let only {
             if case .failure(let e) = ConnectionSelection.parse(only) {
                 throw ValidationError("--only: '\(e.word)' is none of: \(ConnectionSelection.words.joined(separator: ", ")).")
@@ -66,15 +85,27 @@ struct OutputOptions: ParsableArguments {
         switch format {
         case .zeek: return false
         case .zeekJSON: return true
-        case .timeline, .json: return nil
+        case .timeline, .json, .html, .svg: return nil
         }
     }
 
     /// What the pipeline prints, and how.
     var printOptions: PrintOptions {
-        var options = PrintOptions(format: summary ? .summary : format == .json ? .json(events: !noEvents) : .timeline, color: useColor)
+        let chosen: PrintOptions.Format
+        switch format {
+        case _ where summary: chosen = .summary
+        case .json: chosen = .json(events: !noEvents)
+        case .html: chosen = .html
+        case .svg: chosen = .svg(connection.flatMap(ConnectionPick.parse) ?? .index(1))
+        case .timeline, .zeek, .zeekJSON: chosen = .timeline
+        }
+        // Into a file (-o), the terminal's colour and width are not the output's: colour only
+        // with --color always, the wide layout unless --width.
+        let colour = output == nil ? useColor : color == .always && !noColor
+        var options = PrintOptions(format: chosen, color: format == .html || format == .svg ? false : colour)
+        options.output = output
         options.only = only.flatMap { try? ConnectionSelection.parse($0).get() }
-        options.width = PrintOptions.terminalWidth(forced: width)
+        options.width = output == nil ? PrintOptions.terminalWidth(forced: width) : width
         return options
     }
 }

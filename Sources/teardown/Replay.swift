@@ -16,6 +16,8 @@ struct Replay: ParsableCommand {
           teardown replay a.pcap b.pcapng 'tcp port 8080' --format json
           tcpdump -w - -i lo | teardown replay - --summary
           teardown replay capture.pcap --format zeek      # Zeek's conn.log (TCP)
+          teardown replay capture.pcap --format html -o report.html
+          teardown replay capture.pcap --format svg --connection 3 -o c3.svg
         """
     )
 
@@ -64,7 +66,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         let (files, filter) = Replay.split(arguments)
         if let json = output.zeekJSON {
-            if !ZeekPipeline.replay(files, filter: filter, json: json, bounds: bounds.bounds) { throw ExitCode(1) }
+            if !ZeekPipeline.replay(files, filter: filter, json: json, bounds: bounds.bounds, output: output.output) { throw ExitCode(1) }
             return
         }
         var options = output.printOptions
