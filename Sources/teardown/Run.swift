@@ -24,8 +24,11 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write NAME.pcap and NAME.events.jsonl into this directory.", valueName: "dir"))
     var save: String?
 
-    @Option(name: .long, help: "Output format: timeline (verdicts, then the correlated timelines) or json (one object per experiment).")
+    @Option(name: .long, help: "Output format: timeline (verdicts, then the correlated timelines), json (one object per experiment) or html (one page of every experiment's connections, their ladders drawn).")
     var format: OutputOptions.Format = .timeline
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the output to this file instead of standard output.", valueName: "file"))
+    var output: String?
 
     @Flag(name: .long, help: "Only the verdicts, no timelines.")
     var verdictsOnly = false
@@ -46,9 +49,10 @@ struct Run: ParsableCommand {
             throw ValidationError("--width must be at least \(OutputOptions.minimumWidth) columns, not \(width).")
         }
         if names.isEmpty { throw ValidationError("Name an experiment (`teardown scenarios` lists them) or `all`.") }
-        if format != .timeline && format != .json {
-            throw ValidationError("run prints --format timeline or json; replay its saved capture for --format \(format.rawValue).")
+        if format != .timeline && format != .json && format != .html {
+            throw ValidationError("run prints --format timeline, json or html; replay its saved capture for --format \(format.rawValue).")
         }
+        if verdictsOnly && format == .html { throw ValidationError("--verdicts-only applies to --format timeline.") }
         for n in names where n != "all" && Experiments.named(n) == nil {
             throw ValidationError("No experiment named '\(n)'. `teardown scenarios` lists them.")
         }
@@ -70,7 +74,10 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         let chosen = names.contains("all") ? Experiments.all : names.compactMap(Experiments.named)
-        let out = OutputWriter()
+        guard let out = OutputWriter.open(output) else { throw ExitCode(1) }
+        // --format html: one page of every experiment's connections, each labelled with its experiment.
+        let page = format == .html ? RecordPrinter(options: PrintOptions(format: .html, color: false), writer: out, labelFiles: true) : nil
+        page?.begin()
         var opts = OutputOptions()
         opts.color = color
         opts.noColor = noColor
@@ -102,7 +109,9 @@ struct Run: ParsableCommand {
                     failures += 1
                 }
             }
-            if format == .json {
+            if let page {
+                page.print(result.outcome.records, source: e.name)
+            } else if format == .json {
                 out.line(ExperimentReport.json(result.outcome))
             } else {
                 if i > 0 { out.line("") }
@@ -114,6 +123,7 @@ struct Run: ParsableCommand {
             if !result.problems.isEmpty { failures += 1 }
         }
         // Several experiments end with how they fared, together (JSON stays one object each).
+        page?.finish()
         if chosen.count > 1 && format == .timeline {
             out.line("")
             out.write(ExperimentReport.tally(outcomes, failed: couldNotRun, color: useColor))

@@ -171,6 +171,29 @@ import Testing
         #expect(try String(contentsOfFile: dir + "/r.html", encoding: .utf8) == r.stdout)
     }
 
+    /// `run --format html -o FILE`: one page of the experiments' connections, each labelled
+    /// with its experiment, their calls in the ladders (root: the experiments run in network
+    /// namespaces of their own).
+    @Test func run_html_onePageOfTheExperiments() throws {
+        guard getuid() == 0 else {
+            print("HTMLReportTests: run --format html skipped: needs root (run makes network namespaces)")
+            return
+        }
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try CLI.run(["run", "client-close", "linger-zero-30k", "--format", "html", "-o", dir + "/run.html"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        let html = try String(contentsOfFile: dir + "/run.html", encoding: .utf8)
+        let rows = try Self.rows(inPage: html)
+        #expect(rows.map { $0[11] as? String ?? "" } == ["client-close", "linger-zero-30k"])
+        #expect(rows.map { $0[1] as? String ?? "" } == ["graceful", "abort-by-originator"])
+        #expect(html.contains("write(30000) = 30000"), "the client's write in linger-zero-30k's ladder")
+        #expect(html.hasPrefix("<!DOCTYPE html>\n") && html.hasSuffix("</html>\n"))
+        let refused = try CLI.run(["run", "client-close", "--format", "svg"])
+        #expect(refused.status == 64 && refused.stderr.contains("run prints --format timeline, json or html"), "\(refused.stderr)")
+    }
+
     // MARK: In Chromium
 
     static var chromium: String? {
