@@ -139,6 +139,35 @@ import Glibc
         #expect(LiveTests.jsonLines(replayed.stdout).map { $0["teardown"] as? String } == ["graceful", "abort-by-originator"])
     }
 
+    /// `live --format html -o FILE`: the page is written as connections end and finished at the
+    /// stop; nothing goes to standard output.
+    @Test func htmlIntoAFile_finishedAtTheStop() throws {
+        guard LiveTests.isRoot else {
+            print("skipping live capture test: capturing on lo needs root (CI runs as root)")
+            return
+        }
+        let port = LiveTests.port(2)
+        let page = LiveTests.tmp("live.html")
+        let live = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "--format", "html", "-o", page, "--linger", "0.2"])
+        #expect(live.wait { $0.stderr.contains("capturing on lo") }, "banner: \(live.stderr)")
+        usleep(200_000)
+        try LiveTests.makeConnection(port: port, abort: false)
+        try LiveTests.makeConnection(port: port, abort: true)
+        // Both rows are in the file while the capture runs, once their linger time has passed.
+        let written = live.wait { _ in
+            ((try? String(contentsOfFile: page, encoding: .utf8)) ?? "").components(separatedBy: "class=\"rows\"").count >= 3
+        }
+        #expect(written, "rows written before the stop")
+        live.signal(SIGINT)
+        #expect(live.finish() == 0, "\(live.stderr)")
+        #expect(live.stdout.isEmpty)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>\n") && html.hasSuffix("</html>\n"))
+        let rows = try HTMLReportTests.rows(inPage: html)
+        #expect(rows.map { $0[1] as? String ?? "" } == ["graceful", "abort-by-originator"], "\(rows)")
+        #expect(html.contains("<script type=\"text/x-ladder\" data-connection=\"1\">"), "the first connection's ladder")
+    }
+
     /// -c and --duration end the capture by themselves, cleanly (status 0, the -w file
     /// holding exactly the packets counted).
     @Test func stopsByItself_afterCountPackets_orAfterDuration() throws {
