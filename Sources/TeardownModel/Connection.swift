@@ -228,14 +228,21 @@ import TeardownWire
                 ? seg.acknowledgmentNumber.relative(to: receiverISN) : nil
             let plain = log.transitions.isEmpty && log.notes.isEmpty && !step.retransmission
                 && seg.flags.isDisjoint(with: [.syn, .fin, .rst]) && !seg.isTruncated
-            let p = PacketEvent(time: time, number: packetNumber, from: side, flags: seg.flags,
-                                relativeSequence: senderHasBase ? seg.sequenceNumber.relative(to: senderISN) : 0,
-                                relativeAcknowledgment: relAck, payloadLength: seg.payloadLength,
-                                window: seg.window, origState: orig.state, respState: resp.state,
-                                transitions: log.transitions, notes: log.notes,
-                                isRetransmission: step.retransmission, isTruncated: seg.isTruncated,
-                                rstValidity: step.rstValidity)
-            events?.log.append(p, plain: plain)
+            let relSeq = senderHasBase ? seg.sequenceNumber.relative(to: senderISN) : 0
+            if plain {
+                events?.log.append(plain: PlainPacket(time: time, number: packetNumber, from: side, flags: seg.flags,
+                                                      relativeSequence: relSeq, relativeAcknowledgment: relAck,
+                                                      payloadLength: seg.payloadLength, window: seg.window,
+                                                      origState: orig.state, respState: resp.state))
+            } else {
+                events?.log.append(PacketEvent(time: time, number: packetNumber, from: side, flags: seg.flags,
+                                               relativeSequence: relSeq, relativeAcknowledgment: relAck,
+                                               payloadLength: seg.payloadLength, window: seg.window,
+                                               origState: orig.state, respState: resp.state,
+                                               transitions: log.transitions, notes: log.notes,
+                                               isRetransmission: step.retransmission, isTruncated: seg.isTruncated,
+                                               rstValidity: step.rstValidity))
+            }
         }
         return facts.isFinished && !wasFinished
     }

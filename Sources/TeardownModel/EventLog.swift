@@ -8,46 +8,48 @@ import TeardownWire
 /// a handful of rows. Memory per connection is O(significant rows), capped by `maxRows`.
 struct EventLog {
     static let headKeep = 2
+    /// The ring below holds exactly this many.
     static let tailKeep = 2
     /// Beyond this many rows, further rows are counted, not kept.
     static let maxRows = 5_000
 
     private(set) var rows: [TimelineEvent] = []
     private var headShown = 0
-    private var tail: [PacketEvent] = []
+    /// The last `tailKeep` plain packets of the current run, oldest first: two slots and a
+    /// count, not an array, so that the common case (a data packet entering the run, the oldest
+    /// leaving it for the fold) copies a few words of plain bytes and touches no reference.
+    private var tail0 = PlainPacket.zero, tail1 = PlainPacket.zero
+    private var tailCount = 0
     private var fold: FoldEvent?
-    private var firstFolded: PacketEvent?
+    private var firstFolded = PlainPacket.zero
     private(set) var droppedRows = 0
 
-    mutating func append(_ event: TimelineEvent, plain: Bool) {
-        if plain, case .packet(let p) = event {
-            append(p, plain: true)
-        } else {
-            flushRun()
-            push(event)
-        }
+    /// A packet that is not plain: it ends the current run of plain packets and is a row.
+    mutating func append(_ p: consuming PacketEvent) {
+        flushRun()
+        push(.packet(p))
     }
 
-    /// `append(.packet(p), plain:)`, with the packet row taken as it is (not wrapped in a
-    /// `TimelineEvent` to be matched back out).
-    mutating func append(_ p: consuming PacketEvent, plain: Bool) {
-        guard plain else {
-            flushRun()
-            push(.packet(p))
-            return
-        }
+    /// A plain packet (no SYN/FIN/RST, no state change, no note, not a retransmission, not
+    /// truncated): shown if among the first `headKeep` or the last `tailKeep` of its run,
+    /// folded otherwise.
+    mutating func append(plain p: PlainPacket) {
         if headShown < EventLog.headKeep {
             headShown += 1
-            push(.packet(p))
+            push(.packet(p.event))
             return
         }
-        tail.append(p)
-        if tail.count > EventLog.tailKeep {
-            absorb(tail.removeFirst())
+        switch tailCount {
+        case 0: tail0 = p; tailCount = 1
+        case 1: tail1 = p; tailCount = 2
+        default:
+            absorb(tail0)
+            tail0 = tail1
+            tail1 = p
         }
     }
 
-    private mutating func absorb(_ p: PacketEvent) {
+    private mutating func absorb(_ p: PlainPacket) {
         let bytes = UInt64(max(0, p.payloadLength))
         if var f = fold {
             f.lastTime = p.time
@@ -65,16 +67,12 @@ struct EventLog {
     /// Ends the current run of plain packets: its fold (if any) and its tail become rows.
     mutating func flushRun() {
         if let f = fold {
-            if f.segments == 1, let only = firstFolded {
-                push(.packet(only))
-            } else {
-                push(.fold(f))
-            }
+            push(f.segments == 1 ? .packet(firstFolded.event) : .fold(f))
         }
-        for p in tail { push(.packet(p)) }
-        tail.removeAll(keepingCapacity: true)
+        if tailCount > 0 { push(.packet(tail0.event)) }
+        if tailCount > 1 { push(.packet(tail1.event)) }
+        tailCount = 0
         fold = nil
-        firstFolded = nil
         headShown = 0
     }
 
@@ -92,6 +90,33 @@ struct EventLog {
     mutating func finish() -> [TimelineEvent] {
         flushRun()
         return rows
+    }
+}
+
+/// A plain packet's row as the log holds it while it may still be folded: the fields a
+/// `PacketEvent` of a plain packet has, without its arrays (empty for a plain packet) and
+/// without any other reference, so it is copied as plain bytes.
+struct PlainPacket {
+    var time: Timestamp
+    var number: Int
+    var from: Side
+    var flags: TCPFlags
+    var relativeSequence: UInt32
+    var relativeAcknowledgment: UInt32?
+    var payloadLength: Int
+    var window: UInt16
+    var origState: TCPState
+    var respState: TCPState
+
+    static let zero = PlainPacket(time: Timestamp(nanoseconds: 0), number: 0, from: .orig, flags: [],
+                                  relativeSequence: 0, relativeAcknowledgment: nil, payloadLength: 0,
+                                  window: 0, origState: .closed, respState: .closed)
+
+    /// The row it becomes.
+    var event: PacketEvent {
+        PacketEvent(time: time, number: number, from: from, flags: flags, relativeSequence: relativeSequence,
+                    relativeAcknowledgment: relativeAcknowledgment, payloadLength: payloadLength, window: window,
+                    origState: origState, respState: respState)
     }
 }
 
