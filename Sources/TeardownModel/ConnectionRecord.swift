@@ -361,7 +361,10 @@ public enum TimelineEvent: Sendable, Hashable {
     case call(CallEvent)
     case note(NoteEvent)
     /// An event of the kernel lane (a state change, an RST sent or received, an error reported).
-    case kernel(KernelRow)
+    /// Held indirectly: at 124 bytes it was the largest case, and every row of every connection
+    /// (packets, 96 bytes, nearly all of them) took its size; only captures with the kernel lane
+    /// have such rows. Rows are 104 bytes apart instead of 128.
+    indirect case kernel(KernelRow)
 
     public var time: Timestamp {
         switch self {
