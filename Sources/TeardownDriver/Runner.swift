@@ -50,18 +50,20 @@ public enum Runner {
         case .success(let t): recording = t.stop()
         case .failure(let why): kernelLines.append("no kernel lane: \(why)")
         }
-        lab.closeLeaked()   // after both recordings: a leaked socket's close is not part of the run
+        // A leaked socket is closed after both recordings; that close() is not part of the run.
+        let calls = lab.log.calls
+        lab.closeLeaked()
         var lane = recording.map { KernelLane(events: $0.events, tracesEveryReset: $0.tracesEveryReset) }
         if let recording { kernelLines += KernelWording.problems(recording) }
-        var records = analyse(packets, linkType: capture.linkType, calls: lab.log.calls)
+        var records = analyse(packets, linkType: capture.linkType, calls: calls)
         if let l = lane {
             // Only the capture's own sockets: the tracepoints see every namespace and program.
             lane = KernelLane(events: KernelJoin.relevant(l.events, to: records), tracesEveryReset: l.tracesEveryReset)
             records = KernelJoin.attach(lane!, to: records)
         }
-        let obs = Observation(records: records, calls: lab.log.calls, sigpipes: Int(SigPipe.count - pipesBefore))
+        let obs = Observation(records: records, calls: calls, sigpipes: Int(SigPipe.count - pipesBefore))
         let outcome = ExperimentOutcome(name: e.name, summary: e.summary, claims: e.judge(obs, notes.findings), records: records,
-                                        calls: lab.log.calls, packetCount: packets.count, problems: lab.problems,
+                                        calls: calls, packetCount: packets.count, problems: lab.problems,
                                         isolated: isolated, wallNanoseconds: monotonic() - t0)
         var result = ExperimentResult(outcome: outcome, packets: packets, linkType: capture.linkType)
         result.kernel = lane

@@ -103,7 +103,7 @@ extension Connection {
     /// Builds the record handed to renderers. `recordNotes` is false in summary/no-events modes;
     /// `inputEnd` is the time of the input's last packet when the connection is reported at the
     /// end of the input.
-    func makeRecord(recordNotes: Bool, inputEnd: Int64? = nil) -> ConnectionRecord {
+    func makeRecord(recordNotes: Bool, inputEnd: Int64? = nil, heard: (orig: Int64?, resp: Int64?) = (nil, nil)) -> ConnectionRecord {
         let one = oneSided()
         let (kind, closedBy) = classify(oneSided: one)
         let o = summary(orig, peer: resp, oneSided: one)
@@ -147,6 +147,8 @@ extension Connection {
             var t = trail(reusedTimeWait: reusedTimeWait)
             t.silenceAtEnd = silenceAtEnd
             t.silenceRunsToInputEnd = inputEnd != nil
+            t.origHostHeard = heard.orig
+            t.respHostHeard = heard.resp
             record.diagnoses = Diagnosis.diagnose(record, trail: t)
         }
         return record

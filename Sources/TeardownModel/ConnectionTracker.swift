@@ -72,6 +72,10 @@ public struct ConnectionTracker {
         let at: Int64
     }
     private var nextIndex = 1
+    /// When each host, and each responder's service, was last heard on a connection the tracker
+    /// let go of: the evidence that a FIN receiver silent at the end of the input is alive
+    /// (close-wait-leak).
+    private var heard = HostsHeard()
     public private(set) var segmentsProcessed = 0
     /// The largest number of connections held at once.
     public private(set) var peakOpenConnections = 0
@@ -165,6 +169,7 @@ public struct ConnectionTracker {
         guard let slot = table.removeValue(forKey: key, hash: h) else { return }
         freeSlots.append(slot)
         if let reason { slots[slot].forgottenReason = reason }
+        heard.note(slots[slot])
         emit(FinishedConnection(connection: slots[slot], recordNotes: configuration.recordNotes))
     }
 
@@ -278,9 +283,11 @@ public struct ConnectionTracker {
         for h in held where inputEnd.map({ slots[h.slot].end.nanoseconds > $0 }) ?? true {
             inputEnd = slots[h.slot].end.nanoseconds
         }
+        for h in held { heard.note(slots[h.slot]) }
         for h in held {
             var f = FinishedConnection(connection: slots[h.slot], recordNotes: configuration.recordNotes)
             f.inputEnd = inputEnd
+            f.heard = heard.of(slots[h.slot])
             emit(f)
         }
         table.removeAll()
@@ -303,12 +310,38 @@ public struct FinishedConnection: @unchecked Sendable {
     /// The time of the input's last packet, for a connection reported at the end of the input
     /// (nil: reported before it).
     var inputEnd: Int64?
+    /// For a connection reported at the end of the input: when its originator's host and its
+    /// responder's service were last heard on any connection (`HostsHeard`).
+    var heard: (orig: Int64?, resp: Int64?) = (nil, nil)
 
     /// The connection's number (order of first packet).
     public var index: Int { connection.index }
 
     /// The connection's record, as the renderers print it.
-    public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes, inputEnd: inputEnd) }
+    public func record() -> ConnectionRecord { connection.makeRecord(recordNotes: recordNotes, inputEnd: inputEnd, heard: heard) }
+}
+
+/// When hosts were last heard: each address on any connection, and each responder's endpoint
+/// (its service), by the last packet of the connections the tracker has let go of. Read at the
+/// end of the input, for a FIN receiver silent until then: a silence that the capture's end
+/// merely cut off says less than one kept while the same host (or service) went on talking.
+/// Bounded: past `limit` addresses it starts again (the rule then says less, never more).
+struct HostsHeard {
+    static let limit = 1 << 18
+    private var addresses: [IPAddress: Int64] = [:]
+    private var services: [Endpoint: Int64] = [:]
+
+    mutating func note(_ c: Connection) {
+        if addresses.count >= HostsHeard.limit { addresses.removeAll(); services.removeAll() }
+        let t = c.end.nanoseconds
+        for a in [c.orig.endpoint.address, c.resp.endpoint.address] where addresses[a].map({ $0 < t }) ?? true { addresses[a] = t }
+        if services[c.resp.endpoint].map({ $0 < t }) ?? true { services[c.resp.endpoint] = t }
+    }
+
+    /// The originator's host, by its address; the responder's service, by its endpoint.
+    func of(_ c: Connection) -> (orig: Int64?, resp: Int64?) {
+        (addresses[c.orig.endpoint.address], services[c.resp.endpoint])
+    }
 }
 
 /// The batch walk (TeardownSpeed) reads the table, the slots and the linger queue to load, ahead

@@ -35,17 +35,19 @@ public struct Diagnosis: Sendable, Hashable {
         /// `requestBytes` of new data; `closer`'s TCP answered with an RST.
         case keepaliveRace(closer: Side, idle: Int64, requestBytes: Int)
         /// `closer` sent `responseBytes` and closed while `unreadBytes` of its peer's data were
-        /// unread, as the socket calls show, so its close sent an RST; `inFlight` of its bytes
-        /// were unacknowledged then.
-        case closeUnreadRequest(closer: Side, unreadBytes: UInt64, responseBytes: UInt64, inFlight: UInt64?)
+        /// unread, as the socket calls show (nil: known from the kernel's reason alone), so its
+        /// close sent an RST; `inFlight` of its bytes were unacknowledged then. `kernelReason`:
+        /// the kernel lane gave the RST the reason TCP_ABORT_ON_CLOSE.
+        case closeUnreadRequest(closer: Side, unreadBytes: UInt64?, responseBytes: UInt64, inFlight: UInt64?, kernelReason: Bool = false)
         /// `closer`'s FIN was acknowledged, and its peer sent nothing and never closed for
         /// `silence`: until the input's end (`atEnd`), or until the idle timeout reported it.
         case closeWaitLeak(closer: Side, silence: Int64, atEnd: Bool)
         /// The RST that claims to come from `resetter` was sent by something on the path: its
         /// TTL or hop limit `rstHopLimit` differs from the `sideHopLimit` all of `resetter`'s
         /// other segments carried (0: not compared), and/or `resetter` sent `bytesAfter` bytes
-        /// after it, which a TCP that reset cannot.
-        case middleboxReset(resetter: Side, rstHopLimit: UInt8, sideHopLimit: UInt8, bytesAfter: UInt64)
+        /// after it, which a TCP that reset cannot; `notSentHere`: the kernel lane traced
+        /// `resetter`'s socket on this host and no reset of this host accounts for the RST.
+        case middleboxReset(resetter: Side, rstHopLimit: UInt8, sideHopLimit: UInt8, bytesAfter: UInt64, notSentHere: Bool = false)
         /// An RST from `resetter` after `silence` without a packet: answering the peer's first
         /// segment after it (`prompted`), or unprompted.
         case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool, fromPath: Bool)
@@ -149,9 +151,14 @@ extension Diagnosis {
         }
 
         // close-wait-leak: a FIN acknowledged, and the peer silent in CLOSE-WAIT until the report.
+        // At the end of the input the silence may only be where the capture stopped: the FIN
+        // receiver must have been heard alive (its host, or a responder's service, on another
+        // connection) at least the threshold after this connection's last packet.
         if r.teardown.kind == .halfClosed, r.oneSided == nil, let silence = t.silenceAtEnd,
            silence >= Threshold.closeWait, let fin = t.firstFIN,
-           r.side(fin.from.other).state == .closeWait, r.side(fin.from.other).fin == 0 {
+           r.side(fin.from.other).state == .closeWait, r.side(fin.from.other).fin == 0,
+           !t.silenceRunsToInputEnd
+            || (fin.from == .orig ? t.respHostHeard : t.origHostHeard).map({ $0 &- r.end.nanoseconds >= Threshold.closeWait }) == true {
             out.append(Diagnosis(.closeWaitLeak(closer: fin.from, silence: silence, atEnd: t.silenceRunsToInputEnd),
                                  evidence: [fin.number, r.lastPacketNumber], confidence: sure(.medium)))
         }
@@ -282,6 +289,58 @@ extension Diagnosis {
         out.append(Diagnosis(.closeUnreadRequest(closer: rst.from, unreadBytes: unread, responseBytes: resetter.bytes.sent,
                                                  inFlight: resetter.bytes.inFlightAtRST),
                              evidence: [rst.packetNumber], confidence: partial ? .medium : .high))
+        return out
+    }
+
+    /// The diagnoses once the kernel lane is joined (`KernelJoin.attach` finds what the kernel
+    /// says of the RST that ended the connection, `account`): the kernel's word is evidence about who sent the RST that
+    /// ended the connection, and why. An RST in the name of a socket the kernel traced on this
+    /// host that no reset of this host accounts for came from the path: `middlebox-reset`, of
+    /// high confidence (raised, or made), and what says the endpoint's TCP sent it (peer
+    /// restarted, harmless, close with the request unread) gives way, while an idle timeout's
+    /// RST is then the path's. One that this host did send is no middlebox's. An RST with the
+    /// reason TCP_ABORT_ON_CLOSE (close() with unread data) from a side that had sent data and no
+    /// FIN is `close-unread-request`, with the socket calls or without them.
+    public static func withKernel(_ r: ConnectionRecord, rstAccount account: KernelResetAccount) -> [Diagnosis] {
+        var out = r.diagnoses
+        guard let rst = r.rst, r.teardown.kind != .refused else { return out }
+        let partial = r.oneSided != nil || r.midstream
+        let sure: Confidence = partial ? .medium : .high
+        switch account {
+        case .notSentHere:
+            if let i = out.firstIndex(where: { $0.code == .middleboxReset }),
+               case let .middleboxReset(resetter, rstHop, sideHop, after, _) = out[i].finding {
+                out[i] = Diagnosis(.middleboxReset(resetter: resetter, rstHopLimit: rstHop, sideHopLimit: sideHop, bytesAfter: after, notSentHere: true),
+                                   evidence: out[i].evidence, confidence: sure)
+            } else {
+                out.append(Diagnosis(.middleboxReset(resetter: rst.from, rstHopLimit: 0, sideHopLimit: 0, bytesAfter: 0, notSentHere: true),
+                                     evidence: [rst.packetNumber], confidence: sure))
+            }
+            out.removeAll { [.peerRestarted, .harmlessReset, .closeUnreadRequest].contains($0.code) }
+            for i in out.indices {
+                if case let .idleTimeoutReset(resetter, silence, prompted, false) = out[i].finding {
+                    out[i] = Diagnosis(.idleTimeoutReset(resetter: resetter, silence: silence, prompted: prompted, fromPath: true),
+                                       evidence: out[i].evidence, confidence: sure)
+                }
+            }
+        case .sent(let reason):
+            out.removeAll { $0.code == .middleboxReset }
+            let resetter = r.side(rst.from)
+            guard reason?.name == "TCP_ABORT_ON_CLOSE", rst.shape == .withACK, resetter.fin == 0, resetter.bytes.sent > 0 else { break }
+            if let i = out.firstIndex(where: { $0.code == .closeUnreadRequest }),
+               case let .closeUnreadRequest(closer, unread, response, inFlight, _) = out[i].finding {
+                out[i] = Diagnosis(.closeUnreadRequest(closer: closer, unreadBytes: unread, responseBytes: response, inFlight: inFlight, kernelReason: true),
+                                   evidence: out[i].evidence, confidence: out[i].confidence)
+                break
+            }
+            let named: [Code] = [.keepaliveRace, .zeroWindowAbort, .retransmissionGiveUp, .listenOverflow]
+            if out.contains(where: { named.contains($0.code) }) { break }
+            out.removeAll { [.idleTimeoutReset, .peerRestarted, .harmlessReset].contains($0.code) }
+            let unread = r.side(rst.from.other).bytes.unread
+            out.append(Diagnosis(.closeUnreadRequest(closer: rst.from, unreadBytes: unread.flatMap { $0 > 0 ? $0 : nil }, responseBytes: resetter.bytes.sent,
+                                                     inFlight: resetter.bytes.inFlightAtRST, kernelReason: true),
+                                 evidence: [rst.packetNumber], confidence: sure))
+        }
         return out
     }
 

@@ -85,6 +85,10 @@ public struct EndingTrail: Sendable, Hashable {
     /// nil when it was reported for its ending.
     public var silenceAtEnd: Int64?
     public var silenceRunsToInputEnd = false
+    /// Reported at the end of the input: when the originator's host (its address) and the
+    /// responder's service (its endpoint) were last heard on any connection (`HostsHeard`).
+    public var origHostHeard: Int64?
+    public var respHostHeard: Int64?
     /// Each side's last retransmission run, and its zero window in force.
     public var origRun: RetransmissionRun?
     public var respRun: RetransmissionRun?

@@ -183,6 +183,29 @@ public enum KernelJoin {
                 }
                 out[i].events[j] = .packet(p)
             }
+            // The kernel's word on the RST that ended the connection is evidence for its diagnoses,
+            // found from the record itself so that every output mode (rows kept or not) agrees.
+            if let rst = out[i].rst {
+                let (from, to) = rst.from == .orig ? (out[i].orig.endpoint, out[i].resp.endpoint) : (out[i].resp.endpoint, out[i].orig.endpoint)
+                var account: KernelResetAccount?
+                func nearest(_ events: [KernelEvent]) -> KernelEvent? {
+                    var best: (event: KernelEvent, distance: Int64)?
+                    for e in events {
+                        let d = rst.time.nanoseconds &- e.time.nanoseconds
+                        let distance = d < 0 ? 0 &- d : d
+                        if distance <= resetTolerance, best == nil || distance < best!.distance { best = (e, distance) }
+                    }
+                    return best?.event
+                }
+                let own = resets.filter { $0.record == i && $0.event.source == from && $0.event.destination == to }.map(\.event)
+                if let e = nearest(own) ?? nearest(listenerResets.map(\.event).filter { $0.source == from }),
+                   case .sendReset(_, let reason) = e.kind {
+                    account = .sent(reason)
+                } else if lane.tracesEveryReset, localEnds.contains(from) {
+                    account = .notSentHere
+                }
+                if let account { out[i].diagnoses = Diagnosis.withKernel(out[i], rstAccount: account) }
+            }
             if !out[i].events.isEmpty {
                 let checks = KernelOracle.check(out[i], rows)
                 out[i].kernelStates = checks

@@ -53,11 +53,17 @@ extension Diagnosis {
                 c.write(" application's own; packets alone do not tell which sent the RST")
             }
             c.write(". Send TCP keep-alives (or application pings) more often than the shortest idle timeout on the path, or reconnect after idle periods")
-        case let .closeUnreadRequest(closer, unreadBytes, responseBytes, inFlight):
+        case let .closeUnreadRequest(closer, unreadBytes, responseBytes, inFlight, kernelReason):
             c.write("the "); c.write(closer.roleText); c.write(" sent "); c.writeGrouped(responseBytes)
-            c.write(" bytes (its response) and closed with "); c.writeGrouped(unreadBytes)
-            c.write(" bytes from the "); c.write(closer.other.roleText)
-            c.write(" unread (as its socket calls show)")
+            c.write(" bytes (its response) and closed with ")
+            if let unreadBytes {
+                c.writeGrouped(unreadBytes); c.write(" bytes from the "); c.write(closer.other.roleText)
+                c.write(kernelReason ? " unread (as its socket calls show, and the kernel's reason for the RST, TCP_ABORT_ON_CLOSE)"
+                                     : " unread (as its socket calls show)")
+            } else {
+                c.write("data from the "); c.write(closer.other.roleText)
+                c.write(" unread (the kernel's reason for the RST: TCP_ABORT_ON_CLOSE)")
+            }
             c.write(", so its kernel sent an RST (packet "); c.writeInt(evidence.last ?? 0)
             c.write(") instead of a FIN: the "); c.write(closer.other.roleText)
             c.write("'s kernel discards what it has not yet read of the response")
@@ -74,9 +80,18 @@ extension Diagnosis {
             Diagnosis.writeSeconds(silence, &c)
             c.write(atEnd ? ", until the capture ended" : ", until the idle timeout reported it")
             c.write(": its socket sits in CLOSE-WAIT, which only the application's close() ends (a leaked socket: `ss -tan state close-wait` lists them). Close the socket when read() returns 0 (EOF), on every path, errors included")
-        case let .middleboxReset(resetter, rstHopLimit, sideHopLimit, bytesAfter):
+        case let .middleboxReset(resetter, rstHopLimit, sideHopLimit, bytesAfter, notSentHere):
             c.write("the RST (packet "); c.writeInt(evidence.last ?? 0); c.write(") that claims to come from the ")
-            c.write(resetter.roleText); c.write(" does not fit the "); c.write(resetter.roleText); c.write("'s own segments: ")
+            c.write(resetter.roleText)
+            if rstHopLimit == 0 && bytesAfter == 0 {
+                c.write(" was not sent by it (the kernel lane traced the "); c.write(resetter.roleText)
+                c.write("'s socket on this host, and no reset of this host accounts for it)")
+            } else {
+                c.write(" does not fit the "); c.write(resetter.roleText); c.write("'s own segments: ")
+                if notSentHere {
+                    c.write("the kernel lane traced its socket on this host, and no reset of this host accounts for it; ")
+                }
+            }
             if rstHopLimit != 0 {
                 c.write("its TTL (hop limit) is "); c.writeInt(Int(rstHopLimit)); c.write(" where all the others had ")
                 c.writeInt(Int(sideHopLimit)); c.write(" (it was sent from another distance)")

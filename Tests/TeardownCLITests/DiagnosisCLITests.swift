@@ -84,6 +84,8 @@ import Testing
         #expect(try codes("retransmission-give-up") == [["retransmission-give-up"]])
         // Queued and reset when the listener closed; reset on overflow; SYNs dropped, unanswered.
         #expect(try codes("listen-overflow") == [[], ["listen-overflow"], [], []])
+        // A firewall's RST in the server's name: the kernel lane says no reset of this host sent it.
+        #expect(try codes("firewall-reset") == [["middlebox-reset"]])
         // The leaked socket, then a connection served and closed 62 s later.
         #expect(try codes("close-wait-leak") == [["close-wait-leak"], []])
         // The negative cases: an RST to data after a FIN that came at once, on a connection the
@@ -91,6 +93,8 @@ import Testing
         // that had sent nothing (close-unread); SO_LINGER {1, 0} with 30 kB queued behind a
         // window closed for less than 1 s (linger-zero-30k); a peer in CLOSE-WAIT for 1 s
         // (orphan-fin-wait-2).
+        // With the kernel lane, every RST this host's TCP sent is no middlebox's (linger-zero,
+        // exit-without-close, peek-detect ...: the kernel recordings carry none).
         for name in ["write-after-close", "close-unread", "linger-zero-30k", "orphan-fin-wait-2"] {
             #expect(try codes(name).allSatisfy(\.isEmpty), "\(name)")
         }

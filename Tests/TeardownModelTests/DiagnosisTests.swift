@@ -341,15 +341,23 @@ import TeardownWire
 
     /// The client closes; the server acknowledges and goes silent; another connection goes on
     /// until `later` after that, so the input ends then.
-    private func halfClosed(inputEndsAfter later: Int64, serverCloses: Bool = false) -> [ConnectionRecord] {
+    /// The later connection goes to the same server (its service still heard), or to another.
+    private func halfClosed(inputEndsAfter later: Int64, serverCloses: Bool = false, laterToAnotherServer: Bool = false) -> [ConnectionRecord] {
         var s = Script()
         exchange(&s)
         s.c("F.", 101, 201)                                          // 7
         s.s(".", 201, 102)                                           // 8
         if serverCloses { s.s("F.", 201, 102) }
         s.client = Endpoint(address: IPAddress("10.0.0.3")!, port: 40001)
+        if laterToAnotherServer { s.server = Endpoint(address: IPAddress("10.0.0.9")!, port: 8080) }
         s.send(.orig, "S", seq: 0, after: later)
         return s.run()
+    }
+
+    /// The same silence, but nothing says the server was alive when the capture stopped: the
+    /// input's end cut the connection off (the benchmark generator's half-closed lane endings).
+    @Test func silenceUntilTheEnd_serverNotHeardSince_isNoCloseWaitLeak() {
+        #expect(halfClosed(inputEndsAfter: 90 * Self.second, laterToAnotherServer: true).flatMap(\.diagnoses).isEmpty)
     }
 
     @Test func finAcknowledged_thenSilenceUntilTheEnd_isACloseWaitLeak() throws {

@@ -126,6 +126,48 @@ import TeardownWire
         #expect(!KernelJoin.relevant(Self.events(s, resetSent: false) + [other], to: records).contains(other))
     }
 
+    /// The server answered 200 bytes, then reset with the client's next 50 bytes unread
+    /// (packets 1-9), with or without the kernel's account of its RST.
+    static func answeredThenAborted(reason: RSTReason?) -> ConnectionRecord? {
+        var s = Script()
+        s.handshake()
+        s.c("P", 1, 1, len: 100)
+        s.s("P", 1, 101, len: 200)
+        s.c("", 101, 201)
+        s.c("P", 101, 201, len: 50)
+        s.s("", 201, 151)
+        s.s("R.", 201, 151)
+        var configuration = ConnectionTracker.Configuration()
+        configuration.recordEvents = true
+        let records = s.run(configuration: configuration)
+        let server = 0xB as UInt64
+        var events = [
+            KernelEvent(time: at(s, 3, 3_000), pid: 1, kind: .stateChange(from: .synRecv, to: .established, protocol: 6),
+                        socket: server, source: s.server, destination: s.client),
+        ]
+        if let reason {
+            events.append(KernelEvent(time: at(s, 9, -4_000), pid: 1, kind: .sendReset(state: .close, reason: reason),
+                                      socket: server, source: s.server, destination: s.client))
+        }
+        return KernelJoin.attach(KernelLane(events: events, tracesEveryReset: true), to: records).first
+    }
+
+    /// The kernel's word as evidence in the diagnoses: TCP_ABORT_ON_CLOSE on an RST after the
+    /// server's response is close-unread-request without any socket call; an RST in the name of
+    /// a socket the kernel traced that no local reset accounts for is the path's.
+    @Test func kernelReasonsAreEvidenceForTheDiagnoses() throws {
+        let closed = try #require(Self.answeredThenAborted(reason: Self.abortOnClose))
+        #expect(closed.diagnoses.map(\.code) == [.closeUnreadRequest])
+        #expect(closed.diagnoses.first?.finding == .closeUnreadRequest(closer: .resp, unreadBytes: nil, responseBytes: 200, inFlight: 0, kernelReason: true))
+        #expect(closed.diagnoses.first?.confidence == .high)
+        let other = try #require(Self.answeredThenAborted(reason: RSTReason(rawValue: 14, name: "TCP_STATE")))
+        #expect(other.diagnoses.isEmpty)
+        let forged = try #require(Self.answeredThenAborted(reason: nil))
+        #expect(forged.diagnoses.map(\.code) == [.middleboxReset])
+        #expect(forged.diagnoses.first?.finding == .middleboxReset(resetter: .resp, rstHopLimit: 0, sideHopLimit: 0, bytesAfter: 0, notSentHere: true))
+        #expect(forged.diagnoses.first?.confidence == .high)
+    }
+
     @Test func aResetTooFarFromTheSegmentIsNotItsAccount() throws {
         let (s, records) = Self.abort()
         var events = Self.events(s)
