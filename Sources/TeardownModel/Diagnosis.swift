@@ -59,7 +59,9 @@ public struct Diagnosis: Sendable, Hashable {
         case peerRestarted(resetter: Side, silence: Int64, bytes: Int)
         /// `sender` sent one segment `retransmissions` more times over `span`, the gaps growing
         /// from `firstGap` to `lastGap`, unanswered; then reset (`reset`) or sent nothing more.
-        case retransmissionGiveUp(sender: Side, retransmissions: Int, span: Int64, firstGap: Int64, lastGap: Int64, reset: Bool)
+        /// `timedOut`: the kernel lane shows `sender`'s socket closing with ETIMEDOUT after the
+        /// last retransmission (its TCP gave up, sending nothing).
+        case retransmissionGiveUp(sender: Side, retransmissions: Int, span: Int64, firstGap: Int64, lastGap: Int64, reset: Bool, timedOut: Bool = false)
         /// An RST from `resetter` ended `timeWaitSide`'s TIME-WAIT (RFC 1337).
         case timeWaitRST(resetter: Side, timeWaitSide: Side)
         /// A SYN opened this connection while a side of connection `previous` on the same 4-tuple
@@ -340,6 +342,29 @@ extension Diagnosis {
             out.append(Diagnosis(.closeUnreadRequest(closer: rst.from, unreadBytes: unread.flatMap { $0 > 0 ? $0 : nil }, responseBytes: resetter.bytes.sent,
                                                      inFlight: resetter.bytes.inFlightAtRST, kernelReason: true),
                                  evidence: [rst.packetNumber], confidence: sure))
+        }
+        return out
+    }
+
+    /// Retransmissions that ended in silence, once the kernel lane is joined: when it shows the
+    /// sender's socket closing (→ CLOSE) with ETIMEDOUT after the last retransmission, its TCP
+    /// gave up (tcp_retries2 or TCP_USER_TIMEOUT), which the packets could only suppose (the
+    /// capture might have ended first): confidence high.
+    public static func withKernelStates(_ r: ConnectionRecord) -> [Diagnosis] {
+        var out = r.diagnoses
+        guard let rows = r.kernelEvents else { return out }
+        for i in out.indices {
+            guard case let .retransmissionGiveUp(sender, n, span, firstGap, lastGap, false, false) = out[i].finding else { continue }
+            var closed = false, timedOut = false
+            for row in rows where row.side == sender && row.event.time.nanoseconds >= r.end.nanoseconds {
+                if case .stateChange(_, .close, _) = row.event.kind { closed = true }
+                if case .errorReport(110, _) = row.event.kind { timedOut = true }   // ETIMEDOUT
+            }
+            guard closed && timedOut else { continue }
+            let partial = r.oneSided != nil || r.midstream
+            out[i] = Diagnosis(.retransmissionGiveUp(sender: sender, retransmissions: n, span: span, firstGap: firstGap, lastGap: lastGap,
+                                                     reset: false, timedOut: true),
+                               evidence: out[i].evidence, confidence: partial ? .medium : .high)
         }
         return out
     }

@@ -145,6 +145,7 @@ public enum KernelJoin {
         for i in out.indices {
             let rows = out[i].kernelEvents!.sorted { $0.event.time < $1.event.time }
             out[i].kernelEvents = rows
+            if out[i].diagnoses.contains(where: { $0.code == .retransmissionGiveUp }) { out[i].diagnoses = Diagnosis.withKernelStates(out[i]) }
             guard !out[i].events.isEmpty || out[i].orig.rst + out[i].resp.rst > 0 else { continue }
             // Each RST segment: the nearest unused reset of the same sender and receiver.
             for (j, event) in out[i].events.enumerated() {

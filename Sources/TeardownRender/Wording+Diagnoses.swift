@@ -128,7 +128,7 @@ extension Diagnosis {
             c.write("'s TCP no longer knew the connection: its host or network namespace restarted, or the state was lost on the way (a NAT or load balancer that changed its mapping). The ")
             c.write(resetter.other.roleText)
             c.write(" sees ECONNRESET: reconnect, and retry what is safe to retry")
-        case let .retransmissionGiveUp(sender, retransmissions, span, firstGap, lastGap, reset):
+        case let .retransmissionGiveUp(sender, retransmissions, span, firstGap, lastGap, reset, timedOut):
             c.write("the "); c.write(sender.roleText); c.write(" sent one segment again ")
             c.writeInt(retransmissions); c.write(" times (packets "); c.writeInt(evidence.first ?? 0)
             c.write("–"); c.writeInt(evidence.count > 1 ? evidence[1] : 0); c.write(") over ")
@@ -141,6 +141,9 @@ extension Diagnosis {
                 c.write(" reset the connection (packet "); c.writeInt(evidence.last ?? 0); c.write(")")
             } else {
                 c.write(" sent nothing more")
+                if timedOut {
+                    c.write(" (the kernel lane shows its socket closed with ETIMEDOUT: its TCP gave up)")
+                }
             }
             c.write(": the "); c.write(sender.other.roleText)
             c.write(" or the path to it was gone (host down, a firewall dropping, a route lost). Linux gives up after net.ipv4.tcp_retries2 (15, about 15 minutes) or TCP_USER_TIMEOUT and reports ETIMEDOUT")

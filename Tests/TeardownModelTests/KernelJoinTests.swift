@@ -168,6 +168,35 @@ import TeardownWire
         #expect(forged.diagnoses.first?.confidence == .high)
     }
 
+    /// Retransmissions into silence: the kernel's socket closing with ETIMEDOUT after the last
+    /// one is its TCP giving up (TCP_USER_TIMEOUT), and makes the diagnosis sure; a close without
+    /// ETIMEDOUT does not (captures/experiments/retransmission-give-up.pcap).
+    @Test func aSocketClosedWithETIMEDOUTAfterTheRetransmissions_isAGiveUpOfHighConfidence() throws {
+        let ms: Int64 = 1_000_000
+        var s = Script()
+        s.handshake()
+        s.c("P.", 1, 1, len: 100)
+        for g in [200 * ms, 400 * ms, 800 * ms, 1600 * ms] { s.send(.orig, "P", seq: 1, ack: 1, len: 100, after: g) }
+        var configuration = ConnectionTracker.Configuration()
+        configuration.recordEvents = true
+        let records = s.run(configuration: configuration)
+        func joined(errno: Int32) throws -> Diagnosis {
+            let events = [
+                KernelEvent(time: Self.at(s, 8, 300 * ms), pid: 1, kind: .stateChange(from: .established, to: .close, protocol: 6),
+                            socket: 0xA, source: s.client, destination: s.server),
+                KernelEvent(time: Self.at(s, 8, 300 * ms), pid: 1, kind: .errorReport(errno: errno, protocol: 6),
+                            socket: nil, source: s.client, destination: s.server),
+            ]
+            return try #require(KernelJoin.attach(KernelLane(events: events, tracesEveryReset: true), to: records).first?.diagnoses.first)
+        }
+        #expect(records.first?.diagnoses.first?.confidence == .medium)
+        let gaveUp = try joined(errno: 110)
+        #expect(gaveUp.confidence == .high)
+        #expect(gaveUp.finding == .retransmissionGiveUp(sender: .orig, retransmissions: 4, span: 2800 * ms, firstGap: 400 * ms,
+                                                        lastGap: 1600 * ms, reset: false, timedOut: true))
+        #expect(try joined(errno: 104).confidence == .medium)
+    }
+
     @Test func aResetTooFarFromTheSegmentIsNotItsAccount() throws {
         let (s, records) = Self.abort()
         var events = Self.events(s)
