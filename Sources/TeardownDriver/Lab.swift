@@ -62,6 +62,14 @@ public final class Lab: @unchecked Sendable {
         try Subprocess.run(["nft"] + args)
     }
 
+    /// Adds `rule` (nft's words, e.g. `tcp dport 5001 drop`) to the chain of netfilter hook
+    /// `hook` ("input", "output") in the table `inet teardown`, making both on first use.
+    public func nftRule(hook: String, _ rule: String) throws {
+        try nft(["add", "table", "inet", "teardown"])
+        try nft(["add", "chain", "inet", "teardown", hook, "{ type filter hook \(hook) priority 0; }"])
+        try nft(["add", "rule", "inet", "teardown", hook] + rule.split(separator: " ").map(String.init))
+    }
+
     /// When the listener of `serve` is closed.
     public enum ListenerClose { case afterAccept, afterServing }
 

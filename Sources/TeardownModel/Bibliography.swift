@@ -22,6 +22,8 @@ public enum Bibliography {
         Work(key: "RFC 9112 §9.6", words: "RFC 9112 §9.6"),
         Work(key: "tcp(7)", words: "tcp(7)"),
         Work(key: "NDSS 2009", words: "forged-RST paper (NDSS 2009)"),
+        Work(key: "RFC 9293 §3.10.7.1", words: "RFC 9293 §3.10.7.1"),
+        Work(key: "RFC 6191", words: "RFC 6191"),
     ]
 
     /// Where the works are listed, as a verdict's reader is told.

@@ -58,21 +58,24 @@ public enum CallCorrelation {
         // Which connection each (pid, fd) was bound to, with the time span of that binding.
         struct Binding { var pid: Int32; var socket: Int; var record: Int; var side: Side; var first: Timestamp; var last: Timestamp }
         var bindings: [Binding] = []
-        // (local, remote) -> the record and the side that local address is. When several records
-        // share a 4-tuple (a reused tuple), the first one takes the calls.
+        // (local, remote) -> the records and the side that local address is in each. When several
+        // records share a 4-tuple (a reused tuple), a call goes to the last one that had begun
+        // by its time (less `KernelJoin.startSlack`: connect() comes just before its SYN), or
+        // the first when none had.
         struct Pair: Hashable { var local: Endpoint; var remote: Endpoint }
-        var byPair: [Pair: (Int, Side)] = [:]
+        var byPair: [Pair: [(Int, Side)]] = [:]
         for (i, r) in records.enumerated() {
-            if byPair[Pair(local: r.orig.endpoint, remote: r.resp.endpoint)] == nil {
-                byPair[Pair(local: r.orig.endpoint, remote: r.resp.endpoint)] = (i, .orig)
-            }
-            if byPair[Pair(local: r.resp.endpoint, remote: r.orig.endpoint)] == nil {
-                byPair[Pair(local: r.resp.endpoint, remote: r.orig.endpoint)] = (i, .resp)
-            }
+            byPair[Pair(local: r.orig.endpoint, remote: r.resp.endpoint), default: []].append((i, .orig))
+            byPair[Pair(local: r.resp.endpoint, remote: r.orig.endpoint), default: []].append((i, .resp))
         }
-        func recordIndex(local: Endpoint, remote: Endpoint) -> (Int, Side)? { byPair[Pair(local: local, remote: remote)] }
+        func recordIndex(local: Endpoint, remote: Endpoint, at time: Timestamp) -> (Int, Side)? {
+            guard let candidates = byPair[Pair(local: local, remote: remote)] else { return nil }
+            var chosen = candidates[0]
+            for c in candidates.dropFirst() where records[c.0].start.nanoseconds &- KernelJoin.startSlack <= time.nanoseconds { chosen = c }
+            return chosen
+        }
         for c in calls {
-            guard let l = c.local, let r = c.remote, let (i, side) = recordIndex(local: l, remote: r) else { continue }
+            guard let l = c.local, let r = c.remote, let (i, side) = recordIndex(local: l, remote: r, at: c.time) else { continue }
             if let k = bindings.firstIndex(where: { $0.pid == c.pid && $0.socket == c.socketKey && $0.record == i }) {
                 if c.time > bindings[k].last { bindings[k].last = c.time }
                 if c.time < bindings[k].first { bindings[k].first = c.time }
@@ -86,7 +89,7 @@ public enum CallCorrelation {
         var attached: [[TimelineEvent]] = Array(repeating: [], count: records.count)
         for c in calls {
             var target: (Int, Side)?
-            if let l = c.local, let r = c.remote { target = recordIndex(local: l, remote: r) }
+            if let l = c.local, let r = c.remote { target = recordIndex(local: l, remote: r, at: c.time) }
             if target == nil {
                 // Same socket, before it had a peer: the nearest later binding.
                 let later = bindings.filter { $0.pid == c.pid && $0.socket == c.socketKey && $0.last >= c.time }

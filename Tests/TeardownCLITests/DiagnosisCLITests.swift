@@ -86,6 +86,10 @@ import Testing
         #expect(try codes("listen-overflow") == [[], ["listen-overflow"], [], []])
         // A firewall's RST in the server's name: the kernel lane says no reset of this host sent it.
         #expect(try codes("firewall-reset") == [["middlebox-reset"]])
+        // The server's TCP lost the connection silently: its kernel's bare RST to the next request.
+        #expect(try codes("peer-restarted") == [["peer-restarted"]])
+        // A SYN from the same client port into the server's TIME-WAIT: the second connection.
+        #expect(try codes("time-wait-reuse") == [[], ["time-wait-assassination"]])
         // The leaked socket, then a connection served and closed 62 s later.
         #expect(try codes("close-wait-leak") == [["close-wait-leak"], []])
         // The negative cases: an RST to data after a FIN that came at once, on a connection the

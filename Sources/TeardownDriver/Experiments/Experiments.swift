@@ -34,9 +34,9 @@ public enum Experiments {
     /// The endings that hurt in production, made to happen so that teardown's diagnoses
     /// (docs/diagnoses.md) are proved on real recordings: a keep-alive race, a close with the
     /// request unread, a zero window until an abort, retransmissions given up, a listen queue
-    /// overflowing, a firewall's reset in the server's name, a socket leaked in CLOSE-WAIT (the
-    /// only slow one: 62 s).
+    /// overflowing, a firewall's reset in the server's name, a peer that lost the connection
+    /// silently, a SYN into TIME-WAIT, a socket leaked in CLOSE-WAIT (the only slow one: 62 s).
     static var diagnoses: [any Experiment] {
-        [KeepaliveRace(), CloseUnreadRequest(), ZeroWindowAbort(), RetransmissionGiveUp(), ListenOverflow(), FirewallReset(), CloseWaitLeak()]
+        [KeepaliveRace(), CloseUnreadRequest(), ZeroWindowAbort(), RetransmissionGiveUp(), ListenOverflow(), FirewallReset(), PeerRestarted(), TimeWaitReuse(), CloseWaitLeak()]
     }
 }

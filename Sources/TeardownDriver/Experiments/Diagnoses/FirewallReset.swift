@@ -44,9 +44,7 @@ public struct FirewallReset: Experiment {
             c.read(max: 1024)
         }
         lab.sleep(ms: 50)
-        try lab.nft(["add", "table", "inet", "teardown"])
-        try lab.nft(["add", "chain", "inet", "teardown", "in", "{ type filter hook input priority 0; }"])
-        try lab.nft(["add", "rule", "inet", "teardown", "in", "tcp", "dport", String(port), "reject", "with", "tcp", "reset"])
+        try lab.nftRule(hook: "input", "tcp dport \(port) reject with tcp reset")
         c.write(count: FirewallReset.message)
         lab.sleep(ms: 50)
         c.read(max: 1024)

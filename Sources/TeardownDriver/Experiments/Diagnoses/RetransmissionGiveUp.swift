@@ -41,9 +41,7 @@ public struct RetransmissionGiveUp: Experiment {
         c.write(count: RetransmissionGiveUp.message)
         c.read(max: 1024)
         lab.sleep(ms: 50)
-        try lab.nft(["add", "table", "inet", "teardown"])
-        try lab.nft(["add", "chain", "inet", "teardown", "in", "{ type filter hook input priority 0; }"])
-        try lab.nft(["add", "rule", "inet", "teardown", "in", "tcp", "dport", String(port), "drop"])
+        try lab.nftRule(hook: "input", "tcp dport \(port) drop")
         c.write(count: RetransmissionGiveUp.message)
         c.read(max: 1024)                                      // blocks until the kernel gives up
         lab.sleep(ms: 500)                                     // nothing more is sent
