@@ -75,7 +75,7 @@ public struct ConnectionTracker {
     /// When each host, and each responder's service, was last heard on a connection the tracker
     /// let go of: the evidence that a FIN receiver silent at the end of the input is alive
     /// (close-wait-leak).
-    private var heard = HostsHeard()
+    private var heard: HostsHeard
     public private(set) var segmentsProcessed = 0
     /// The largest number of connections held at once.
     public private(set) var peakOpenConnections = 0
@@ -92,6 +92,7 @@ public struct ConnectionTracker {
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         table = FlowTable(seed: configuration.hashSeed)
+        heard = HostsHeard(seed: configuration.hashSeed)
     }
 
     /// Connections currently held (open or lingering).
@@ -169,7 +170,7 @@ public struct ConnectionTracker {
         guard let slot = table.removeValue(forKey: key, hash: h) else { return }
         freeSlots.append(slot)
         if let reason { slots[slot].forgottenReason = reason }
-        heard.note(slots[slot])
+        heard.note(orig: slots[slot].orig.endpoint, resp: slots[slot].resp.endpoint, last: slots[slot].end.nanoseconds)
         emit(FinishedConnection(connection: slots[slot], recordNotes: configuration.recordNotes))
     }
 
@@ -283,11 +284,11 @@ public struct ConnectionTracker {
         for h in held where inputEnd.map({ slots[h.slot].end.nanoseconds > $0 }) ?? true {
             inputEnd = slots[h.slot].end.nanoseconds
         }
-        for h in held { heard.note(slots[h.slot]) }
+        for h in held { heard.note(orig: slots[h.slot].orig.endpoint, resp: slots[h.slot].resp.endpoint, last: slots[h.slot].end.nanoseconds) }
         for h in held {
             var f = FinishedConnection(connection: slots[h.slot], recordNotes: configuration.recordNotes)
             f.inputEnd = inputEnd
-            f.heard = heard.of(slots[h.slot])
+            f.heard = heard.of(orig: slots[h.slot].orig.endpoint, resp: slots[h.slot].resp.endpoint)
             emit(f)
         }
         table.removeAll()
@@ -325,22 +326,42 @@ public struct FinishedConnection: @unchecked Sendable {
 /// (its service), by the last packet of the connections the tracker has let go of. Read at the
 /// end of the input, for a FIN receiver silent until then: a silence that the capture's end
 /// merely cut off says less than one kept while the same host (or service) went on talking.
-/// Bounded: past `limit` addresses it starts again (the rule then says less, never more).
+/// Kept in a `FlowTable` (a seeded multiply-mix hash, a third of `Dictionary`'s cost: this runs
+/// for every connection). Bounded: past `limit` keys it starts again (the rule then says less,
+/// never more).
 struct HostsHeard {
-    static let limit = 1 << 18
-    private var addresses: [IPAddress: Int64] = [:]
-    private var services: [Endpoint: Int64] = [:]
+    /// An address (port 0) or a responder's endpoint.
+    struct Key: FlowTableKey {
+        var high: UInt64, low: UInt64, port: UInt32
+        init(_ a: IPAddress, port: UInt16?) {
+            high = a.high; low = a.low
+            self.port = port.map { UInt32($0) | 1 << 16 } ?? 0
+        }
+        func hash(seed: UInt64) -> UInt64 { SeededHasher.mix(low, high, 0, 0, small: UInt64(port), seed: seed) }
+    }
 
-    mutating func note(_ c: Connection) {
-        if addresses.count >= HostsHeard.limit { addresses.removeAll(); services.removeAll() }
-        let t = c.end.nanoseconds
-        for a in [c.orig.endpoint.address, c.resp.endpoint.address] where addresses[a].map({ $0 < t }) ?? true { addresses[a] = t }
-        if services[c.resp.endpoint].map({ $0 < t }) ?? true { services[c.resp.endpoint] = t }
+    static let limit = 1 << 18
+    private var heard: FlowTable<Key, Int64>
+
+    init(seed: UInt64) { heard = FlowTable(seed: seed) }
+
+    /// A connection between `orig` and `resp` whose last packet came at `t`.
+    mutating func note(orig: Endpoint, resp: Endpoint, last t: Int64) {
+        if heard.count >= HostsHeard.limit { heard.removeAll() }
+        bump(Key(orig.address, port: nil), t)
+        bump(Key(resp.address, port: nil), t)
+        bump(Key(resp.address, port: resp.port), t)
+    }
+
+    private mutating func bump(_ key: Key, _ t: Int64) {
+        let h = heard.hash(key)
+        if let v = heard[key, hash: h], v >= t { return }
+        heard.updateValue(t, forKey: key, hash: h)
     }
 
     /// The originator's host, by its address; the responder's service, by its endpoint.
-    func of(_ c: Connection) -> (orig: Int64?, resp: Int64?) {
-        (addresses[c.orig.endpoint.address], services[c.resp.endpoint])
+    func of(orig: Endpoint, resp: Endpoint) -> (orig: Int64?, resp: Int64?) {
+        (heard[Key(orig.address, port: nil)], heard[Key(resp.address, port: resp.port)])
     }
 }
 
