@@ -15,6 +15,8 @@ public struct ConnectionSelection: Sendable, Equatable {
     }
 
     public var terms: [Term]
+    /// The words as given (for the line saying that none fit).
+    public var given: String = ""
 
     /// Every word `--only` takes, in the order the error lists them.
     public static var words: [String] {
@@ -34,7 +36,9 @@ public struct ConnectionSelection: Sendable, Equatable {
             else { return .failure(UnknownWord(word: word)) }
         }
         if terms.isEmpty { return .failure(UnknownWord(word: text)) }
-        return .success(ConnectionSelection(terms: terms))
+        var selection = ConnectionSelection(terms: terms)
+        selection.given = text
+        return .success(selection)
     }
 
     public struct UnknownWord: Error, Equatable {

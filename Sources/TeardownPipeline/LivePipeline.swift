@@ -158,6 +158,7 @@ public enum LivePipeline {
         if let lane, let recording { lane.finish(recording) }
         printer.finish()
         printer.flush()
+        printer.reportNothingSelected()
         TrackerBounds.report(stage.tracker, label: interface)
         stage.reportFragments()
         if let st = source.statistics() {

@@ -18,6 +18,8 @@ public struct PrintOptions: Sendable, Equatable {
         case html
         /// One connection's ladder alone, as a standalone SVG (`LadderSVG`).
         case svg(ConnectionPick)
+        /// A header line, then one tab-separated line per connection (`TSVRenderer`).
+        case tsv
     }
 
     public var format: Format
@@ -43,7 +45,7 @@ public struct PrintOptions: Sendable, Equatable {
         switch format {
         case .timeline, .html, .svg: return true
         case .json(let events): return events
-        case .summary: return false
+        case .summary, .tsv: return false
         }
     }
 
@@ -54,12 +56,18 @@ public struct PrintOptions: Sendable, Equatable {
         switch format {
         case .html: return HTMLReport.ladderBudget
         case .svg(.index(let n)): return n
-        case .timeline, .json, .summary, .svg(.endpoints): return .max
+        case .timeline, .json, .summary, .tsv, .svg(.endpoints): return .max
         }
     }
 
-    /// Whether the tracker must keep notes (the summary shows none).
-    public var needsNotes: Bool { format != .summary }
+    /// Whether the tracker must keep notes (the summary and TSV show none).
+    public var needsNotes: Bool { format != .summary && format != .tsv }
+
+    /// `--only WORDS` and/or `--diagnosis CODE` as given, or nil when every connection is printed.
+    public var selectionWords: String? {
+        let parts = [only.map { "--only \($0.given)" }, diagnosis.map { "--diagnosis \($0.rawValue)" }].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: " and ")
+    }
 
     /// Whether colour is wanted on standard output: never with `never` or NO_COLOR
     /// (no-color.org), always with `always`, else (`auto`) only when standard output is a

@@ -12,9 +12,12 @@ public final class RecordPrinter {
     var tally = TeardownTally()
     /// How many records were printed.
     public private(set) var printed = 0
+    /// How many records were offered, printed or not (`--only`, `--diagnosis`).
+    public private(set) var offered = 0
     // The format read once into Bools: `print` runs once per connection.
     private let summary: Bool
     private let json: Bool
+    private let tsv: Bool
     private let includeEvents: Bool
     private let html: Bool
     /// `--format svg`: the connection to draw, until it is drawn.
@@ -25,6 +28,7 @@ public final class RecordPrinter {
     /// The line renderers for the file being printed (its label rendered once, not per line).
     private var summaryFile: (source: String, renderer: SummaryRenderer.FileRenderer)?
     private var jsonFile: (source: String, renderer: JSONLinesRenderer.FileRenderer)?
+    private var tsvFile: (source: String, renderer: TSVRenderer.FileRenderer)?
     private var timelineFile: (source: String, renderer: TimelineRenderer.FileRenderer)?
     private var htmlFile: (source: String, renderer: HTMLReport.FileRenderer)?
 
@@ -35,8 +39,9 @@ public final class RecordPrinter {
         self.labelFiles = labelFiles
         color = options.color
         html = options.format == .html
+        tsv = options.format == .tsv
         switch options.format {
-        case .timeline, .html:
+        case .timeline, .html, .tsv:
             (summary, json, includeEvents) = (false, false, false)
         case .svg(let pick):
             (summary, json, includeEvents) = (false, false, false)
@@ -53,9 +58,11 @@ public final class RecordPrinter {
         self.init(options: options, writer: OutputWriter(keepingInMemory: ()), labelFiles: labelFiles)
     }
 
-    /// What comes before the first record: the summary's column titles, the HTML page's head.
+    /// What comes before the first record: the summary's column titles, TSV's header, the HTML
+    /// page's head.
     public func begin() {
         if summary { line(SummaryRenderer.header(width: options.width)) }
+        if tsv { line(TSVRenderer.header()) }
         if html { writer.render { HTMLReport.begin(to: &$0) } }
     }
 
@@ -85,6 +92,7 @@ public final class RecordPrinter {
     /// and each record is read where it lies rather than copied out.
     public func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
         if options.diagnosis != nil || options.only != nil {
+            offered += records.count
             let code = options.diagnosis, only = options.only
             let kept = records.filter { r in
                 (code.map { c in r.diagnoses.contains { $0.code == c } } ?? true) && (only?.selects(r) ?? true)
@@ -116,6 +124,10 @@ public final class RecordPrinter {
             printed += 1
         } else if json {
             let renderer = jsonRenderer(for: source)
+            for i in records.indices { line { renderer.write(records[i], to: &$0) } }
+            printed += records.count
+        } else if tsv {
+            let renderer = tsvRenderer(for: source)
             for i in records.indices { line { renderer.write(records[i], to: &$0) } }
             printed += records.count
         } else {
@@ -152,6 +164,13 @@ public final class RecordPrinter {
         return renderer
     }
 
+    private func tsvRenderer(for source: String) -> TSVRenderer.FileRenderer {
+        if let file = tsvFile, file.source == source { return file.renderer }
+        let renderer = TSVRenderer.FileRenderer(source: source)
+        tsvFile = (source, renderer)
+        return renderer
+    }
+
     private func jsonRenderer(for source: String) -> JSONLinesRenderer.FileRenderer {
         if let file = jsonFile, file.source == source { return file.renderer }
         let renderer = JSONLinesRenderer.FileRenderer(source: source, includeEvents: includeEvents)
@@ -161,12 +180,13 @@ public final class RecordPrinter {
 
     /// Prints what a buffering printer held back, as if its records had been printed here.
     func append(_ other: RecordPrinter) {
+        offered += other.offered
         guard other.printed > 0 else { return }
         if case .svg = options.format {   // the first file's connection that fits, only
             guard svgPick != nil else { return }
             svgPick = nil
         }
-        if printed > 0 && !summary && !json && !html && !isSVG { line("") }
+        if printed > 0 && !summary && !json && !tsv && !html && !isSVG { line("") }
         // In slices, so a writer to a file flushes as it goes.
         let kept = other.writer.kept
         var offset = 0
@@ -183,6 +203,14 @@ public final class RecordPrinter {
     private var isSVG: Bool {
         if case .svg = options.format { return true }
         return false
+    }
+
+    /// One line when `--only` or `--diagnosis` kept none of the connections read (some were):
+    /// without it a timeline or JSON output would be empty without a word. A warning, as the
+    /// line for a filter that matched no packet is: the input was read, and the status is 0.
+    public func reportNothingSelected() {
+        guard let words = options.selectionWords, printed == 0, offered > 0 else { return }
+        Diagnostics.warning("none of the \(offered) connection\(offered == 1 ? "" : "s") read fit \(words)")
     }
 
     /// What comes after the last record: the summary's tally.

@@ -27,6 +27,7 @@ public enum ReplayPipeline {
         }
         printer.finish()
         out.flush()
+        printer.reportNothingSelected()
         if printer.pickMissing {
             Diagnostics.error("no connection \(pickDescription(options)) in \(files.count == 1 ? files[0] : "these files")")
             return false

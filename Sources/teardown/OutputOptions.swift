@@ -4,7 +4,7 @@ import TeardownPipeline
 /// How results are printed; shared by every subcommand that prints connections.
 struct OutputOptions: ParsableArguments {
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case timeline, json, zeek
+        case timeline, json, tsv, zeek
         case zeekJSON = "zeek-json"
         case html, svg
     }
@@ -12,7 +12,7 @@ struct OutputOptions: ParsableArguments {
         case auto, always, never
     }
 
-    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection), json (JSON Lines), html (one self-contained page: chart, table, ladders), svg (one connection's ladder: --connection), or zeek / zeek-json (Zeek's conn.log, TSV or JSON; replay only).")
+    @Option(name: .long, help: "Output format: timeline (annotated ladder per connection), json (JSON Lines), tsv (a header line, then one tab-separated line per connection), html (one self-contained page: chart, table, ladders), svg (one connection's ladder: --connection), or zeek / zeek-json (Zeek's conn.log, TSV or JSON; replay only).")
     var format: Format = .timeline
 
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the output to this file instead of standard output.", valueName: "file"))
@@ -85,7 +85,7 @@ struct OutputOptions: ParsableArguments {
         switch format {
         case .zeek: return false
         case .zeekJSON: return true
-        case .timeline, .json, .html, .svg: return nil
+        case .timeline, .json, .tsv, .html, .svg: return nil
         }
     }
 
@@ -97,6 +97,7 @@ struct OutputOptions: ParsableArguments {
         case .json: chosen = .json(events: !noEvents)
         case .html: chosen = .html
         case .svg: chosen = .svg(connection.flatMap(ConnectionPick.parse) ?? .index(1))
+        case .tsv: chosen = .tsv
         case .timeline, .zeek, .zeekJSON: chosen = .timeline
         }
         // Into a file (-o), the terminal's colour and width are not the output's: colour only

@@ -89,7 +89,7 @@ import Glibc
         if statvfs(target, &fs) == 0 && fs.f_flag & UInt(ST_NOSUID) != 0 {
             print("skipping the capture as nobody: \(dir) is on a nosuid mount, where file capabilities do not apply")
         } else {
-            let live = try Self.sh(["timeout", "--preserve-status", "-s", "INT", "1", target, "live", "-i", "lo", "tcp port 9"], as: "nobody")
+            let live = try Self.sh(["timeout", "--foreground", "--preserve-status", "-s", "INT", "1", target, "live", "-i", "lo", "tcp port 9"], as: "nobody")
             #expect(!live.stderr.contains("no permission to capture"), "\(live.stderr)")
             #expect(live.stderr.contains("capturing on lo"), "\(live.stderr)")
             #expect(live.status == 0, "\(live.status): \(live.stderr)")
