@@ -128,6 +128,7 @@ extension Connection {
             notes: recordNotes ? notes(kind: kind, closedBy: closedBy, orig: o, resp: r, oneSided: one) : [],
             oneSided: one)
         record.tunnelRoutes = tunnelRoutes
+        record.expired = forgottenReason
         // The diagnoses read the record and what the tracker measured (`EndingTrail`): made
         // here only when something that matters happened (an RST, a retransmission, a zero
         // window, data after a FIN ...; a SYN into TIME-WAIT), so a plain connection pays one test.

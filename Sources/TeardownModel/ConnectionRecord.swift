@@ -417,6 +417,10 @@ public struct ConnectionRecord: Sendable, Hashable {
     /// Why it ended as it did, in patterns people meet in production (`Diagnosis.diagnose`),
     /// most specific first; empty when none applies.
     public var diagnoses: [Diagnosis] = []
+    /// Why the tracker reported it before it ended, when it did: `.idleTimeout` (no packet for
+    /// `--idle-timeout`), `.unansweredTimeout` (an attempt unanswered that long) or `.evicted`
+    /// (more than `--max-connections` held at once); nil when it ended, or the input did.
+    public var expired: Note?
 
     public init(index: Int, orig: SideSummary, resp: SideSummary, teardown: Ending, closedBy: ClosedBy?,
                 halfClose: Bool, rst: RSTInfo?, connState: ZeekConnState, history: String,

@@ -103,6 +103,7 @@ public enum JSONLinesRenderer {
         }
         w.key("first_packet"); w.int(record.firstPacketNumber)
         w.key("last_packet"); w.int(record.lastPacketNumber)
+        w.key("expired"); expired(record.expired, into: &w)
         w.key("notes"); notes(record.notes, into: &w)
         // Only when there is one, as `tunnel` and the kernel lane's keys: the outputs of the
         // connections no rule diagnoses stay as they were (docs/output.md).
@@ -223,9 +224,30 @@ public enum JSONLinesRenderer {
         w.key("written"); w.int(l.written)
         w.key("read_by_peer"); w.int(l.readByPeer)
         w.key("lost"); w.int(l.lost)
+        // null above is unknown (no socket calls), never none: said in so many words.
+        w.key("lost_known"); w.bool(l.lost != nil)
         w.key("never_sent"); w.int(l.neverSent)
         w.key("unacked"); w.int(l.unacked)
         w.key("unread"); w.int(l.unread)
+        w.endObject()
+    }
+
+    /// `{reason, seconds, max_connections}` when the tracker reported the connection before it
+    /// ended (the reason is the note's code: `idle-timeout`, `unanswered-timeout`, `evicted`;
+    /// the timeout in seconds or the connection limit, the other null); null otherwise.
+    static func expired(_ note: Note?, into w: inout JSONWriter) {
+        var seconds: Int64?, limit: Int?
+        switch note {
+        case .idleTimeout(let s)?, .unansweredTimeout(let s)?: seconds = s
+        case .evicted(let n)?: limit = n
+        default:
+            w.null()
+            return
+        }
+        w.beginObject()
+        w.key("reason"); w.string(note!.code.rawValue)
+        w.key("seconds"); w.int(seconds)
+        w.key("max_connections"); w.int(limit)
         w.endObject()
     }
 

@@ -55,10 +55,10 @@ struct JSONWriterTests {
 struct JSONLinesTests {
     static let topKeys = ["schema_version", "file", "index", "orig", "resp", "teardown", "conn_state", "history",
                           "closed_by", "half_close", "rst", "bytes", "start", "end", "duration", "midstream", "one_sided",
-                          "first_packet", "last_packet", "notes", "events"]
+                          "first_packet", "last_packet", "expired", "notes", "events"]
     static let sideKeys = ["addr", "port", "packets", "payload_bytes", "syn", "fin", "rst", "state"]
     static let ledgerKeys = ["sent", "retransmitted", "acked", "in_flight_at_rst", "sent_after_rst", "written",
-                             "read_by_peer", "lost", "never_sent", "unacked", "unread"]
+                             "read_by_peer", "lost", "lost_known", "never_sent", "unacked", "unread"]
     static let eventKeys: [String: [String]] = [
         "packet": ["type", "time", "number", "from", "flags", "seq", "ack", "len", "win", "orig_state", "resp_state",
                    "transitions", "notes", "retransmission", "truncated", "rst_validity"],
