@@ -59,6 +59,9 @@ public final class PacketSource {
     public let linkType: LinkType
     /// The file's compression, if it is compressed.
     public private(set) var compression: Compression?
+    /// The descriptor a file opened by `openFile` is read from (standard input's for `-`):
+    /// where it stands (lseek(2)) is how much of the file has been read, for a progress line.
+    public private(set) var fileDescriptor: Int32?
 
     /// The stdio buffer of a file opened by `openFile` (freed after `pcap_close` closes the file).
     private var fileBuffer: UnsafeMutableRawPointer?
@@ -126,7 +129,9 @@ public final class PacketSource {
             var magic = [UInt8](repeating: 0, count: CaptureFormat.magicLength)
             let n = pread(fileno(file), &magic, magic.count, 0)
             if n >= 0 && CaptureFormat(magic: magic.prefix(n)) == .other {
-                return try openWithLibpcap(file, path: path, filter: filter)
+                let source = try openWithLibpcap(file, path: path, filter: filter)
+                source.fileDescriptor = fileno(file)
+                return source
             }
             let fd = dup(fileno(file))
             fclose(file)
@@ -135,7 +140,9 @@ public final class PacketSource {
             }
             input = FileDescriptorInput(descriptor: fd, closesDescriptor: true)
         }
-        return try openStream(input, path: path, filter: filter)
+        let source = try openStream(input, path: path, filter: filter)
+        source.fileDescriptor = (input as? FileDescriptorInput)?.descriptor
+        return source
     }
 
     /// A pcap file (or anything libpcap may tell is not a capture) read by libpcap from `file`.

@@ -9,6 +9,8 @@ public enum Diagnostics {
     public static func info(_ message: String) { emit(message) }
     private static func emit(_ s: String) {
         var line = s + "\n"
-        line.withUTF8 { p in _ = Glibc.write(STDERR_FILENO, p.baseAddress, p.count) }
+        ProgressLine.withLineCleared {
+            line.withUTF8 { p in _ = Glibc.write(STDERR_FILENO, p.baseAddress, p.count) }
+        }
     }
 }

@@ -19,6 +19,8 @@ public final class OutputWriter {
     private var ownsDescriptor = false
     /// Output is written once this many bytes are buffered.
     private let limit: Int
+    /// The output is a terminal: a progress line on it is cleared before each write (`ProgressLine`).
+    private let terminal: Bool
 
     /// `limit` bytes are buffered before a write; the buffer has room past it for the
     /// line being rendered (a longer one grows it).
@@ -26,6 +28,7 @@ public final class OutputWriter {
         self.fd = fd
         self.ownsDescriptor = ownsDescriptor
         self.limit = max(limit, 1)
+        terminal = isatty(fd) == 1
         storage = .allocate(byteCount: self.limit + (1 << 16), alignment: 16)
     }
 
@@ -49,6 +52,7 @@ public final class OutputWriter {
     public init(keepingInMemory: ()) {
         fd = nil
         limit = Int.max
+        terminal = false
         storage = .allocate(byteCount: 1 << 16, alignment: 16)
     }
 
@@ -101,18 +105,29 @@ public final class OutputWriter {
 
     public func flush() {
         guard let fd, let base = storage.baseAddress else { return }
+        var failure: Int32 = 0
+        if terminal { ProgressLine.withLineCleared { failure = write(fd, base) } } else { failure = write(fd, base) }
+        // Said outside `withLineCleared`, which the message would enter again.
+        if failure == EPIPE { exit(0) }
+        if failure != 0 {
+            Diagnostics.error("cannot write output: \(String(cString: strerror(failure)))")
+            exit(1)
+        }
+    }
+
+    /// Writes what is buffered; returns 0, or the errno that stopped it.
+    private func write(_ fd: Int32, _ base: UnsafeMutableRawPointer) -> Int32 {
         var off = 0
         while off < count {
             let n = Glibc.write(fd, base + off, count - off)
             if n < 0 {
                 if errno == EINTR { continue }
-                if errno == EPIPE { exit(0) }
-                Diagnostics.error("cannot write output: \(String(cString: strerror(errno)))")
-                exit(1)
+                return errno
             }
             off += n
         }
         count = 0
+        return 0
     }
 
     deinit {

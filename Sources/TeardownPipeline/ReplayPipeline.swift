@@ -13,18 +13,22 @@ public enum ReplayPipeline {
     /// expression) only. Problems go to stderr; returns false when a file could not be read.
     /// `label` names a single file in the output instead of its path (`trace` without -w prints
     /// its temporary recording under the program's name).
+    /// Unless `quiet`, a replay that lasts more than about a second shows how far it has come
+    /// on stderr when that is a terminal (`ProgressLine`).
     public static func replay(_ files: [String], filter: String?, bounds: TrackerBounds, options: PrintOptions,
-                              label: String? = nil) -> Bool {
+                              label: String? = nil, quiet: Bool = false) -> Bool {
         OutputWriter.ignoreSIGPIPE()
         guard let out = OutputWriter.open(options.output) else { return false }
         let printer = RecordPrinter(options: options, writer: out, labelFiles: files.count > 1)
         printer.begin()
+        let progress = ProgressLine.start(files: files, quiet: quiet)
         let failed: Bool
         if let label, files.count == 1 {
-            failed = !run(path: files[0], filter: filter, bounds: bounds, printer: printer, label: label).usable
+            failed = !run(path: files[0], filter: filter, bounds: bounds, printer: printer, label: label, progress: progress).usable
         } else {
-            failed = runAll(files, filter: filter, bounds: bounds, printer: printer)
+            failed = runAll(files, filter: filter, bounds: bounds, printer: printer, progress: progress)
         }
+        progress?.stop()
         printer.finish()
         out.flush()
         printer.reportNothingSelected()
@@ -61,9 +65,10 @@ public enum ReplayPipeline {
     /// others are rendered into buffers on worker threads (as many as there are processors)
     /// and printed, in the files' order, once the files before them are done. A buffered
     /// file's output is held in memory until its turn.
-    static func runAll(_ files: [String], filter: String?, bounds: TrackerBounds, printer: RecordPrinter) -> Bool {
+    static func runAll(_ files: [String], filter: String?, bounds: TrackerBounds, printer: RecordPrinter,
+                       progress: ProgressLine? = nil) -> Bool {
         guard files.count > 1 else {
-            let result = run(path: files[0], filter: filter, bounds: bounds, printer: printer)
+            let result = run(path: files[0], filter: filter, bounds: bounds, printer: printer, progress: progress)
             if result.usable && result.matchedNothing { TrackingStage.reportNoMatch(filter: filter, files: files) }
             return !result.usable
         }
@@ -91,14 +96,14 @@ public enum ReplayPipeline {
                 while true {
                     let i = counter.next()
                     guard i < slots.count else { return }
-                    let result = run(path: files[i + 1], filter: filter, bounds: bounds, printer: slots[i].printer)
+                    let result = run(path: files[i + 1], filter: filter, bounds: bounds, printer: slots[i].printer, progress: progress)
                     slots[i].usable = result.usable
                     slots[i].matchedNothing = result.matchedNothing
                     slots[i].done.signal()
                 }
             }
         }
-        let first = run(path: files[0], filter: filter, bounds: bounds, printer: printer)
+        let first = run(path: files[0], filter: filter, bounds: bounds, printer: printer, progress: progress)
         var failed = !first.usable
         var matchedNothing = first.matchedNothing
         for slot in slots {
@@ -118,7 +123,7 @@ public enum ReplayPipeline {
     /// (`DecodingReader`, `PrintingStage`); without it, everything happens on the calling
     /// thread a packet at a time, as live capture does. Both print the same.
     static func run(path: String, filter: String?, bounds: TrackerBounds, printer: RecordPrinter,
-                    batched: Bool = true, label: String? = nil) -> FileResult {
+                    batched: Bool = true, label: String? = nil, progress: ProgressLine? = nil) -> FileResult {
         var result = FileResult()
         let source: PacketSource
         do {
@@ -137,6 +142,8 @@ public enum ReplayPipeline {
             result.usable = false
             return result
         }
+        if let progress, let fd = source.fileDescriptor { progress.reading(fd) }
+        defer { if let progress, let fd = source.fileDescriptor { progress.finished(fd) } }
         let label = label ?? (path == "-" ? "<stdin>" : path)
         var stage = TrackingStage(configuration: bounds.configuration(for: printer.options), label: label)
         // A recording made by `teardown run --save` has its socket calls beside it: hold the
@@ -167,6 +174,7 @@ public enum ReplayPipeline {
         var connections = 0
         let emit: (consuming FinishedConnection) -> Void = { (finished: consuming FinishedConnection) in
             connections += 1
+            progress?.connectionReported()
             if calls != nil || lane != nil { held.append(tunnels.named(finished.record())) } else { printing.print(consume finished) }
         }
         defer {

@@ -31,6 +31,9 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Print only the connections with this diagnosis (docs/diagnoses.md).", valueName: "code"))
     var diagnosis: String?
 
+    @Flag(name: .long, help: "No progress line on stderr (shown on a terminal when a replay takes more than about a second).")
+    var quiet = false
+
     func validate() throws {
         if arguments.isEmpty { throw ValidationError("Name at least one capture file (or - for standard input).") }
         if let code = diagnosis {
@@ -71,7 +74,7 @@ struct Replay: ParsableCommand {
         }
         var options = output.printOptions
         options.diagnosis = diagnosis.flatMap(Diagnosis.Code.init(rawValue:))
-        if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: options) {
+        if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: options, quiet: quiet) {
             throw ExitCode(1)
         }
     }

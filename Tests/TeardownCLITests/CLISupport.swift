@@ -73,6 +73,35 @@ struct CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs the shell command line `command` on a pseudo-terminal made by util-linux's
+    /// script(1) (TERM=xterm; NO_COLOR and COLUMNS unset), in the package root: its status, what
+    /// the terminal showed (its CR LF line ends as they are), and how long it took.
+    static func onTerminal(_ command: String) throws -> (status: Int32, shown: String, seconds: Double) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        p.currentDirectoryURL = packageRoot
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "COLUMNS")
+        env.removeValue(forKey: "NO_COLOR")
+        env["TERM"] = "xterm"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        let start = Date()
+        try p.run()
+        let (data, _) = readToEnd(out, err)
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self), Date().timeIntervalSince(start))
+    }
+
+    /// `s` quoted for the shell.
+    static func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    static var scriptMissing: Bool { !FileManager.default.isExecutableFile(atPath: "/usr/bin/script") }
+
     /// Reads a child's standard output and standard error to their ends, both at once, so that
     /// a large output on one cannot block the child while the other is read.
     static func readToEnd(_ out: Pipe, _ err: Pipe) -> (stdout: Data, stderr: Data) {

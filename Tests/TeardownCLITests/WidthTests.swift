@@ -27,35 +27,17 @@ import Testing
             .map { "\(columns($0)): \($0)" }
     }
 
-    static func shellQuoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-
     /// Runs `teardown args` for each `args` in `runs`, one after another, on a pseudo-terminal of
     /// `columns` columns (COLUMNS unset, so that the terminal's own size is what is read);
     /// returns what it printed, with the terminal's CR LF turned back into LF.
     static func onTerminal(columns: Int, _ runs: [[String]]) throws -> (status: Int32, output: String) {
-        let bin = shellQuoted(CLI.binary.path)
-        let commands = runs.map { args in ([bin] + args.map(shellQuoted)).joined(separator: " ") + " 2>/dev/null" }
-        let inner = "stty cols \(columns) rows 50; unset COLUMNS; " + commands.joined(separator: "; ")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", inner, "/dev/null"]
-        p.currentDirectoryURL = CLI.packageRoot
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "COLUMNS")
-        env.removeValue(forKey: "NO_COLOR")
-        env["TERM"] = "xterm"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let (data, _) = CLI.readToEnd(out, err)
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n"))
+        let bin = CLI.shellQuoted(CLI.binary.path)
+        let commands = runs.map { args in ([bin] + args.map(CLI.shellQuoted)).joined(separator: " ") + " 2>/dev/null" }
+        let r = try CLI.onTerminal("stty cols \(columns) rows 50; " + commands.joined(separator: "; "))
+        return (r.status, r.shown.replacingOccurrences(of: "\r\n", with: "\n"))
     }
 
-    static var scriptMissing: Bool { !FileManager.default.isExecutableFile(atPath: "/usr/bin/script") }
+    static var scriptMissing: Bool { CLI.scriptMissing }
 
     /// Every bundled capture's timelines on an 80-column terminal: not one line wider, and the
     /// compact ladder (the RFC's short state names) where the wide one (103 columns) would not fit.
