@@ -25,6 +25,8 @@ public enum LivePipeline {
         public var packetLimit: Int?
         /// Stop after this long (monotonic clock, from the start of capture); nil: no limit.
         public var durationNanoseconds: Int64?
+        /// tcpdump's -C, -G and -W for the -w file (`CaptureFileRing`); none: one file.
+        public var rotation = FileRotation()
 
         public init(interface: String, filter: String?, writeFile: String?, capture: LiveOptions, user: String?,
                     lingerNanoseconds: Int64, bounds: TrackerBounds, options: PrintOptions) {
@@ -71,15 +73,18 @@ public enum LivePipeline {
             // packets are parsed as root rather than keeping it silently.
             Diagnostics.info("teardown: staying root (not started through sudo); -Z USER switches to USER once the device is open")
         }
-        var writer: PcapWriter?
+        var writer: CaptureFileRing?
         if let path = request.writeFile {
-            do { writer = try PcapWriter(path: path, source: source) } catch {
+            do { writer = try CaptureFileRing(pattern: path, source: source, limits: request.rotation) } catch {
                 Diagnostics.error("\(error)")
                 return 1
             }
         }
         if let path = request.writeFile {
-            if let lane { lane.writeSidecar(beside: path) } else { LiveKernelLane.removeStaleSidecar(beside: path) }
+            if request.rotation.rotates {
+                // One kernel sidecar cannot be split along the files yet: none is written.
+                if lane != nil { Diagnostics.warning("the kernel's events are shown but not saved with -C or -G (no sidecar per file)") }
+            } else if let lane { lane.writeSidecar(beside: path) } else { LiveKernelLane.removeStaleSidecar(beside: path) }
         }
         StopSignals.install(for: source)
         let linkType = source.linkType
@@ -117,6 +122,7 @@ public enum LivePipeline {
         let deadline = request.durationNanoseconds.map { SystemClock.monotonic() &+ $0 }
         var packets = 0
         var stoppedBy: String?
+        var writeFailed = false
         do {
             try source.read(idle: {
                 let now = PacketClock.now().nanoseconds
@@ -128,8 +134,19 @@ public enum LivePipeline {
                     source.stop()
                 }
             }) { packet in
-                writer?.write(packet, nanosecondPrecision: nano)
-                writer?.flush()
+                if let writer {
+                    do {
+                        if case .filesComplete(let n) = try writer.write(packet, nanosecondPrecision: nano) {
+                            stoppedBy = "\(n) files (-G, -W)"
+                            return false
+                        }
+                    } catch {
+                        Diagnostics.error("\(error)")
+                        writeFailed = true
+                        return false
+                    }
+                    writer.flush()
+                }
                 stage.feed(packet) { emit(tunnels.named($0.record())) }
                 if let lane {
                     lane.packetSeen(at: packet.time.nanoseconds, tracker: stage.tracker)
@@ -166,7 +183,7 @@ public enum LivePipeline {
                 + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"
                 + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
         }
-        return 0
+        return writeFailed ? 1 : 0
     }
 
     /// "2.5 s (--duration)".

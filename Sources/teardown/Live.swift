@@ -54,6 +54,21 @@ struct Live: ParsableCommand {
         "Stop after this many seconds of capture.", valueName: "seconds"))
     var duration: Double?
 
+    @Option(name: .customShort("C"), parsing: .unconditional, help: ArgumentHelp(
+        "With -w: before writing a packet, a file larger than this many MB (1,000,000 bytes) is closed and the next opened: FILE, FILE1, FILE2 … (tcpdump's -C).",
+        valueName: "MB"))
+    var fileSize: Int?
+
+    @Option(name: .customShort("G"), parsing: .unconditional, help: ArgumentHelp(
+        "With -w: a new file every this many seconds, FILE expanded by strftime(3) (tcpdump's -G).",
+        valueName: "seconds"))
+    var rotateSeconds: Int?
+
+    @Option(name: .customShort("W"), parsing: .unconditional, help: ArgumentHelp(
+        "With -C: at most this many files, FILE0 … FILEn-1, the oldest overwritten; with -G alone: stop after this many files (tcpdump's -W).",
+        valueName: "count"))
+    var fileCount: Int?
+
     @OptionGroup var output: OutputOptions
 
     @OptionGroup var bounds: BoundsOptions
@@ -64,6 +79,13 @@ struct Live: ParsableCommand {
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
         if let count, count < 1 { throw ValidationError("-c must be at least 1 packet.") }
+        if let fileSize, !(1...1_000_000).contains(fileSize) { throw ValidationError("-C must be from 1 to 1000000 MB.") }
+        if let rotateSeconds, rotateSeconds < 1 { throw ValidationError("-G must be at least 1 second.") }
+        if let fileCount, !(1...1_000_000).contains(fileCount) { throw ValidationError("-W must be from 1 to 1000000 files.") }
+        if (fileSize != nil || rotateSeconds != nil || fileCount != nil) && writeFile == nil {
+            throw ValidationError("-C, -G and -W rotate the -w file; name one with -w.")
+        }
+        if fileCount != nil && fileSize == nil && rotateSeconds == nil { throw ValidationError("-W applies with -C or -G.") }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be a positive number of seconds.") }
         if output.zeekJSON != nil || output.format == .svg {
@@ -81,6 +103,8 @@ struct Live: ParsableCommand {
             bounds: bounds.bounds, options: output.printOptions)
         request.packetLimit = count
         request.durationNanoseconds = duration.map { Int64($0 * 1e9) }
+        request.rotation = FileRotation(bytes: fileSize.map { Int64($0) * 1_000_000 }, seconds: rotateSeconds.map(Int64.init),
+                                        files: fileCount)
         let status = LivePipeline.capture(request)
         if status != 0 { throw ExitCode(status) }
     }

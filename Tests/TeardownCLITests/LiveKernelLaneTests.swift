@@ -51,17 +51,7 @@ import Glibc
     /// A connection on 127.0.0.1:`port` whose server closes with the client's 5 bytes unread:
     /// the kernel resets it (TCP_ABORT_ON_CLOSE) and the client's read fails with ECONNRESET.
     static func closeWithUnreadData(port: UInt16) throws -> Int32 {
-        let l = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var one: Int32 = 1
-        setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, 4)
-        var a = LiveTests.sockaddrIn(port: port)
-        let b = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(l, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(b == 0, "bind 127.0.0.1:\(port)")
-        listen(l, 4)
-        let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        let r = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(r == 0, "connect")
-        let s = accept(l, nil, nil)
+        let (l, c, s) = try LiveTests.connectedPair(port: port)
         _ = write(c, "hello", 5)
         usleep(50_000)   // the 5 bytes are in the server's receive queue
         close(s)

@@ -71,9 +71,9 @@ import Glibc
         return a
     }
 
-    /// Makes one connection on 127.0.0.1:`port`: the client sends 5 bytes; then either both close
-    /// gracefully, or the client aborts with SO_LINGER {1, 0} (an RST).
-    static func makeConnection(port: UInt16, abort: Bool) throws {
+    /// A listener on 127.0.0.1:`port`, a client connected to it (`prepare` runs on the client's
+    /// socket before connect) and the accepted server socket.
+    static func connectedPair(port: UInt16, prepare: (Int32) -> Void = { _ in }) throws -> (listener: Int32, client: Int32, server: Int32) {
         let l = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, 4)
@@ -82,13 +82,20 @@ import Glibc
         try #require(b == 0, "bind 127.0.0.1:\(port)")
         listen(l, 4)
         let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if abort {
+        prepare(c)
+        let r = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(r == 0, "connect")
+        return (l, c, accept(l, nil, nil))
+    }
+
+    /// Makes one connection on 127.0.0.1:`port`: the client sends 5 bytes; then either both close
+    /// gracefully, or the client aborts with SO_LINGER {1, 0} (an RST).
+    static func makeConnection(port: UInt16, abort: Bool) throws {
+        let (l, c, s) = try connectedPair(port: port) { c in
+            guard abort else { return }
             var lg = linger(l_onoff: 1, l_linger: 0)
             setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, socklen_t(MemoryLayout<linger>.size))
         }
-        let r = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        try #require(r == 0, "connect")
-        let s = accept(l, nil, nil)
         _ = write(c, "hello", 5)
         var buf = [UInt8](repeating: 0, count: 16)
         _ = read(s, &buf, 16)
