@@ -47,10 +47,11 @@ final class PcapngFile {
     /// Reads `reader`'s headers; a filter that does not compile for the first interface's link
     /// type (Ethernet when the file describes none before its first packet) is refused now,
     /// as libpcap refuses it when a file is opened.
-    init(_ reader: PcapngReader, filter: String?, source: String) throws {
+    /// Without `readingHeaders` (a copier, which reads every block itself) nothing is read yet.
+    init(_ reader: PcapngReader, filter: String?, source: String, readingHeaders: Bool = true) throws {
         self.reader = reader
         self.filter = filter.flatMap { $0.isEmpty ? nil : $0 }
-        try reader.readHeaders()
+        if readingHeaders { try reader.readHeaders() }
         if let expression = self.filter {
             let linkType = reader.interfaces.first?.linkType ?? .ethernet
             let program = FilterProgram(expression, linkType: linkType)

@@ -52,7 +52,7 @@ public final class PacketSource {
     /// The file path, `-`, or the interface name; used in messages.
     public let name: String
     public let isLive: Bool
-    public private(set) var packetCount = 0
+    public internal(set) var packetCount = 0
     /// Nanosecond precision is in effect (always for files; for live, when the device supports it).
     public let nanosecondPrecision: Bool
     /// The link type libpcap reads (the first interface's for a pcapng file).
@@ -62,6 +62,9 @@ public final class PacketSource {
     /// The descriptor a file opened by `openFile` is read from (standard input's for `-`):
     /// where it stands (lseek(2)) is how much of the file has been read, for a progress line.
     public private(set) var fileDescriptor: Int32?
+    /// A pcap file's timestamps count nanoseconds (its magic number is 0xa1b23c4d), not
+    /// microseconds; false for everything else.
+    public private(set) var nanosecondFile = false
 
     /// The stdio buffer of a file opened by `openFile` (freed after `pcap_close` closes the file).
     private var fileBuffer: UnsafeMutableRawPointer?
@@ -70,7 +73,7 @@ public final class PacketSource {
     private var stream: StreamCookie?
     /// teardown's own reader of a pcapng file, with the filter per interface and what each
     /// interface held.
-    private var pcapng: PcapngFile?
+    var pcapng: PcapngFile?
 
     init(handle: OpaquePointer, name: String, isLive: Bool, nanosecondPrecision: Bool) {
         self.handle = handle; self.name = name; self.isLive = isLive
@@ -100,7 +103,8 @@ public final class PacketSource {
 
     /// Opens a capture file; `-` reads standard input. pcap (libpcap), pcapng (teardown's
     /// reader), or either compressed with gzip, zstd or LZ4, told apart by their first bytes.
-    public static func openFile(_ path: String, filter: String? = nil) throws -> PacketSource {
+    /// With `forCopying`, a pcapng file's blocks are all left for `copyAnnotated` to read.
+    public static func openFile(_ path: String, filter: String? = nil, forCopying: Bool = false) throws -> PacketSource {
         if path != "-" {
             var st = stat()
             if stat(path, &st) != 0 {
@@ -129,7 +133,7 @@ public final class PacketSource {
             var magic = [UInt8](repeating: 0, count: CaptureFormat.magicLength)
             let n = pread(fileno(file), &magic, magic.count, 0)
             if n >= 0 && CaptureFormat(magic: magic.prefix(n)) == .other {
-                let source = try openWithLibpcap(file, path: path, filter: filter)
+                let source = try openWithLibpcap(file, path: path, filter: filter, magic: magic)
                 source.fileDescriptor = fileno(file)
                 return source
             }
@@ -140,14 +144,14 @@ public final class PacketSource {
             }
             input = FileDescriptorInput(descriptor: fd, closesDescriptor: true)
         }
-        let source = try openStream(input, path: path, filter: filter)
+        let source = try openStream(input, path: path, filter: filter, forCopying: forCopying)
         source.fileDescriptor = (input as? FileDescriptorInput)?.descriptor
         return source
     }
 
     /// A pcap file (or anything libpcap may tell is not a capture) read by libpcap from `file`.
     private static func openWithLibpcap(_ file: UnsafeMutablePointer<FILE>, path: String, filter: String?,
-                                        stream: StreamCookie? = nil) throws -> PacketSource {
+                                        magic: [UInt8], stream: StreamCookie? = nil) throws -> PacketSource {
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         let buffer = giveLargeBuffer(file)
         // This stream is read by one thread at a time (the replay thread reading this file), so
@@ -164,13 +168,15 @@ public final class PacketSource {
         source.fileBuffer = buffer
         source.stream = stream
         source.compression = stream?.compression
+        // pcap's nanosecond magic, in either byte order (pcap(5)).
+        source.nanosecondFile = magic == [0x4D, 0x3C, 0xB2, 0xA1] || magic == [0xA1, 0xB2, 0x3C, 0x4D]
         if let filter, !filter.isEmpty { try source.setFilter(filter) }
         return source
     }
 
     /// A file read as a stream of bytes: decompressed if it is compressed, then read by
     /// teardown's pcapng reader or by libpcap.
-    private static func openStream(_ base: ByteInput, path: String, filter: String?) throws -> PacketSource {
+    private static func openStream(_ base: ByteInput, path: String, filter: String?, forCopying: Bool) throws -> PacketSource {
         var compression: Compression?
         func failed(_ e: CaptureFileError) -> CaptureError {
             CaptureError(.open, source: path, message: compression?.words(e) ?? e.message)
@@ -186,7 +192,7 @@ public final class PacketSource {
             }
             input = PrefixedInput(magic, then: input)
             if CaptureFormat(magic: magic) == .pcapng {
-                let file = try PcapngFile(PcapngReader(input), filter: filter, source: path)
+                let file = try PcapngFile(PcapngReader(input), filter: filter, source: path, readingHeaders: !forCopying)
                 let first = file.reader.interfaces.first
                 guard let dead = pcap_open_dead_with_tstamp_precision(
                     dataLinkType(first?.linkType ?? .ethernet), Int32(clamping: PcapngFile.snapLength(first)),
@@ -201,7 +207,7 @@ public final class PacketSource {
             guard let file = cookie.open() else {
                 throw CaptureError(.open, source: path, message: "cannot open a stream: \(String(cString: strerror(errno)))")
             }
-            return try openWithLibpcap(file, path: path, filter: filter, stream: cookie)
+            return try openWithLibpcap(file, path: path, filter: filter, magic: magic, stream: cookie)
         } catch let e as CaptureFileError {
             throw failed(e)
         }

@@ -70,7 +70,7 @@ public final class PcapngReader {
     /// Offset in the file of `buffer[start]`, for messages.
     private var offset: UInt64 = 0
     /// The current section is in the other byte order than this machine's.
-    private var swapped = false
+    public private(set) var swapped = false
     /// The last packet's time: a Simple Packet Block carries none and is given this.
     private var lastTime = Timestamp(nanoseconds: 0)
 
@@ -97,6 +97,22 @@ public final class PcapngReader {
             if let packet = try consume(type, length) { return packet }
         }
         return nil
+    }
+
+    /// One block as it lies in the file, for a copier: its type, all its bytes (header, body,
+    /// trailer, in its section's byte order: `swapped`), and the packet it holds, if it holds
+    /// one. `bytes` and the packet's bytes are valid until the next call.
+    public struct RawBlock {
+        public var type: UInt32
+        public var bytes: UnsafeRawBufferPointer
+        public var packet: Packet?
+    }
+
+    /// The next block, whatever it is, read and checked as `next()` reads it; nil at the end.
+    public func nextRawBlock() throws -> RawBlock? {
+        guard let (type, length) = try nextBlock() else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: buffer + start, count: length)
+        return RawBlock(type: type, bytes: bytes, packet: try consume(type, length))
     }
 
     /// Reads the blocks before the first interface is described (the section header, blocks

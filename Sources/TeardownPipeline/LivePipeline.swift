@@ -14,6 +14,8 @@ public enum LivePipeline {
         public var filter: String?
         /// Also write every captured packet here (pcap), flushed as it goes.
         public var writeFile: String?
+        /// Write `writeFile` again here, as pcapng with teardown's comments, once the capture ends.
+        public var annotate: String?
         public var capture: LiveOptions
         /// After opening the device, switch to this user (nil: the sudo user, if any).
         public var user: String?
@@ -79,6 +81,13 @@ public enum LivePipeline {
                 Diagnostics.error("\(error)")
                 return 1
             }
+        }
+        // Created as the user the capture runs as, before it starts (a path that cannot be
+        // written is said now); written once the capture has ended, from the -w file.
+        var annotation: AnnotatedCopy?
+        if let path = request.annotate, let input = request.writeFile {
+            guard let copy = ReplayPipeline.openAnnotation(path, input: input) else { return 1 }
+            annotation = copy
         }
         if let path = request.writeFile {
             if request.rotation.rotates {
@@ -182,6 +191,9 @@ public enum LivePipeline {
             Diagnostics.info("teardown: \(source.packetCount) packets captured, \(st.received) received by filter, "
                 + "\(st.dropped) dropped by kernel\(st.droppedByInterface > 0 ? ", \(st.droppedByInterface) dropped by interface" : "")"
                 + (open > 0 ? "; \(open) connection\(open == 1 ? " was" : "s were") still open" : ""))
+        }
+        if let annotation, let input = request.writeFile {
+            if !ReplayPipeline.annotate(input, into: annotation, bounds: request.bounds) { return 1 }
         }
         return writeFailed ? 1 : 0
     }

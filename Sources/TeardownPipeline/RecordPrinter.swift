@@ -14,6 +14,11 @@ public final class RecordPrinter {
     public private(set) var printed = 0
     /// How many records were offered, printed or not (`--only`, `--diagnosis`).
     public private(set) var offered = 0
+    /// Where every record's packet comments go (`--annotate`), whether it is printed or not.
+    public var comments: PacketCommentStore?
+    /// Records are only given to `comments`, never printed (the reading of a file `live` or
+    /// `trace` wrote, to annotate it).
+    var silent = false
     // The format read once into Bools: `print` runs once per connection.
     private let summary: Bool
     private let json: Bool
@@ -91,6 +96,10 @@ public final class RecordPrinter {
     /// Prints `records`, in order. A batch at a time: the file's renderer is looked up once,
     /// and each record is read where it lies rather than copied out.
     public func print<Records: RandomAccessCollection>(_ records: Records, source: String) where Records.Element == ConnectionRecord {
+        if let comments {
+            for i in records.indices { comments.add(records[i]) }
+            if silent { return }
+        }
         if options.diagnosis != nil || options.only != nil {
             offered += records.count
             let code = options.diagnosis, only = options.only
@@ -98,6 +107,9 @@ public final class RecordPrinter {
                 (code.map { c in r.diagnoses.contains { $0.code == c } } ?? true) && (only?.selects(r) ?? true)
             }
             if kept.count < records.count {
+                let held = comments
+                comments = nil   // given them already
+                defer { comments = held }
                 print(kept, source: source)   // which keeps them all
                 return
             }

@@ -14,12 +14,26 @@ public enum ReplayPipeline {
     /// `label` names a single file in the output instead of its path (`trace` without -w prints
     /// its temporary recording under the program's name).
     /// Unless `quiet`, a replay that lasts more than about a second shows how far it has come
-    /// on stderr when that is a terminal (`ProgressLine`).
+    /// on stderr when that is a terminal (`ProgressLine`). With `annotate`, the one file is also
+    /// written there as pcapng with teardown's comments on its packets
+    /// (`annotate(_:into:filter:read:)`).
     public static func replay(_ files: [String], filter: String?, bounds: TrackerBounds, options: PrintOptions,
-                              label: String? = nil, quiet: Bool = false) -> Bool {
+                              label: String? = nil, quiet: Bool = false, annotate: String? = nil) -> Bool {
         OutputWriter.ignoreSIGPIPE()
         guard let out = OutputWriter.open(options.output) else { return false }
         let printer = RecordPrinter(options: options, writer: out, labelFiles: files.count > 1)
+        if let annotate {
+            return self.annotate(files[0], into: annotate, filter: filter) { comments in
+                printer.comments = comments
+                printer.begin()
+                let result = run(path: files[0], filter: filter, bounds: bounds, printer: printer, label: label)
+                if result.usable && result.matchedNothing { TrackingStage.reportNoMatch(filter: filter, files: files) }
+                printer.finish()
+                out.flush()
+                printer.reportNothingSelected()
+                return result
+            }
+        }
         printer.begin()
         let progress = ProgressLine.start(files: files, quiet: quiet)
         let failed: Bool
@@ -39,6 +53,73 @@ public enum ReplayPipeline {
         return !failed
     }
 
+    /// Writes `file` to `output` as pcapng with teardown's comments on its packets, printing
+    /// nothing else: for `live -w` and `trace -w` once the capture has ended. Its sidecars
+    /// (calls, kernel events) are read as replay reads them. Returns false when it could not.
+    public static func annotate(_ file: String, into output: AnnotatedCopy, bounds: TrackerBounds) -> Bool {
+        annotate(file, into: output, filter: nil) { comments in
+            let printer = RecordPrinter(bufferingFor: PrintOptions(format: .json(events: true), color: false), labelFiles: false)
+            printer.comments = comments
+            printer.silent = true
+            let wasQuiet = Diagnostics.quiet
+            Diagnostics.quiet = true   // what this reading meets was said when the file was written
+            defer { Diagnostics.quiet = wasQuiet }
+            return run(path: file, filter: nil, bounds: bounds, printer: printer)
+        }
+    }
+
+    /// The two readings of `--annotate`: `read` reads `file` once, giving every record's
+    /// comments to the store it is handed (a record's comments are known only once the
+    /// connection has ended, so they wait, compactly, for the end of the input); then the file
+    /// is read again and copied to `output` with them. `output` is created first, so that a
+    /// path that cannot be written is said before any work.
+    static func annotate(_ file: String, into output: String, filter: String?,
+                         read: (PacketCommentStore) -> FileResult) -> Bool {
+        guard let copy = openAnnotation(output, input: file) else { return false }
+        return annotate(file, into: copy, filter: filter, read: read)
+    }
+
+    /// The file `--annotate` writes, created now (so that a path that cannot be written is said
+    /// before a capture starts); nil, having said why, when it cannot be.
+    public static func openAnnotation(_ path: String, input: String) -> AnnotatedCopy? {
+        do {
+            return try AnnotatedCopy(path: path, input: input)
+        } catch {
+            Diagnostics.error("\(error)")
+            return nil
+        }
+    }
+
+    static func annotate(_ file: String, into copy: AnnotatedCopy, filter: String?,
+                         read: (PacketCommentStore) -> FileResult) -> Bool {
+        let output = copy.path
+        let comments = PacketCommentStore()
+        let first = read(comments)
+        guard first.usable || first.counts.packets > 0 else {
+            try? copy.close()
+            unlink(output)
+            return false
+        }
+        var written = 0
+        do {
+            written = try copy.copy(file, filter: filter) { comments.comment(for: $0) }
+            try copy.close()
+        } catch let e as CaptureError where e.kind == .read && first.readFailed {
+            // The first reading met it too, and said so; what came before it is written.
+            written = e.packetNumber.map { $0 - 1 } ?? written
+        } catch {
+            Diagnostics.error("\(error)")
+            return false
+        }
+        if written != first.counts.packets {
+            Diagnostics.warning("\(output): \(Format.thousands(written)) packets written, but the first reading of \(file) "
+                + "had \(Format.thousands(first.counts.packets)): did it change in between?")
+        }
+        Diagnostics.info("teardown: wrote \(output): \(Format.thousands(written)) packet\(written == 1 ? "" : "s"), "
+            + "\(Format.thousands(comments.count)) with comments")
+        return first.usable
+    }
+
     static func pickDescription(_ options: PrintOptions) -> String {
         guard case .svg(let pick) = options.format else { return "" }
         if case .index = pick { return pick.description }
@@ -56,6 +137,8 @@ public enum ReplayPipeline {
         var connections = 0
         /// Read cleanly, and the filter kept no packet (`TrackingStage.filteredToNothing`).
         var matchedNothing = false
+        /// Reading stopped at a problem (a file cut short, a corrupt block).
+        var readFailed = false
     }
 
     /// Replays `files` in order; returns true if any could not be read.
@@ -145,7 +228,10 @@ public enum ReplayPipeline {
         if let progress, let fd = source.fileDescriptor { progress.reading(fd) }
         defer { if let progress, let fd = source.fileDescriptor { progress.finished(fd) } }
         let label = label ?? (path == "-" ? "<stdin>" : path)
-        var stage = TrackingStage(configuration: bounds.configuration(for: printer.options), label: label)
+        // Comments need every row and note, whatever is printed.
+        let configuration = printer.comments == nil ? bounds.configuration(for: printer.options)
+            : bounds.configuration(recordEvents: true, recordNotes: true)
+        var stage = TrackingStage(configuration: configuration, label: label)
         // A recording made by `teardown run --save` has its socket calls beside it: hold the
         // records back so the calls can be lined up with them (recordings are small).
         var calls: [RecordedCall]?
@@ -199,6 +285,7 @@ public enum ReplayPipeline {
         stage.finish(reassembled: reassembled, emit: emit)
         printing.finish()
         result.counts = stage.counts
+        result.readFailed = readError != nil
         result.fragments = stage.reassembler.counts
         result.connections = connections
         if !TrackingStage.reportEnd(readError, counts: result.counts, label: label, filter: filter) {

@@ -31,6 +31,11 @@ struct Live: ParsableCommand {
     @Option(name: .customShort("w"), help: ArgumentHelp("Also write every captured packet to this pcap file, flushed as it goes.", valueName: "file"))
     var writeFile: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Once the capture ends, write the -w file again to this pcapng file with teardown's comments on its packets.",
+        valueName: "out.pcapng"))
+    var annotate: String?
+
     @Option(name: .long, parsing: .unconditional, help: "Snapshot length: bytes kept per packet.")
     var snaplen: Int32 = 262_144
 
@@ -78,6 +83,7 @@ struct Live: ParsableCommand {
         if !(1...2047).contains(bufferSize) { throw ValidationError("--buffer-size is in MiB and must be between 1 and 2047.") }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if !(linger >= 0 && linger <= 86_400) { throw ValidationError("--linger must be between 0 and 86400 seconds.") }
+        if annotate != nil && writeFile == nil { throw ValidationError("--annotate writes the -w file again: give -w FILE.pcap too.") }
         if let count, count < 1 { throw ValidationError("-c must be at least 1 packet.") }
         if let fileSize, !(1...1_000_000).contains(fileSize) { throw ValidationError("-C must be from 1 to 1000000 MB.") }
         if let rotateSeconds, rotateSeconds < 1 { throw ValidationError("-G must be at least 1 second.") }
@@ -86,6 +92,9 @@ struct Live: ParsableCommand {
             throw ValidationError("-C, -G and -W rotate the -w file; name one with -w.")
         }
         if fileCount != nil && fileSize == nil && rotateSeconds == nil { throw ValidationError("-W applies with -C or -G.") }
+        if annotate != nil && (fileSize != nil || rotateSeconds != nil) {
+            throw ValidationError("--annotate reads the one -w file again; with -C or -G there are several: annotate each with `teardown replay FILE --annotate OUT.pcapng`.")
+        }
         // NaN and values past Int64 nanoseconds (about 292 years) would trap in the conversion.
         if let duration, !(duration > 0 && duration <= 1e9) { throw ValidationError("--duration must be a positive number of seconds.") }
         if output.zeekJSON != nil || output.format == .svg {
@@ -102,6 +111,7 @@ struct Live: ParsableCommand {
             capture: capture, user: user, lingerNanoseconds: Int64(linger * 1e9),
             bounds: bounds.bounds, options: output.printOptions)
         request.packetLimit = count
+        request.annotate = annotate
         request.durationNanoseconds = duration.map { Int64($0 * 1e9) }
         request.rotation = FileRotation(bytes: fileSize.map { Int64($0) * 1_000_000 }, seconds: rotateSeconds.map(Int64.init),
                                         files: fileCount)

@@ -33,9 +33,19 @@ struct Replay: ParsableCommand {
 
     @Flag(name: .long, help: "No progress line on stderr (shown on a terminal when a replay takes more than about a second).")
     var quiet = false
+    @Option(name: .long, help: ArgumentHelp(
+        "Also write the capture to this pcapng file with teardown's comments on its packets (docs/annotate.md).",
+        valueName: "out.pcapng"))
+    var annotate: String?
 
     func validate() throws {
         if arguments.isEmpty { throw ValidationError("Name at least one capture file (or - for standard input).") }
+        if annotate != nil {
+            let files = Replay.split(arguments).files
+            if files.count != 1 { throw ValidationError("--annotate writes one capture: name one file.") }
+            if files[0] == "-" { throw ValidationError("--annotate reads its capture twice: name a file, not standard input.") }
+            if output.zeekJSON != nil { throw ValidationError("--annotate applies to teardown's own formats, not --format \(output.format.rawValue).") }
+        }
         if let code = diagnosis {
             guard Diagnosis.Code(rawValue: code) != nil else {
                 throw ValidationError("no diagnosis '\(code)'; the codes are: \(Diagnosis.Code.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -74,7 +84,7 @@ struct Replay: ParsableCommand {
         }
         var options = output.printOptions
         options.diagnosis = diagnosis.flatMap(Diagnosis.Code.init(rawValue:))
-        if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: options, quiet: quiet) {
+        if !ReplayPipeline.replay(files, filter: filter, bounds: bounds.bounds, options: options, quiet: quiet, annotate: annotate) {
             throw ExitCode(1)
         }
     }

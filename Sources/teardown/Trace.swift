@@ -37,6 +37,11 @@ struct Trace: ParsableCommand {
     @Option(name: .customShort("w"), help: ArgumentHelp("Save the program's packets to this pcap file, its calls and the kernel's events beside it.", valueName: "file"))
     var writeFile: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Once the program has ended, also write its packets to this pcapng file with teardown's comments on them.",
+        valueName: "out.pcapng"))
+    var annotate: String?
+
     @Option(name: .long, help: "Snapshot length: bytes kept per packet.")
     var snaplen: Int32 = 262_144
 
@@ -78,6 +83,11 @@ struct Trace: ParsableCommand {
             pcap = d + "/trace.pcap"
         }
         defer { if let dir { try? FileManager.default.removeItem(atPath: dir) } }
+        // A path that cannot be written is said before the program runs.
+        if let annotate {
+            guard let check = ReplayPipeline.openAnnotation(annotate, input: pcap) else { throw ExitCode(1) }
+            try? check.close()
+        }
         let request = Tracer.Request(command: pid == nil ? command : nil, pid: pid, interface: interface,
                                      snapshotLength: snaplen, bufferSize: bufferSize << 20)
         let outcome: Tracer.Outcome
@@ -92,7 +102,8 @@ struct Trace: ParsableCommand {
             + "\(outcome.connections) connection\(outcome.connections == 1 ? "" : "s")"
             + (writeFile.map { "; saved \($0) with its calls and kernel events beside it" } ?? ""))
         let label = writeFile ?? "trace of \(who)"
-        if !ReplayPipeline.replay([pcap], filter: nil, bounds: bounds.bounds, options: output.printOptions, label: label) {
+        if !ReplayPipeline.replay([pcap], filter: nil, bounds: bounds.bounds, options: output.printOptions, label: label,
+                                  annotate: annotate) {
             throw ExitCode(outcome.status == 0 ? 1 : outcome.status)
         }
         if outcome.status != 0 { throw ExitCode(outcome.status) }
