@@ -111,6 +111,10 @@ public enum ReplayPipeline {
             Diagnostics.error("\(error)")
             return false
         }
+        if let failure = comments.failure {
+            Diagnostics.error("\(output): the comments could not be kept: \(failure)")
+            return false
+        }
         if written != first.counts.packets {
             Diagnostics.warning("\(output): \(Format.thousands(written)) packets written, but the first reading of \(file) "
                 + "had \(Format.thousands(first.counts.packets)): did it change in between?")
