@@ -175,6 +175,40 @@ import Glibc
         #expect(html.contains("<script type=\"text/x-ladder\" data-connection=\"1\">"), "the first connection's ladder")
     }
 
+    /// `live -w X.pcap --annotate Y.pcapng`: once the capture stops, Y is X written again with
+    /// teardown's comments, the same bytes `replay X.pcap --annotate` writes; without -w it is a
+    /// usage error, and a path that cannot be written is said before capturing.
+    @Test func annotate_writesTheCaptureAgainWithComments() throws {
+        let usage = try CLI.run(["live", "-i", "lo", "--annotate", LiveTests.tmp("no-w.pcapng")])
+        #expect(usage.status == 64 && usage.stderr.contains("--annotate writes the -w file again"), "\(usage.stderr)")
+        guard LiveTests.isRoot else {
+            print("skipping live --annotate capture: capturing on lo needs root (CI runs as root)")
+            return
+        }
+        let bad = try CLI.run(["live", "-i", "lo", "-w", LiveTests.tmp("bad.pcap"), "--annotate", "/nonexistent-directory/x.pcapng"])
+        #expect(bad.status == 1 && !bad.stderr.contains("capturing on"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("teardown: /nonexistent-directory/x.pcapng: cannot write: No such file or directory\n"), "\(bad.stderr)")
+        let port = LiveTests.port(2)
+        let pcap = LiveTests.tmp("annotate.pcap"), annotated = LiveTests.tmp("annotate.pcapng")
+        let live = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "-w", pcap, "--annotate", annotated,
+                                    "--summary", "--linger", "0.2"])
+        #expect(live.wait { $0.stderr.contains("capturing on lo") }, "banner: \(live.stderr)")
+        usleep(200_000)
+        try LiveTests.makeConnection(port: port, abort: false)
+        try LiveTests.makeConnection(port: port, abort: true)
+        #expect(live.wait { $0.stdout.contains("abort-by-originator") }, "\(live.stdout)")
+        live.signal(SIGINT)
+        #expect(live.finish() == 0, "\(live.stderr)")
+        #expect(live.stderr.contains("teardown: wrote \(annotated): "), "\(live.stderr)")
+        let again = LiveTests.tmp("again.pcapng")
+        let replayed = try CLI.run(["replay", pcap, "--summary", "--annotate", again])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: annotated)), b = try Data(contentsOf: URL(fileURLWithPath: again))
+        #expect(a == b, "live's annotated file is what replay writes from its -w file")
+        #expect(a.range(of: Data("teardown=abort-by-originator conn_state=RSTO closed_by=client".utf8)) != nil)
+        #expect(a.range(of: Data("teardown=graceful ".utf8)) != nil)
+    }
+
     /// -c and --duration end the capture by themselves, cleanly (status 0, the -w file
     /// holding exactly the packets counted).
     @Test func stopsByItself_afterCountPackets_orAfterDuration() throws {

@@ -154,9 +154,20 @@ import Glibc
         c.close()
         t.join(); srv.close()
         """, to: dir + "/linger.py")
-        let r = try Self.traceAndReplay(["--", "python3", dir + "/linger.py"], dir: dir)
+        let annotated = dir + "/annotated.pcapng"
+        let r = try Self.traceAndReplay(["--annotate", annotated, "--", "python3", dir + "/linger.py"], dir: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("abort-by-originator"))
+        // --annotate: the program's packets with the comments replay writes from the saved files,
+        // its calls among them.
+        let again = try CLI.run(["replay", dir + "/trace.pcap", "--summary", "--annotate", dir + "/again.pcapng"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: annotated))
+        #expect(a == (try Data(contentsOf: URL(fileURLWithPath: dir + "/again.pcapng"))))
+        for needle in ["teardown=abort-by-originator", "call=\"client setsockopt(SO_LINGER, {on, 0 s}) = 0\"",
+                       "call=\"client close() = 0\"", "rst=exact"] {
+            #expect(a.range(of: Data(needle.utf8)) != nil, "\(needle) in the annotated file")
+        }
         let rows = Self.order(r.stdout, ["setsockopt(SO_LINGER, {on, 0 s}) = 0", "close() = 0", "[R.]"])
         #expect(!rows.contains(nil), "setsockopt, close and the RST in that order:\n\(r.stdout)")
         let written = r.stdout.split(separator: "\n").first { $0.contains("written by app") }?.split(separator: " ")
