@@ -181,6 +181,8 @@ import Glibc
     @Test func annotate_writesTheCaptureAgainWithComments() throws {
         let usage = try CLI.run(["live", "-i", "lo", "--annotate", LiveTests.tmp("no-w.pcapng")])
         #expect(usage.status == 64 && usage.stderr.contains("--annotate writes the -w file again"), "\(usage.stderr)")
+        let rotated = try CLI.run(["live", "-i", "lo", "-w", LiveTests.tmp("ring.pcap"), "-C", "1", "--annotate", LiveTests.tmp("ring.pcapng")])
+        #expect(rotated.status == 64 && rotated.stderr.contains("with -C or -G there are several"), "\(rotated.stderr)")
         guard LiveTests.isRoot else {
             print("skipping live --annotate capture: capturing on lo needs root (CI runs as root)")
             return
