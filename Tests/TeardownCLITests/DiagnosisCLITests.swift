@@ -90,6 +90,8 @@ import Testing
         #expect(try codes("peer-restarted") == [["peer-restarted"]])
         // A SYN from the same client port into the server's TIME-WAIT: the second connection.
         #expect(try codes("time-wait-reuse") == [[], ["time-wait-assassination"]])
+        // The client's FIN after the server's orphan was forgotten: its kernel's bare RST, nothing lost.
+        #expect(try codes("harmless-reset") == [["harmless-reset"]])
         // The leaked socket, then a connection served and closed 62 s later.
         #expect(try codes("close-wait-leak") == [["close-wait-leak"], []])
         // The negative cases: an RST to data after a FIN that came at once, on a connection the

@@ -8,7 +8,7 @@ import TeardownModel
 /// close-wait-leak runs 62 s (its rule's threshold is 60 s of silence), so it runs only with
 /// TEARDOWN_SLOW_EXPERIMENTS=1; its recording is checked without root by DiagnosisCLITests.
 @Suite struct DiagnosisExperimentTests {
-    @Test(arguments: ["keepalive-race", "close-unread-request", "zero-window-abort", "retransmission-give-up", "listen-overflow", "firewall-reset", "peer-restarted", "time-wait-reuse"])
+    @Test(arguments: ["keepalive-race", "close-unread-request", "zero-window-abort", "retransmission-give-up", "listen-overflow", "firewall-reset", "peer-restarted", "time-wait-reuse", "harmless-reset"])
     func claimsHold(_ name: String) throws {
         guard let r = try runLiveExperiment(name) else { return }
         expectAllHold(r)

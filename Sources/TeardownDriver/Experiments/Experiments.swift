@@ -37,6 +37,6 @@ public enum Experiments {
     /// overflowing, a firewall's reset in the server's name, a peer that lost the connection
     /// silently, a SYN into TIME-WAIT, a socket leaked in CLOSE-WAIT (the only slow one: 62 s).
     static var diagnoses: [any Experiment] {
-        [KeepaliveRace(), CloseUnreadRequest(), ZeroWindowAbort(), RetransmissionGiveUp(), ListenOverflow(), FirewallReset(), PeerRestarted(), TimeWaitReuse(), CloseWaitLeak()]
+        [KeepaliveRace(), CloseUnreadRequest(), ZeroWindowAbort(), RetransmissionGiveUp(), ListenOverflow(), FirewallReset(), PeerRestarted(), TimeWaitReuse(), HarmlessReset(), CloseWaitLeak()]
     }
 }
