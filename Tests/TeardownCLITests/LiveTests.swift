@@ -146,6 +146,29 @@ import Glibc
         #expect(LiveTests.jsonLines(replayed.stdout).map { $0["teardown"] as? String } == ["graceful", "abort-by-originator"])
     }
 
+    /// Two SIGINTs at once are one stop: `timeout -s INT` sends its signal to the command and
+    /// then to its process group, so the command gets it twice within microseconds (before, that
+    /// was exit 130 with no closing report). 20 ms apart here, so that the two are not merged
+    /// into one pending signal before the first is handled.
+    @Test func aSIGINTSentTwiceAtOnceIsOneStop() throws {
+        guard LiveTests.isRoot else {
+            print("skipping live stop-signal test: capturing on lo needs root (CI runs as root)")
+            return
+        }
+        let port = LiveTests.port(0)
+        let live = try LiveProcess(["live", "-i", "lo", "tcp port \(port)", "--summary", "--linger", "0.2"])
+        #expect(live.wait { $0.stderr.contains("capturing on lo") }, "banner: \(live.stderr)")
+        usleep(200_000)
+        try LiveTests.makeConnection(port: port, abort: true)
+        #expect(live.wait { $0.stdout.contains("abort-by-originator") }, "\(live.stdout)")
+        live.signal(SIGINT)
+        usleep(20_000)
+        live.signal(SIGINT)
+        let status = live.finish()
+        #expect(status == 0, "two SIGINTs at once: \(String(describing: status)); \(live.stderr)")
+        #expect(live.stderr.contains("dropped by kernel"), "the closing report: \(live.stderr)")
+    }
+
     /// `live --format html -o FILE`: the page is written as connections end and finished at the
     /// stop; nothing goes to standard output.
     @Test func htmlIntoAFile_finishedAtTheStop() throws {
