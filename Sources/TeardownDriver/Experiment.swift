@@ -15,6 +15,9 @@ public protocol Experiment {
     var claims: [Claim] { get }
     /// Sysctls to set inside the experiment's namespace first (e.g. a short tcp_fin_timeout).
     var sysctls: [(String, String)] { get }
+    /// Programs `perform` runs (e.g. `nft` for a firewall rule), each with the Debian package
+    /// that has it: when one is not on the PATH the experiment is not started (`Runner.unmet`).
+    var requiredPrograms: [(program: String, package: String)] { get }
     /// Makes the calls, noting measurements in `notes`. Runs with capture already going; peers
     /// run on `lab.spawn` threads.
     func perform(_ lab: Lab, _ notes: Notebook<Findings>) throws
@@ -25,6 +28,7 @@ public protocol Experiment {
 
 extension Experiment {
     public var sysctls: [(String, String)] { [] }
+    public var requiredPrograms: [(program: String, package: String)] { [] }
 }
 
 /// An experiment's measurements. They start empty: nil, or the value the judge reads as

@@ -17,6 +17,7 @@ public enum Runner {
     private static let oneAtATime = NSLock()
 
     public static func run(_ e: any Experiment) throws -> ExperimentResult {
+        if let why = unmet(e) { throw DriverError.setup(why) }
         oneAtATime.lock()
         defer { oneAtATime.unlock() }
         if Netns.canCreate {
@@ -26,6 +27,14 @@ public enum Runner {
             }
         }
         return try runHere(e, isolated: false)
+    }
+
+    /// Why `e` cannot run on this machine (a program it needs is not on the PATH), or nil.
+    public static func unmet(_ e: any Experiment) -> String? {
+        let missing = e.requiredPrograms.filter { Tracer.which($0.program) == nil }
+        guard !missing.isEmpty else { return nil }
+        let names = missing.map(\.program).joined(separator: ", "), packages = missing.map(\.package).joined(separator: " ")
+        return "needs \(names), not on the PATH (Debian: apt-get install \(packages))"
     }
 
     /// Runs in whatever namespace this thread is in.

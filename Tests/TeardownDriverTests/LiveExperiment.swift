@@ -14,6 +14,10 @@ func runLiveExperiment(_ name: String, sourceLocation: SourceLocation = #_source
         return nil
     }
     let e = try #require(Experiments.named(name), sourceLocation: sourceLocation)
+    if let why = Runner.unmet(e) {
+        print("skipping live experiment \(name): it \(why)")
+        return nil
+    }
     let r = try Runner.run(e)
     #expect(r.isolated, "ran in a private namespace", sourceLocation: sourceLocation)
     #expect(r.problems.isEmpty, "\(r.problems)", sourceLocation: sourceLocation)

@@ -12,6 +12,7 @@ import TeardownWire
 public struct FirewallReset: Experiment {
     public var name: String { "firewall-reset" }
     public var summary: String { "A firewall rule (nftables reject with tcp reset) answers the client's request with an RST in the server's name; the server's socket never reset" }
+    public var requiredPrograms: [(program: String, package: String)] { [("nft", "nftables")] }
     public var claims: [Claim] {
         [Claim("client-reset", "the client's next request draws an RST in the server's name, and the client sees ECONNRESET", source: "NDSS 2009"),
          Claim("server-unaware", "the server's TCP did not send it: its socket is still established, and no reset of this host's TCP accounts for the RST", source: "NDSS 2009"),

@@ -12,6 +12,7 @@ import TeardownWire
 public struct PeerRestarted: Experiment {
     public var name: String { "peer-restarted" }
     public var summary: String { "The server's TCP loses the connection silently (its RST dropped, as if its host restarted): the client's next request draws a bare RST" }
+    public var requiredPrograms: [(program: String, package: String)] { [("nft", "nftables")] }
     public var claims: [Claim] {
         [Claim("silent-loss", "a peer whose TCP lost the connection without sending anything leaves the other side ESTABLISHED, unaware", source: "RFC 9293 §3.10.7.1"),
          Claim("bare-rst", "the next segment with data draws a bare RST (no ACK) from the peer's TCP, which has no connection for it, and ECONNRESET", source: "RFC 9293 §3.10.7.1"),

@@ -13,6 +13,7 @@ import TeardownWire
 public struct RetransmissionGiveUp: Experiment {
     public var name: String { "retransmission-give-up" }
     public var summary: String { "Segments dropped on the way (an nftables rule): retransmissions with growing gaps until TCP_USER_TIMEOUT (3 s) gives up, ETIMEDOUT" }
+    public var requiredPrograms: [(program: String, package: String)] { [("nft", "nftables")] }
     public var claims: [Claim] {
         [Claim("backoff", "unacknowledged data is retransmitted again and again, each gap between retransmissions about twice the one before", source: "tcp(7)"),
          Claim("gives-up", "with TCP_USER_TIMEOUT the kernel gives the connection up once data has stayed unacknowledged that long: ETIMEDOUT", source: "tcp(7)"),
