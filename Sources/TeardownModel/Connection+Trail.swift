@@ -15,13 +15,18 @@ extension Connection {
     /// The first FIN, the first SYN-ACK, a SYN-ACK repeated after the handshake, the first
     /// accepted RST and the packet before it (`previousNumber`, 0 for none, at `previousTime`),
     /// an RST after the close, new data after the peer's FIN, a retransmission, a zero window
-    /// opened or closed. Out of line: it is rare.
+    /// opened or closed, a keep-alive probe. Out of line: it is rare.
     @inline(never)
     mutating func noteMoment(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int,
-                             retransmission: Bool, previousNumber: Int, previousTime: Int64) {
+                             retransmission: Bool, keepAlive: Bool, previousNumber: Int, previousTime: Int64) {
         let flags = seg.flags
         let mark = EndingTrail.Mark(number: packetNumber, time: time, from: side, payloadLength: seg.payloadLength)
         let peerPackets = side == .orig ? resp.packets : orig.packets
+        if keepAlive {
+            let silence = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
+            trail().trail.probed(mark, silence: silence, senderPackets: side == .orig ? orig.packets : resp.packets,
+                                 peerPackets: peerPackets)
+        }
         if facts.firstFINNumber == 0 && facts.firstFIN != nil {
             facts.firstFINNumber = packetNumber
             facts.firstFINTime = time.nanoseconds

@@ -238,13 +238,15 @@ import TeardownWire
         // What the trail takes from this packet, once `apply` has judged it: the moments that
         // matter are rare, so each is one test here on the common path.
         let flags = seg.flags
+        let gap = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
         if flags.contains(.rst) || flags.contains(.syn) || step.retransmission || facts.zeroWindowHeld
             || (seg.window == 0 && !flags.contains(.rst)) || (facts.firstFINNumber == 0 && facts.firstFIN != nil)
-            || (seg.payloadLength > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent) {
+            || (seg.payloadLength > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent)
+            || step.keepAlive {
             noteMoment(seg, from: side, time: time, packetNumber: packetNumber, retransmission: step.retransmission,
-                       previousNumber: previousNumber, previousTime: previousTime)
+                       keepAlive: step.keepAlive, previousNumber: previousNumber, previousTime: previousTime)
         }
-        facts.previousGap = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
+        facts.previousGap = gap
         facts.previousLength = Int32(truncatingIfNeeded: seg.payloadLength)
         facts.previousFrom = side
         if zeek.observe(fromOriginator: (side == .orig) != zeekRolesSwapped, flags: seg.flags,
@@ -292,6 +294,8 @@ import TeardownWire
         /// holds no array, and there is nothing to release after every packet).
         var log: Log?
         var retransmission = false
+        /// A keep-alive probe (`EndingTrail.KeepAliveRun`).
+        var keepAlive = false
         var rstValidity: RSTValidity?
 
         struct Log {
@@ -372,6 +376,13 @@ import TeardownWire
         }
         if flags.contains(.ack) && !r.hasBase {
             r.setBase(isn: SequenceNumber(seg.acknowledgmentNumber.rawValue &- 1), fromSYN: false)
+        }
+
+        // A keep-alive probe: no data or one byte already sent, at one less than the next
+        // sequence number (before this segment moves it), no SYN, FIN or RST (tcp(7),
+        // Wireshark's `tcp.analysis.keep_alive`).
+        if len <= 1 && seg.sequenceNumber + 1 == s.sndNxt && flags.isDisjoint(with: [.syn, .fin, .rst]) {
+            step.keepAlive = true
         }
 
         // Rule 3 (FIFO): a segment sent after S's FIN means R has received that FIN.

@@ -49,8 +49,9 @@ public struct Diagnosis: Sendable, Hashable {
         /// `resetter`'s socket on this host and no reset of this host accounts for the RST.
         case middleboxReset(resetter: Side, rstHopLimit: UInt8, sideHopLimit: UInt8, bytesAfter: UInt64, notSentHere: Bool = false)
         /// An RST from `resetter` after `silence` without a packet: answering the peer's first
-        /// segment after it (`prompted`), or unprompted.
-        case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool, fromPath: Bool)
+        /// segment after it (`prompted`: its data, or its keep-alive probe, `probes`), or
+        /// unprompted. `probes` nil: none was seen in the silence.
+        case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool, fromPath: Bool, probes: KeepAliveProbes? = nil)
         /// `receiver` advertised a zero window for `duration` until `resetter`'s RST; its peer
         /// sent `probes` segments into it.
         case zeroWindowAbort(receiver: Side, resetter: Side, duration: Int64, probes: Int)
@@ -73,6 +74,18 @@ public struct Diagnosis: Sendable, Hashable {
         /// The responder repeated its SYN-ACK `repeats` times after the originator had
         /// acknowledged it; or (`repeats` 0) reset the completed handshake having sent nothing else.
         case listenOverflow(repeats: Int)
+    }
+
+    /// Keep-alive probes seen (`EndingTrail.KeepAliveRun`): `count` from `from`, the first after
+    /// `idle` of silence, then every `interval` (0: one probe).
+    public struct KeepAliveProbes: Sendable, Hashable {
+        public var from: Side
+        public var count: Int
+        public var idle: Int64
+        public var interval: Int64
+        public init(from: Side, count: Int, idle: Int64, interval: Int64) {
+            self.from = from; self.count = count; self.idle = idle; self.interval = interval
+        }
     }
 
     public var finding: Finding
@@ -241,17 +254,20 @@ extension Diagnosis {
         }
 
         // idle-timeout-reset and peer-restarted: an RST from a side that had not closed, after
-        // silence or answering data.
+        // silence or answering the first segment after it (data, or a keep-alive probe).
         let resetter = r.side(rst.from)
         if !rstExplained, resetter.fin == 0, let before = t.beforeRST {
-            let prompted = before.from == rst.from.other && before.payloadLength > 0
+            let byData = before.from == rst.from.other && before.payloadLength > 0
+            let probe = before.from == rst.from.other ? t.probes(of: before.from).flatMap { $0.last.number == before.number ? $0 : nil } : nil
+            let prompted = byData || probe != nil
             let silence = prompted ? t.silenceBeforeThat : rst.time.nanoseconds &- before.time.nanoseconds
             if silence >= Threshold.idleReset {
-                out.append(Diagnosis(.idleTimeoutReset(resetter: rst.from, silence: silence, prompted: prompted, fromPath: fromPath),
+                let probes = probe.map { KeepAliveProbes(from: $0.first.from, count: $0.count, idle: $0.idleBefore, interval: $0.interval) }
+                out.append(Diagnosis(.idleTimeoutReset(resetter: rst.from, silence: silence, prompted: prompted, fromPath: fromPath, probes: probes),
                                      evidence: [prompted ? before.number : 0, rst.packetNumber],
                                      confidence: sure(fromPath ? .high : .medium)))
                 rstExplained = true
-            } else if prompted, !fromPath, rst.shape == .bare, rst.validity == .exact, resetter.packets > resetter.rst {
+            } else if byData, !fromPath, rst.shape == .bare, rst.validity == .exact, resetter.packets > resetter.rst {
                 out.append(Diagnosis(.peerRestarted(resetter: rst.from, silence: silence, bytes: before.payloadLength),
                                      evidence: [before.number, rst.packetNumber], confidence: sure(.medium)))
                 rstExplained = true
@@ -320,8 +336,8 @@ extension Diagnosis {
             }
             out.removeAll { [.peerRestarted, .harmlessReset, .closeUnreadRequest].contains($0.code) }
             for i in out.indices {
-                if case let .idleTimeoutReset(resetter, silence, prompted, false) = out[i].finding {
-                    out[i] = Diagnosis(.idleTimeoutReset(resetter: resetter, silence: silence, prompted: prompted, fromPath: true),
+                if case let .idleTimeoutReset(resetter, silence, prompted, false, probes) = out[i].finding {
+                    out[i] = Diagnosis(.idleTimeoutReset(resetter: resetter, silence: silence, prompted: prompted, fromPath: true, probes: probes),
                                        evidence: out[i].evidence, confidence: sure)
                 }
             }

@@ -44,6 +44,25 @@ public struct EndingTrail: Sendable, Hashable {
         public var peerPacketsAtStart: Int
     }
 
+    /// TCP keep-alive probes from one side (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6): segments of no
+    /// data (or one byte already sent, as some stacks send) at one less than the next sequence
+    /// number, without SYN, FIN or RST (Wireshark's `tcp.analysis.keep_alive`), which Linux
+    /// sends after TCP_KEEPIDLE of silence and then every TCP_KEEPINTVL (tcp(7)). A run is the
+    /// probes of a side that sent nothing else in between; answered or not.
+    public struct KeepAliveRun: Sendable, Hashable {
+        public var count: Int
+        public var first: Mark
+        public var last: Mark
+        /// The silence before the first probe (the connection's previous packet to it).
+        public var idleBefore: Int64
+        /// The time between the last two probes (0 while there is one).
+        public var interval: Int64 = 0
+        /// The sender's segments at the last probe: the run goes on while it sends nothing else.
+        var senderPackets: Int
+        /// The peer's segments when the run began: no answer while this stays.
+        public var peerPacketsAtStart: Int
+    }
+
     /// The first FIN of the connection, and the time from the packet before it to it.
     public var firstFIN: Mark?
     public var silenceBeforeFirstFIN: Int64 = 0
@@ -94,6 +113,9 @@ public struct EndingTrail: Sendable, Hashable {
     public var respRun: RetransmissionRun?
     public var origZeroWindow: ZeroWindow?
     public var respZeroWindow: ZeroWindow?
+    /// Each side's last run of keep-alive probes.
+    public var origProbes: KeepAliveRun?
+    public var respProbes: KeepAliveRun?
 
     public init() {}
 
@@ -106,6 +128,24 @@ public struct EndingTrail: Sendable, Hashable {
 
     public func run(of side: Side) -> RetransmissionRun? { side == .orig ? origRun : respRun }
     public func zeroWindow(of side: Side) -> ZeroWindow? { side == .orig ? origZeroWindow : respZeroWindow }
+    public func probes(of side: Side) -> KeepAliveRun? { side == .orig ? origProbes : respProbes }
+
+    /// A keep-alive probe by `side`, with the silence before it and both sides' segment counts
+    /// (the probe counted).
+    mutating func probed(_ mark: Mark, silence: Int64, senderPackets: Int, peerPackets: Int) {
+        var run = mark.from == .orig ? origProbes : respProbes
+        if var r = run, r.senderPackets == senderPackets - 1 {
+            r.interval = mark.time.nanoseconds &- r.last.time.nanoseconds
+            r.count += 1
+            r.last = mark
+            r.senderPackets = senderPackets
+            run = r
+        } else {
+            run = KeepAliveRun(count: 1, first: mark, last: mark, idleBefore: silence,
+                               senderPackets: senderPackets, peerPacketsAtStart: peerPackets)
+        }
+        if mark.from == .orig { origProbes = run } else { respProbes = run }
+    }
 
     /// A retransmission by `side` of the segment at `sequence`, with the peer's count of segments.
     mutating func retransmitted(_ mark: Mark, sequence: SequenceNumber, peerPackets: Int) {

@@ -33,13 +33,19 @@ extension Diagnosis {
             }
             c.write(": make the "); c.write(closer.other.roleText)
             c.write("'s pool retire idle connections sooner than that, or retry requests that are safe to retry")
-        case let .idleTimeoutReset(resetter, silence, prompted, fromPath):
+        case let .idleTimeoutReset(resetter, silence, prompted, fromPath, probes):
             if prompted {
                 c.write("the "); c.write(resetter.roleText); c.write("'s RST (packet "); c.writeInt(evidence.last ?? 0)
-                c.write(") answered the "); c.write(resetter.other.roleText); c.write("'s first segment after ")
-                Diagnosis.writeSeconds(silence, &c)
-                c.write(" of silence (packet "); c.writeInt(evidence.first ?? 0)
-                c.write("): an idle timer had forgotten the connection")
+                c.write(") answered the "); c.write(resetter.other.roleText)
+                if probes != nil {
+                    c.write("'s keep-alive probe (packet "); c.writeInt(evidence.first ?? 0)
+                    c.write("), its first segment after "); Diagnosis.writeSeconds(silence, &c)
+                    c.write(" of silence")
+                } else {
+                    c.write("'s first segment after "); Diagnosis.writeSeconds(silence, &c)
+                    c.write(" of silence (packet "); c.writeInt(evidence.first ?? 0); c.write(")")
+                }
+                c.write(": an idle timer had forgotten the connection")
             } else {
                 c.write("the "); c.write(resetter.roleText); c.write(" sent an RST (packet "); c.writeInt(evidence.last ?? 0)
                 c.write(") after "); Diagnosis.writeSeconds(silence, &c)
@@ -52,7 +58,16 @@ extension Diagnosis {
                 c.write(resetter.roleText)
                 c.write(" application's own; packets alone do not tell which sent the RST")
             }
-            c.write(". Send TCP keep-alives (or application pings) more often than the shortest idle timeout on the path, or reconnect after idle periods")
+            if let probes {
+                c.write(". Keep-alive probes were seen (the "); c.write(probes.from.roleText); c.write("'s: ")
+                c.writeInt(probes.count); c.write(", the first after "); Diagnosis.writeSeconds(probes.idle, &c)
+                c.write(" idle")
+                if probes.interval > 0 { c.write(", then every "); Diagnosis.writeSeconds(probes.interval, &c) }
+                c.write("): probes every "); Diagnosis.writeSeconds(silence, &c)
+                c.write(" did not keep the path's state; set TCP_KEEPIDLE and TCP_KEEPINTVL below that")
+            } else {
+                Diagnosis.writeNoProbes(&c)
+            }
         case let .closeUnreadRequest(closer, unreadBytes, responseBytes, inFlight, kernelReason):
             c.write("the "); c.write(closer.roleText); c.write(" sent "); c.writeGrouped(responseBytes)
             c.write(" bytes (its response) and closed with ")
@@ -178,6 +193,11 @@ extension Diagnosis {
             }
             c.write(". The application accepts too slowly: raise the listen() backlog and net.core.somaxconn, and watch TcpExtListenOverflows (nstat -az)")
         }
+    }
+
+    /// What to change when no keep-alive probe was seen in an idle timeout's silence.
+    static func writeNoProbes(_ c: inout ByteCursor) {
+        c.write(". No keep-alive probe was seen in the silence: enable TCP keep-alive (SO_KEEPALIVE, with TCP_KEEPIDLE and TCP_KEEPINTVL) shorter than the path's idle timer, or send application pings, or reconnect after idle periods")
     }
 
     /// `5.0 s`, `0.250 s`: one decimal from a second up, milliseconds below.

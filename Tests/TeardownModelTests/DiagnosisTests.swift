@@ -69,13 +69,72 @@ import TeardownWire
     @Test func rstAnsweringTheFirstSegmentAfterLongSilence_isAnIdleTimeoutReset() throws {
         let r = try #require(resetAfterSilence(30 * Self.second, rst: "R."))
         #expect(codes(r) == [.idleTimeoutReset])
-        #expect(r.diagnoses.first?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true, fromPath: false))
+        #expect(r.diagnoses.first?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true, fromPath: false, probes: nil))
         #expect(r.diagnoses.first?.evidence == [7, 8])
         #expect(r.diagnoses.first?.confidence == .medium)
     }
 
     @Test func abortAfterShortSilence_isNotAnIdleTimeoutReset() {
         #expect(codes(resetAfterSilence(2 * Self.second, rst: "R.")) == [])
+    }
+
+    // MARK: idle-timeout-reset: keep-alive probes
+
+    /// After the exchange (client at 101, server at 201) the client's keep-alive probes, each
+    /// `gaps[i]` after the packet before it (seq 100: one less than the next, no data), each
+    /// answered by the server's ACK when `answered`; then `end`: the server's bare RST
+    /// answering the last probe, or nothing.
+    private func probes(_ gaps: [Int64], answered: Bool, end: String) -> ConnectionRecord? {
+        var s = Script()
+        exchange(&s)
+        for (i, g) in gaps.enumerated() {
+            s.send(.orig, ".", seq: 100, ack: 201, after: g)
+            if answered && i < gaps.count - 1 { s.s(".", 201, 101) }
+        }
+        switch end {
+        case "server": s.s("R", 201)
+        default: break
+        }
+        return s.only()
+    }
+
+    /// The client's first keep-alive probe after 20 s of silence draws the server's bare RST:
+    /// the probe is the first segment after the silence, which is measured up to it.
+    @Test func rstAnsweringAKeepAliveProbeAfterLongSilence_isAnIdleTimeoutReset_withTheProbe() throws {
+        let r = try #require(probes([20 * Self.second], answered: false, end: "server"))
+        #expect(codes(r) == [.idleTimeoutReset])
+        let seen = Diagnosis.KeepAliveProbes(from: .orig, count: 1, idle: 20 * Self.second, interval: 0)
+        #expect(r.diagnoses.first?.finding == .idleTimeoutReset(resetter: .resp, silence: 20 * Self.second, prompted: true,
+                                                                 fromPath: false, probes: seen))
+        #expect(r.diagnoses.first?.evidence == [7, 8])
+    }
+
+    /// Probes every 15 s, the first after 20 s, answered (1 ms later), until one draws the RST:
+    /// the silence the path did not tolerate is the 15 s before that probe.
+    @Test func rstAnsweringTheFourthKeepAliveProbe_givesTheProbesInterval() throws {
+        let r = try #require(probes([20 * Self.second, 15 * Self.second, 15 * Self.second, 15 * Self.second], answered: true, end: "server"))
+        let seen = Diagnosis.KeepAliveProbes(from: .orig, count: 4, idle: 20 * Self.second, interval: 15_001_000_000)
+        #expect(r.diagnoses.map(\.finding) == [.idleTimeoutReset(resetter: .resp, silence: 15 * Self.second, prompted: true,
+                                                                  fromPath: false, probes: seen)])
+    }
+
+    /// Probes answered as they should be, then a graceful close: nothing to diagnose; and an
+    /// abort 2 s after the server's answer to a probe is no idle timeout.
+    @Test func keepAliveProbesAnsweredNormally_areNotDiagnosed() {
+        var s = Script()
+        exchange(&s)
+        s.send(.orig, ".", seq: 100, ack: 201, after: 20 * Self.second)
+        s.s(".", 201, 101)
+        s.c("F.", 101, 201)
+        s.s("F.", 201, 102)
+        s.c(".", 102, 202)
+        #expect(codes(s.only()) == [])
+        var abort = Script()
+        exchange(&abort)
+        abort.send(.orig, ".", seq: 100, ack: 201, after: 20 * Self.second)
+        abort.s(".", 201, 101)
+        abort.send(.resp, "R.", seq: 201, ack: 101, after: 2 * Self.second)
+        #expect(codes(abort.only()) == [])
     }
 
     @Test func bareRSTAnsweringData_fromASideThatNeverClosed_isPeerRestarted() throws {
@@ -428,7 +487,7 @@ import TeardownWire
         s.send(.resp, "R", seq: 201, ttl: 64)                                       // 8
         let r = try #require(s.only())
         #expect(codes(r) == [.middleboxReset, .idleTimeoutReset])
-        #expect(r.diagnoses.last?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true, fromPath: true))
+        #expect(r.diagnoses.last?.finding == .idleTimeoutReset(resetter: .resp, silence: 30 * Self.second, prompted: true, fromPath: true, probes: nil))
         #expect(r.diagnoses.last?.confidence == .high)
         #expect(!codes(r).contains(.peerRestarted))
     }

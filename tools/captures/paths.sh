@@ -4,7 +4,9 @@
 # client's side, 10.2.0.0/24 on the server's), captured on the client's link, so the server's
 # segments arrive one hop away (TTL 63) and whatever the router sends arrives with TTL 64.
 #
-#   sudo tools/captures/paths.sh [OUTDIR]     # default captures/paths
+#   sudo tools/captures/paths.sh [OUTDIR [NAME...]]   # default captures/paths
+#
+# With NAMEs, only those recordings are made (the others in OUTDIR are left as they are).
 #
 #   middlebox-reset.pcap  after three request/response exchanges the router starts rejecting
 #                         the flow (nftables `tcp dport 8080 reject with tcp reset`); the
@@ -13,13 +15,21 @@
 #                         5 s, nf_conntrack_tcp_loose=0) and rejects what it does not know
 #                         (`ct state invalid reject with tcp reset`); the client is silent for
 #                         12 s, and its next request draws the router's RST
+#   conntrack-keepalive.pcap  the same conntrack router; the client's socket has SO_KEEPALIVE
+#                         with TCP_KEEPIDLE 11 s (TCP_KEEPINTVL 1 s, TCP_KEEPCNT 3), longer
+#                         than conntrack's 5 s: the client waits for data, its first keep-alive
+#                         probe (after 11 s of silence) is invalid to the router, and draws its RST
 #   own-reset.pcap        the negative case: the same path, no rule; the server aborts itself
 #                         (SO_LINGER {1, 0}) after the third exchange: its RST has its TTL
 #
-# Needs root, ip, nft, tcpdump and python3. Namespaces are named tdpath-PID-*, removed at exit.
+# Needs root, ip, nft, tcpdump, tshark and python3. Namespaces are named tdpath-PID-*, removed at exit.
 set -euo pipefail
 out=${1:-captures/paths}
+shift || true
+only=" $* "
 mkdir -p "$out"
+# want NAME: NAME is to be recorded (every one when no NAME was given).
+want() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
 P=tdpath-$$
 C=$P-c; R=$P-r; S=$P-s
 cleanup() { for n in $C $R $S; do ip netns del "$n" 2>/dev/null || true; done; }
@@ -45,9 +55,11 @@ setup() {
   ip netns exec $R nft add chain inet path fw '{ type filter hook forward priority 0; }'
 }
 
-# record NAME SERVER_ABORTS SILENCE_S RULE: the exchange, captured on the client's link.
+# record NAME SERVER_ABORTS SILENCE_S RULE [CLIENT]: the exchange, captured on the client's
+# link. CLIENT: "keepalive" (SO_KEEPALIVE, TCP_KEEPIDLE SILENCE_S, and the client waits for
+# data instead of sending after the silence).
 record() {
-  local name=$1 abort=$2 silence=$3 rule=$4
+  local name=$1 abort=$2 silence=$3 rule=$4 client=${5:-}
   ip netns exec $C tcpdump -i vc -w "$out/$name.pcap" -U -s 0 'tcp port 8080' 2>/dev/null & local td=$!
   sleep 1
   ip netns exec $S python3 - "$abort" <<'PY' & local sv=$!
@@ -64,17 +76,25 @@ while True:
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close(); break
 PY
   sleep 0.5
-  ip netns exec $C python3 - "$R" "$silence" "$rule" <<'PY' || true
+  ip netns exec $C python3 - "$R" "$silence" "$rule" "$client" <<'PY' || true
 import socket, subprocess, sys, time
-router, silence, rule = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+router, silence, rule, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
 c = socket.create_connection(("10.2.0.2", 8080))
+if mode == "keepalive":
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(silence))
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 for i in range(3):
     c.sendall(b"x" * 100); c.recv(1000); time.sleep(0.1)
 if rule:
     subprocess.run(["ip", "netns", "exec", router, "nft", "add", "rule", "inet", "path", "fw"] + rule.split(), check=True)
-time.sleep(silence)
 try:
-    c.sendall(b"y" * 100); print("client: read", len(c.recv(1000)), "bytes")
+    if mode == "keepalive":
+        c.settimeout(silence + 10); print("client: read", len(c.recv(1000)), "bytes")
+    else:
+        time.sleep(silence)
+        c.sendall(b"y" * 100); print("client: read", len(c.recv(1000)), "bytes")
 except OSError as e:
     print("client:", e)
 PY
@@ -97,17 +117,44 @@ check() {
   echo "$f: the RST in the server's name has TTL $want, the server's segments 63"
 }
 
-setup
-record middlebox-reset 0 0 "tcp dport 8080 reject with tcp reset"
-check middlebox-reset 64
+# check_probe NAME: the segment the RST answered is a keep-alive probe, as tshark judges it
+# (tcp.analysis.keep_alive), and the only one.
+check_probe() {
+  local f="$out/$1.pcap" n
+  n=$(tshark -r "$f" -Y tcp.analysis.keep_alive 2>/dev/null | wc -l)
+  if [ "$n" != 1 ]; then echo "!!! $f: $n keep-alive probes (want 1)" >&2; exit 1; fi
+  echo "$f: tshark sees one keep-alive probe"
+}
 
-setup
-ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null || true
-ip netns exec $R nft add rule inet path fw ct state invalid reject with tcp reset
-ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=5
-record conntrack-idle 0 12 ""
-check conntrack-idle 64
+conntrack_router() {
+  ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null || true
+  ip netns exec $R nft add rule inet path fw ct state invalid "$@"
+  ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=5
+}
 
-setup
-record own-reset 1 0 ""
-check own-reset 63
+if want middlebox-reset; then
+  setup
+  record middlebox-reset 0 0 "tcp dport 8080 reject with tcp reset"
+  check middlebox-reset 64
+fi
+
+if want conntrack-idle; then
+  setup
+  conntrack_router reject with tcp reset
+  record conntrack-idle 0 12 ""
+  check conntrack-idle 64
+fi
+
+if want conntrack-keepalive; then
+  setup
+  conntrack_router reject with tcp reset
+  record conntrack-keepalive 0 11 "" keepalive
+  check conntrack-keepalive 64
+  check_probe conntrack-keepalive
+fi
+
+if want own-reset; then
+  setup
+  record own-reset 1 0 ""
+  check own-reset 63
+fi
