@@ -15,15 +15,20 @@ extension Connection {
     /// The first FIN, the first SYN-ACK, a SYN-ACK repeated after the handshake, the first
     /// accepted RST and the packet before it (`previousNumber`, 0 for none, at `previousTime`),
     /// an RST after the close, new data after the peer's FIN, a retransmission, a zero window
-    /// opened or closed, a keep-alive probe. Out of line: it is rare.
+    /// opened or closed, a keep-alive probe, the first segment after a long silence. Out of line: it is rare.
     @inline(never)
     mutating func noteMoment(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int,
                              retransmission: Bool, keepAlive: Bool, previousNumber: Int, previousTime: Int64) {
         let flags = seg.flags
         let mark = EndingTrail.Mark(number: packetNumber, time: time, from: side, payloadLength: seg.payloadLength)
         let peerPackets = side == .orig ? resp.packets : orig.packets
+        let silence = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
+        // A long silence, and the first segment after it (a retransmission does not end one:
+        // the backoff of a run may wait longer than the threshold).
+        if silence >= Diagnosis.Threshold.idleReset && !retransmission {
+            trail().trail.lastSilence = EndingTrail.Silence(length: silence, end: mark, peerPackets: peerPackets)
+        }
         if keepAlive {
-            let silence = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
             trail().trail.probed(mark, silence: silence, senderPackets: side == .orig ? orig.packets : resp.packets,
                                  peerPackets: peerPackets)
         }

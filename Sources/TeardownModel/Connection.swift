@@ -242,7 +242,7 @@ import TeardownWire
         if flags.contains(.rst) || flags.contains(.syn) || step.retransmission || facts.zeroWindowHeld
             || (seg.window == 0 && !flags.contains(.rst)) || (facts.firstFINNumber == 0 && facts.firstFIN != nil)
             || (seg.payloadLength > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent)
-            || step.keepAlive {
+            || step.keepAlive || gap >= Diagnosis.Threshold.idleReset {
             noteMoment(seg, from: side, time: time, packetNumber: packetNumber, retransmission: step.retransmission,
                        keepAlive: step.keepAlive, previousNumber: previousNumber, previousTime: previousTime)
         }

@@ -52,6 +52,12 @@ public struct Diagnosis: Sendable, Hashable {
         /// segment after it (`prompted`: its data, or its keep-alive probe, `probes`), or
         /// unprompted. `probes` nil: none was seen in the silence.
         case idleTimeoutReset(resetter: Side, silence: Int64, prompted: Bool, fromPath: Bool, probes: KeepAliveProbes? = nil)
+        /// `sender` was silent for `silence`, then sent `segments` segments over `span` and the
+        /// peer answered none: retransmissions of its first segment after the silence, or
+        /// (`keepAlive`) keep-alive probes; then it reset the connection (`reset`) or sent
+        /// nothing more. A path that dropped the connection's state in the silence and drops
+        /// what it no longer knows. Code `idle-timeout-reset`.
+        case idleTimeoutDrop(sender: Side, silence: Int64, segments: Int, span: Int64, reset: Bool, keepAlive: Bool)
         /// `receiver` advertised a zero window for `duration` until `resetter`'s RST; its peer
         /// sent `probes` segments into it.
         case zeroWindowAbort(receiver: Side, resetter: Side, duration: Int64, probes: Int)
@@ -106,7 +112,7 @@ public struct Diagnosis: Sendable, Hashable {
     public var code: Code {
         switch finding {
         case .keepaliveRace: return .keepaliveRace
-        case .idleTimeoutReset: return .idleTimeoutReset
+        case .idleTimeoutReset, .idleTimeoutDrop: return .idleTimeoutReset
         case .closeUnreadRequest: return .closeUnreadRequest
         case .closeWaitLeak: return .closeWaitLeak
         case .middleboxReset: return .middleboxReset
@@ -213,6 +219,17 @@ extension Diagnosis {
                                  evidence: [run.first.number, run.last.number, reset ? r.rst!.packetNumber : 0],
                                  confidence: sure(reset ? .high : .medium)))
             if reset { rstExplained = true }
+            // idle-timeout-reset, its silent form: the run's segment was the sender's first after a
+            // long silence, and the peer answered nothing since (the path forgot the connection
+            // and drops what it no longer knows; or the peer went away in the silence: medium).
+            if let s = t.lastSilence, s.end.from == side, s.end.number <= run.first.number,
+               r.side(side.other).packets == s.peerPackets {
+                let end = reset ? r.rst!.time.nanoseconds : run.last.time.nanoseconds
+                out.append(Diagnosis(.idleTimeoutDrop(sender: side, silence: s.length, segments: run.count + 1,
+                                                      span: end &- s.end.time.nanoseconds, reset: reset, keepAlive: false),
+                                     evidence: [s.end.number, run.last.number, reset ? r.rst!.packetNumber : 0],
+                                     confidence: sure(.medium)))
+            }
         }
 
         guard let rst = r.rst, r.teardown.kind != .refused else {
@@ -253,9 +270,20 @@ extension Diagnosis {
             }
         }
 
+        // idle-timeout-reset, keep-alive's form: after a long silence a side's keep-alive probes
+        // went unanswered until its TCP gave up and reset (Linux: TCP_KEEPCNT probes).
+        let resetter = r.side(rst.from)
+        if !rstExplained, resetter.fin == 0, let before = t.beforeRST, before.from == rst.from,
+           let run = t.probes(of: rst.from), run.last.number == before.number,
+           run.idleBefore >= Threshold.idleReset, r.side(rst.from.other).packets == run.peerPacketsAtStart {
+            out.append(Diagnosis(.idleTimeoutDrop(sender: rst.from, silence: run.idleBefore, segments: run.count,
+                                                  span: rst.time.nanoseconds &- run.first.time.nanoseconds, reset: true, keepAlive: true),
+                                 evidence: [run.first.number, run.last.number, rst.packetNumber], confidence: sure(.medium)))
+            rstExplained = true
+        }
+
         // idle-timeout-reset and peer-restarted: an RST from a side that had not closed, after
         // silence or answering the first segment after it (data, or a keep-alive probe).
-        let resetter = r.side(rst.from)
         if !rstExplained, resetter.fin == 0, let before = t.beforeRST {
             let byData = before.from == rst.from.other && before.payloadLength > 0
             let probe = before.from == rst.from.other ? t.probes(of: before.from).flatMap { $0.last.number == before.number ? $0 : nil } : nil

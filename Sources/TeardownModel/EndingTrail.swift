@@ -63,6 +63,14 @@ public struct EndingTrail: Sendable, Hashable {
         public var peerPacketsAtStart: Int
     }
 
+    /// A silence of at least `Diagnosis.Threshold.idleReset` within the connection, and the
+    /// first segment after it (not a retransmission); the peer's segments then.
+    public struct Silence: Sendable, Hashable {
+        public var length: Int64
+        public var end: Mark
+        public var peerPackets: Int
+    }
+
     /// The first FIN of the connection, and the time from the packet before it to it.
     public var firstFIN: Mark?
     public var silenceBeforeFirstFIN: Int64 = 0
@@ -113,9 +121,10 @@ public struct EndingTrail: Sendable, Hashable {
     public var respRun: RetransmissionRun?
     public var origZeroWindow: ZeroWindow?
     public var respZeroWindow: ZeroWindow?
-    /// Each side's last run of keep-alive probes.
+    /// Each side's last run of keep-alive probes, and the last long silence.
     public var origProbes: KeepAliveRun?
     public var respProbes: KeepAliveRun?
+    public var lastSilence: Silence?
 
     public init() {}
 

@@ -68,6 +68,37 @@ extension Diagnosis {
             } else {
                 Diagnosis.writeNoProbes(&c)
             }
+        case let .idleTimeoutDrop(sender, silence, segments, span, reset, keepAlive):
+            c.write("the "); c.write(sender.roleText); c.write(" was silent for "); Diagnosis.writeSeconds(silence, &c)
+            if keepAlive {
+                c.write(", then sent "); c.writeInt(segments); c.write(segments == 1 ? " keep-alive probe" : " keep-alive probes")
+                c.write(" (packets "); c.writeInt(evidence.first ?? 0); c.write("–"); c.writeInt(evidence.count > 1 ? evidence[1] : 0)
+                c.write(") over "); Diagnosis.writeSeconds(span, &c)
+                c.write(" and the "); c.write(sender.other.roleText); c.write(" answered none; then its TCP gave up and reset the connection (packet ")
+                c.writeInt(evidence.last ?? 0); c.write(")")
+            } else {
+                c.write(", then sent again (packet "); c.writeInt(evidence.first ?? 0); c.write(") and the ")
+                c.write(sender.other.roleText); c.write(" answered nothing: "); c.writeInt(segments)
+                c.write(" transmissions of one segment, the last (packet "); c.writeInt(evidence.count > 1 ? evidence[1] : 0)
+                c.write(") "); Diagnosis.writeSeconds(span, &c); c.write(" after the silence ended; then the ")
+                c.write(sender.roleText)
+                if reset {
+                    c.write(" reset the connection (packet "); c.writeInt(evidence.last ?? 0); c.write(")")
+                } else {
+                    c.write(" sent nothing more")
+                }
+                c.write(" (see retransmission-give-up)")
+            }
+            c.write(": something on the path forgot the connection in the silence and drops what it no longer knows (conntrack's `ct state invalid drop`, a NAT mapping gone, a load balancer's idle timer), or the ")
+            c.write(sender.other.roleText)
+            c.write(" went away meanwhile; packets alone do not tell which")
+            if keepAlive {
+                c.write(". The probes found the connection gone, as they should, but came after ")
+                Diagnosis.writeSeconds(silence, &c)
+                c.write(" idle, too late to keep the path's state: set TCP_KEEPIDLE below the path's idle timer")
+            } else {
+                Diagnosis.writeNoProbes(&c)
+            }
         case let .closeUnreadRequest(closer, unreadBytes, responseBytes, inFlight, kernelReason):
             c.write("the "); c.write(closer.roleText); c.write(" sent "); c.writeGrouped(responseBytes)
             c.write(" bytes (its response) and closed with ")

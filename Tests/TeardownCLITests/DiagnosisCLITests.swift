@@ -52,8 +52,9 @@ import Testing
 
     /// The recordings of tools/captures/paths.sh: a router namespace's RST in the server's
     /// name (nftables reject with tcp reset; conntrack forgetting an idle flow, answering the
-    /// next request or keep-alive probe) is the path's; the server's own RST through the same
-    /// router is not.
+    /// next request or keep-alive probe) is the path's; data sent into a router that forgot the
+    /// flow and drops it is an idle timeout too; the server's own RST through the same router
+    /// is not.
     @Test func pathRecordings_tellTheRoutersRSTFromTheServers() throws {
         func codes(_ file: String) throws -> [String] {
             let r = try CLI.run(["replay", "captures/paths/\(file).pcap", "--format", "json", "--no-events"])
@@ -64,6 +65,8 @@ import Testing
         #expect(try codes("conntrack-idle") == ["middlebox-reset", "idle-timeout-reset"])
         // The client's first keep-alive probe after 11 s, rejected by the router that forgot the flow.
         #expect(try codes("conntrack-keepalive") == ["middlebox-reset", "idle-timeout-reset"])
+        // The client's request after 12 s, dropped by the router that forgot the flow, retransmitted until it gave up.
+        #expect(try codes("conntrack-drop") == ["retransmission-give-up", "idle-timeout-reset"])
         #expect(try codes("own-reset") == [])
     }
 

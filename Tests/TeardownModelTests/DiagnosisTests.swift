@@ -78,12 +78,12 @@ import TeardownWire
         #expect(codes(resetAfterSilence(2 * Self.second, rst: "R.")) == [])
     }
 
-    // MARK: idle-timeout-reset: keep-alive probes
+    // MARK: idle-timeout-reset: keep-alive probes, and retransmissions into nothing
 
     /// After the exchange (client at 101, server at 201) the client's keep-alive probes, each
     /// `gaps[i]` after the packet before it (seq 100: one less than the next, no data), each
     /// answered by the server's ACK when `answered`; then `end`: the server's bare RST
-    /// answering the last probe, or nothing.
+    /// answering the last probe, the client's own RST, or nothing.
     private func probes(_ gaps: [Int64], answered: Bool, end: String) -> ConnectionRecord? {
         var s = Script()
         exchange(&s)
@@ -93,6 +93,7 @@ import TeardownWire
         }
         switch end {
         case "server": s.s("R", 201)
+        case "client": s.send(.orig, "R", seq: 101, after: Self.second)
         default: break
         }
         return s.only()
@@ -135,6 +136,55 @@ import TeardownWire
         abort.s(".", 201, 101)
         abort.send(.resp, "R.", seq: 201, ack: 101, after: 2 * Self.second)
         #expect(codes(abort.only()) == [])
+    }
+
+    /// After 20 s of silence three probes a second apart go unanswered and the client's TCP
+    /// gives up with an RST (Linux: TCP_KEEPCNT): the path or the server forgot the connection.
+    @Test func unansweredKeepAliveProbesAfterLongSilence_thenTheProbersRST_isAnIdleTimeoutReset() throws {
+        let r = try #require(probes([20 * Self.second, Self.second, Self.second], answered: false, end: "client"))
+        #expect(codes(r) == [.idleTimeoutReset])
+        #expect(r.diagnoses.first?.finding == .idleTimeoutDrop(sender: .orig, silence: 20 * Self.second, segments: 3,
+                                                                span: 3 * Self.second, reset: true, keepAlive: true))
+        #expect(r.diagnoses.first?.evidence == [7, 9, 10])
+        #expect(r.diagnoses.first?.confidence == .medium)
+    }
+
+    /// The same after 5 s of silence (a short TCP_KEEPIDLE): no idle timeout.
+    @Test func unansweredKeepAliveProbesAfterShortSilence_areNoIdleTimeoutReset() {
+        #expect(codes(probes([5 * Self.second, Self.second, Self.second], answered: false, end: "client")) == [])
+    }
+
+    /// The client resumes after `silence` (packet 7) and its segment is retransmitted with
+    /// doubling gaps, unanswered, then nothing; with `answered`, the server acknowledged the
+    /// first segment after the silence and it is the next one that goes unanswered.
+    private func retransmittedAfterSilence(_ silence: Int64, answered: Bool = false) -> ConnectionRecord? {
+        let ms: Int64 = 1_000_000
+        var s = Script()
+        exchange(&s)
+        var seq: UInt32 = 101
+        s.send(.orig, "P.", seq: seq, ack: 201, len: 100, after: silence)      // 7
+        if answered { s.s(".", 201, 201); seq = 201; s.c("P.", seq, 201, len: 100) }
+        for g in [200 * ms, 400 * ms, 800 * ms, 1600 * ms] {
+            s.send(.orig, "P.", seq: seq, ack: 201, len: 100, after: g)
+        }
+        return s.only()
+    }
+
+    @Test func retransmissionsIntoNothingAfterLongSilence_areAGiveUpAndAnIdleTimeout() throws {
+        let r = try #require(retransmittedAfterSilence(20 * Self.second))
+        #expect(codes(r) == [.retransmissionGiveUp, .idleTimeoutReset])
+        let d = try #require(r.diagnoses.last)
+        #expect(d.finding == .idleTimeoutDrop(sender: .orig, silence: 20 * Self.second, segments: 5,
+                                              span: 3_000_000_000, reset: false, keepAlive: false))
+        #expect(d.evidence == [7, 11])
+        #expect(d.confidence == .medium)
+    }
+
+    /// The same retransmissions without a silence before them, or after a silence the server
+    /// answered: a give-up only.
+    @Test func retransmissionsWithoutSilence_orAfterAnAnsweredOne_areNoIdleTimeout() {
+        #expect(codes(retransmittedAfterSilence(Self.second / 100)) == [.retransmissionGiveUp])
+        #expect(codes(retransmittedAfterSilence(20 * Self.second, answered: true)) == [.retransmissionGiveUp])
     }
 
     @Test func bareRSTAnsweringData_fromASideThatNeverClosed_isPeerRestarted() throws {

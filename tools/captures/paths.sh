@@ -19,6 +19,10 @@
 #                         with TCP_KEEPIDLE 11 s (TCP_KEEPINTVL 1 s, TCP_KEEPCNT 3), longer
 #                         than conntrack's 5 s: the client waits for data, its first keep-alive
 #                         probe (after 11 s of silence) is invalid to the router, and draws its RST
+#   conntrack-drop.pcap   the same router, dropping what it does not know (`ct state invalid
+#                         drop`); the client (TCP_USER_TIMEOUT 3 s) is silent for 12 s, then its
+#                         request is retransmitted into nothing until its TCP gives up
+#                         (ETIMEDOUT, no RST)
 #   own-reset.pcap        the negative case: the same path, no rule; the server aborts itself
 #                         (SO_LINGER {1, 0}) after the third exchange: its RST has its TTL
 #
@@ -57,7 +61,7 @@ setup() {
 
 # record NAME SERVER_ABORTS SILENCE_S RULE [CLIENT]: the exchange, captured on the client's
 # link. CLIENT: "keepalive" (SO_KEEPALIVE, TCP_KEEPIDLE SILENCE_S, and the client waits for
-# data instead of sending after the silence).
+# data instead of sending after the silence) or "timeout" (TCP_USER_TIMEOUT 3 s).
 record() {
   local name=$1 abort=$2 silence=$3 rule=$4 client=${5:-}
   ip netns exec $C tcpdump -i vc -w "$out/$name.pcap" -U -s 0 'tcp port 8080' 2>/dev/null & local td=$!
@@ -85,6 +89,8 @@ if mode == "keepalive":
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(silence))
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
+if mode == "timeout":
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 3000)
 for i in range(3):
     c.sendall(b"x" * 100); c.recv(1000); time.sleep(0.1)
 if rule:
@@ -126,6 +132,20 @@ check_probe() {
   echo "$f: tshark sees one keep-alive probe"
 }
 
+# check_drop NAME: no RST, the client's segment retransmitted at least three times (tshark's
+# tcp.analysis.retransmission), and nothing from the server once the retransmissions began.
+check_drop() {
+  local f="$out/$1.pcap" rst rtx late
+  rst=$(tcpdump -nr "$f" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
+  rtx=$(tshark -r "$f" -Y 'tcp.analysis.retransmission && ip.src == 10.1.0.2' 2>/dev/null | wc -l)
+  late=$(tshark -r "$f" -T fields -e ip.src -e tcp.analysis.retransmission 2>/dev/null \
+    | awk '$2 != "" { r = 1 } r && $1 == "10.2.0.2" { n++ } END { print n + 0 }')
+  if [ "$rst" != 0 ] || [ "$rtx" -lt 3 ] || [ "$late" != 0 ]; then
+    echo "!!! $f: $rst RSTs (want 0), $rtx retransmissions by the client (want 3 or more), $late segments from the server after them (want 0)" >&2; exit 1
+  fi
+  echo "$f: no RST, the client's segment retransmitted $rtx times"
+}
+
 conntrack_router() {
   ip netns exec $R sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null || true
   ip netns exec $R nft add rule inet path fw ct state invalid "$@"
@@ -151,6 +171,13 @@ if want conntrack-keepalive; then
   record conntrack-keepalive 0 11 "" keepalive
   check conntrack-keepalive 64
   check_probe conntrack-keepalive
+fi
+
+if want conntrack-drop; then
+  setup
+  conntrack_router drop
+  record conntrack-drop 0 12 "" timeout
+  check_drop conntrack-drop
 fi
 
 if want own-reset; then
