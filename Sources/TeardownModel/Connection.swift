@@ -239,12 +239,26 @@ import TeardownWire
         // matter are rare, so each is one test here on the common path.
         let flags = seg.flags
         let gap = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
+        // A keep-alive probe: no data, or one byte sent before, at one less than the sender's
+        // next sequence number, no SYN, FIN or RST (tcp(7); Wireshark's `tcp.analysis.keep_alive`),
+        // after a quiet moment (`Diagnosis.Threshold.keepAliveGap`: a segment close behind
+        // another is not looked at, which keeps the test off the common path). Read after
+        // `apply`, which such a segment leaves SND.NXT alone for; a byte sent before is a
+        // retransmission, where a new byte at the edge would have moved SND.NXT past it.
+        let len = seg.payloadLength
+        var keepAlive = false, longSilence = false
+        if gap >= Diagnosis.Threshold.keepAliveGap {
+            keepAlive = len <= 1 && (len == 0 || step.retransmission)
+                && seg.sequenceNumber + 1 == (side == .orig ? orig.sndNxt : resp.sndNxt)
+                && flags.isDisjoint(with: [.syn, .fin, .rst])
+            longSilence = gap >= Diagnosis.Threshold.idleReset
+        }
         if flags.contains(.rst) || flags.contains(.syn) || step.retransmission || facts.zeroWindowHeld
             || (seg.window == 0 && !flags.contains(.rst)) || (facts.firstFINNumber == 0 && facts.firstFIN != nil)
-            || (seg.payloadLength > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent)
-            || step.keepAlive || gap >= Diagnosis.Threshold.idleReset {
+            || (len > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent)
+            || keepAlive || longSilence {
             noteMoment(seg, from: side, time: time, packetNumber: packetNumber, retransmission: step.retransmission,
-                       keepAlive: step.keepAlive, previousNumber: previousNumber, previousTime: previousTime)
+                       keepAlive: keepAlive, previousNumber: previousNumber, previousTime: previousTime)
         }
         facts.previousGap = gap
         facts.previousLength = Int32(truncatingIfNeeded: seg.payloadLength)
@@ -294,8 +308,6 @@ import TeardownWire
         /// holds no array, and there is nothing to release after every packet).
         var log: Log?
         var retransmission = false
-        /// A keep-alive probe (`EndingTrail.KeepAliveRun`).
-        var keepAlive = false
         var rstValidity: RSTValidity?
 
         struct Log {
@@ -376,13 +388,6 @@ import TeardownWire
         }
         if flags.contains(.ack) && !r.hasBase {
             r.setBase(isn: SequenceNumber(seg.acknowledgmentNumber.rawValue &- 1), fromSYN: false)
-        }
-
-        // A keep-alive probe: no data or one byte already sent, at one less than the next
-        // sequence number (before this segment moves it), no SYN, FIN or RST (tcp(7),
-        // Wireshark's `tcp.analysis.keep_alive`).
-        if len <= 1 && seg.sequenceNumber + 1 == s.sndNxt && flags.isDisjoint(with: [.syn, .fin, .rst]) {
-            step.keepAlive = true
         }
 
         // Rule 3 (FIFO): a segment sent after S's FIN means R has received that FIN.

@@ -135,6 +135,11 @@ extension Diagnosis {
         /// Silence before an RST that makes it an idle timeout's (NAT, conntrack and load
         /// balancer idle timers are tens of seconds to minutes: AWS NLB 350 s, Azure 4 min).
         public static let idleReset: Int64 = 10_000_000_000
+        /// The least gap before a segment for it to be looked at as a keep-alive probe: Linux
+        /// sends the first after TCP_KEEPIDLE and the next every TCP_KEEPINTVL, each at least
+        /// 1 s (tcp(7)), so the gap before a probe, even after the answer to the one before, is
+        /// 1 s less a round trip.
+        public static let keepAliveGap: Int64 = 500_000_000
         /// A zero window held this long before the RST.
         public static let zeroWindow: Int64 = 1_000_000_000
         /// A peer silent in CLOSE-WAIT this long when the connection was reported (a socket its

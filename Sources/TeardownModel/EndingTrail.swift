@@ -121,9 +121,9 @@ public struct EndingTrail: Sendable, Hashable {
     public var respRun: RetransmissionRun?
     public var origZeroWindow: ZeroWindow?
     public var respZeroWindow: ZeroWindow?
-    /// Each side's last run of keep-alive probes, and the last long silence.
-    public var origProbes: KeepAliveRun?
-    public var respProbes: KeepAliveRun?
+    /// The last run of keep-alive probes (of either side: a probe from the other starts a new
+    /// one), and the last long silence.
+    public var probes: KeepAliveRun?
     public var lastSilence: Silence?
 
     public init() {}
@@ -137,23 +137,21 @@ public struct EndingTrail: Sendable, Hashable {
 
     public func run(of side: Side) -> RetransmissionRun? { side == .orig ? origRun : respRun }
     public func zeroWindow(of side: Side) -> ZeroWindow? { side == .orig ? origZeroWindow : respZeroWindow }
-    public func probes(of side: Side) -> KeepAliveRun? { side == .orig ? origProbes : respProbes }
+    public func probes(of side: Side) -> KeepAliveRun? { probes?.first.from == side ? probes : nil }
 
     /// A keep-alive probe by `side`, with the silence before it and both sides' segment counts
     /// (the probe counted).
     mutating func probed(_ mark: Mark, silence: Int64, senderPackets: Int, peerPackets: Int) {
-        var run = mark.from == .orig ? origProbes : respProbes
-        if var r = run, r.senderPackets == senderPackets - 1 {
+        if var r = probes, r.first.from == mark.from, r.senderPackets == senderPackets - 1 {
             r.interval = mark.time.nanoseconds &- r.last.time.nanoseconds
             r.count += 1
             r.last = mark
             r.senderPackets = senderPackets
-            run = r
+            probes = r
         } else {
-            run = KeepAliveRun(count: 1, first: mark, last: mark, idleBefore: silence,
-                               senderPackets: senderPackets, peerPacketsAtStart: peerPackets)
+            probes = KeepAliveRun(count: 1, first: mark, last: mark, idleBefore: silence,
+                                  senderPackets: senderPackets, peerPacketsAtStart: peerPackets)
         }
-        if mark.from == .orig { origProbes = run } else { respProbes = run }
     }
 
     /// A retransmission by `side` of the segment at `sequence`, with the peer's count of segments.
