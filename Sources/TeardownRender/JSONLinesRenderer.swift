@@ -63,17 +63,17 @@ public enum JSONLinesRenderer {
         w.key("orig"); side(record.orig, into: &w)
         w.key("resp"); side(record.resp, into: &w)
         if let tunnel = record.tunnel { w.key("tunnel"); self.tunnel(tunnel, into: &w) }
-        w.key("teardown"); w.string(record.teardown.name)
-        w.key("conn_state"); w.string(record.connState.rawValue)
+        w.key("teardown"); w.name(utf8: record.teardown.name)
+        w.key("conn_state"); w.name(utf8: record.connState.rawValue)
         w.key("history"); w.string(record.history)
-        w.key("closed_by"); w.string(record.closedBy?.rawValue)
+        w.key("closed_by"); w.name(utf8: record.closedBy?.rawValue)
         w.key("half_close"); w.bool(record.halfClose)
         w.key("rst")
         if let rst = record.rst {
             w.beginObject()
-            w.key("from"); w.string(rst.from.rawValue)
-            w.key("shape"); w.string(rst.shape.rawValue)
-            w.key("validity"); w.string(rst.validity.rawValue)
+            w.key("from"); w.name(rst.from.text)
+            w.key("shape"); w.name(utf8: rst.shape.rawValue)
+            w.key("validity"); w.name(utf8: rst.validity.rawValue)
             w.key("packet"); w.int(rst.packetNumber)
             w.key("acked"); w.int(rst.acknowledged)
             w.endObject()
@@ -92,9 +92,9 @@ public enum JSONLinesRenderer {
         w.key("one_sided")
         if let one = record.oneSided {
             w.beginObject()
-            w.key("seen"); w.string(one.seen.rawValue)
-            w.key("missing"); w.string(one.missing.rawValue)
-            w.key("evidence"); w.string(one.evidence.rawValue)
+            w.key("seen"); w.name(one.seen.text)
+            w.key("missing"); w.name(one.missing.text)
+            w.key("evidence"); w.name(utf8: one.evidence.rawValue)
             w.key("acknowledged_bytes"); w.int(one.acknowledgedBytes)
             w.key("fin_inferred"); w.bool(one.finInferred)
             w.endObject()
@@ -112,13 +112,13 @@ public enum JSONLinesRenderer {
             w.beginArray()
             for d in record.diagnoses {
                 w.beginObject()
-                w.key("code"); w.string(d.code.rawValue)
+                w.key("code"); w.name(utf8: d.code.rawValue)
                 w.key("text"); w.verbatimString { d.write(to: &$0) }
                 w.key("evidence")
                 w.beginArray()
                 for n in d.evidence { w.int(n) }
                 w.endArray()
-                w.key("confidence"); w.string(d.confidence.rawValue)
+                w.key("confidence"); w.name(utf8: d.confidence.rawValue)
                 w.endObject()
             }
             w.endArray()
@@ -193,7 +193,7 @@ public enum JSONLinesRenderer {
         }
         if t.omitted > 0 {
             w.beginObject()
-            w.key("type"); w.string("omitted")
+            w.key("type"); w.name("omitted")
             w.key("count"); w.int(t.omitted)
             w.endObject()
         }
@@ -209,7 +209,7 @@ public enum JSONLinesRenderer {
         w.key("syn"); w.int(s.syn)
         w.key("fin"); w.int(s.fin)
         w.key("rst"); w.int(s.rst)
-        w.key("state"); w.string(s.state.rawValue)
+        w.key("state"); w.name(s.state.text)
         w.endObject()
     }
 
@@ -245,7 +245,7 @@ public enum JSONLinesRenderer {
             return
         }
         w.beginObject()
-        w.key("reason"); w.string(note!.code.rawValue)
+        w.key("reason"); w.name(utf8: note!.code.rawValue)
         w.key("seconds"); w.int(seconds)
         w.key("max_connections"); w.int(limit)
         w.endObject()
@@ -264,7 +264,7 @@ public enum JSONLinesRenderer {
 
     /// A note's two keys, `code` and `text`.
     static func note(_ n: Note, into w: inout JSONWriter) {
-        w.key("code"); w.string(n.code.rawValue)
+        w.key("code"); w.name(utf8: n.code.rawValue)
         w.key("text"); w.verbatimString { n.write(to: &$0) }
     }
 
@@ -273,23 +273,23 @@ public enum JSONLinesRenderer {
     static func kernelEvent(_ row: KernelRow, into w: inout JSONWriter) {
         let e = row.event
         w.key("time"); w.seconds(nanoseconds: e.time.nanoseconds)
-        w.key("side"); w.string(row.side.rawValue)
+        w.key("side"); w.name(row.side.text)
         w.key("socket"); w.string(e.socket.map { "0x" + String($0, radix: 16) })
         w.key("pid"); w.int(e.pid)
         switch e.kind {
         case .stateChange(let from, let to, _):
-            w.key("event"); w.string("state_change")
+            w.key("event"); w.name("state_change")
             w.key("from"); w.string(KernelWording.state(from))
             w.key("to"); w.string(KernelWording.state(to))
         case .sendReset(let state, let reason):
-            w.key("event"); w.string("send_reset")
+            w.key("event"); w.name("send_reset")
             w.key("state"); w.string(state.map(KernelWording.state))
             w.key("reason"); w.string(reason.map { $0.name ?? "reason \($0.rawValue)" })
             w.key("reason_value"); w.int(reason.map { Int64($0.rawValue) })
         case .receiveReset:
-            w.key("event"); w.string("receive_reset")
+            w.key("event"); w.name("receive_reset")
         case .errorReport(let errno, _):
-            w.key("event"); w.string("error_report")
+            w.key("event"); w.name("error_report")
             w.key("errno"); w.string(KernelWording.errnoName(errno))
             w.key("errno_value"); w.int(Int64(errno))
         }
@@ -299,31 +299,31 @@ public enum JSONLinesRenderer {
         w.beginObject()
         switch event {
         case .packet(let p):
-            w.key("type"); w.string("packet")
+            w.key("type"); w.name("packet")
             w.key("time"); w.seconds(nanoseconds: p.time.nanoseconds)
             w.key("number"); w.int(p.number)
-            w.key("from"); w.string(p.from.rawValue)
+            w.key("from"); w.name(p.from.text)
             w.key("flags"); w.flags(p.flags)
             w.key("seq"); w.int(p.relativeSequence)
             w.key("ack"); w.int(p.relativeAcknowledgment)
             w.key("len"); w.int(p.payloadLength)
             w.key("win"); w.int(p.window)
-            w.key("orig_state"); w.string(p.origState.rawValue)
-            w.key("resp_state"); w.string(p.respState.rawValue)
+            w.key("orig_state"); w.name(p.origState.text)
+            w.key("resp_state"); w.name(p.respState.text)
             w.key("transitions")
             w.beginArray()
             for t in p.transitions {
                 w.beginObject()
-                w.key("side"); w.string(t.side.rawValue)
-                w.key("from"); w.string(t.from.rawValue)
-                w.key("to"); w.string(t.to.rawValue)
+                w.key("side"); w.name(t.side.text)
+                w.key("from"); w.name(t.from.text)
+                w.key("to"); w.name(t.to.text)
                 w.endObject()
             }
             w.endArray()
             w.key("notes"); notes(p.notes, into: &w)
             w.key("retransmission"); w.bool(p.isRetransmission)
             w.key("truncated"); w.bool(p.isTruncated)
-            w.key("rst_validity"); w.string(p.rstValidity?.rawValue)
+            w.key("rst_validity"); w.name(utf8: p.rstValidity?.rawValue)
             if kernelLane, p.flags.contains(.rst) {
                 // The kernel's reason when a tcp_send_reset of this host accounts for the RST;
                 // whether this host sent it (null: the lane cannot tell).
@@ -339,7 +339,7 @@ public enum JSONLinesRenderer {
                 if let sentHere { w.bool(sentHere) } else { w.null() }
             }
         case .fold(let f):
-            w.key("type"); w.string("fold")
+            w.key("type"); w.name("fold")
             w.key("first_time"); w.seconds(nanoseconds: f.firstTime.nanoseconds)
             w.key("last_time"); w.seconds(nanoseconds: f.lastTime.nanoseconds)
             w.key("first_number"); w.int(f.firstNumber)
@@ -349,9 +349,9 @@ public enum JSONLinesRenderer {
             w.key("orig_bytes"); w.int(f.origBytes)
             w.key("resp_bytes"); w.int(f.respBytes)
         case .call(let c):
-            w.key("type"); w.string("call")
+            w.key("type"); w.name("call")
             w.key("time"); w.seconds(nanoseconds: c.time.nanoseconds)
-            w.key("side"); w.string(c.side.rawValue)
+            w.key("side"); w.name(c.side.text)
             w.key("pid"); w.int(c.pid)
             w.key("fd"); w.int(c.fd)
             w.key("call"); w.string(c.call)
@@ -359,12 +359,12 @@ public enum JSONLinesRenderer {
             w.key("errno"); w.string(c.errno)
             w.key("duration_ns"); w.int(c.durationNanoseconds)
         case .note(let n):
-            w.key("type"); w.string("note")
+            w.key("type"); w.name("note")
             w.key("time"); w.seconds(nanoseconds: n.time.nanoseconds)
             w.key("side"); w.string(n.side?.rawValue)
             note(n.note, into: &w)
         case .kernel(let k):
-            w.key("type"); w.string("kernel")
+            w.key("type"); w.name("kernel")
             kernelEvent(k, into: &w)
         }
         w.endObject()

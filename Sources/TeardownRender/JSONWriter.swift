@@ -43,27 +43,60 @@ struct JSONWriter {
     /// key's length is a constant and its copy a pair of stores.
     @inline(__always)
     mutating func key(_ k: StaticString) {
-        guard k.hasPointerRepresentation else {   // a one-scalar literal: rare, take the long way
+        quoted(k, colon: true)
+        needsComma = false
+    }
+
+    /// A string value that is a literal of this module (a state's name, an event's type, a
+    /// side): ASCII with nothing to escape, written as `key` writes a key, with no String made
+    /// and no byte looked at.
+    @inline(__always)
+    mutating func name(_ text: StaticString) {
+        quoted(text, colon: false)
+        needsComma = true
+    }
+
+    /// A string value this module spells itself (an enum's raw value: a note's or a
+    /// diagnosis's code): ASCII with nothing to escape, so copied without looking for one.
+    mutating func name(utf8 text: String) {
+        separate()
+        out.write(UInt8(ascii: "\""))
+        out.write(utf8: text)
+        out.write(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    mutating func name(utf8 text: String?) {
+        if let text { name(utf8: text) } else { null() }
+    }
+
+    /// `,"text"` (the comma when a value came before), then `:` for a key, in one bounds check.
+    @inline(__always)
+    private mutating func quoted(_ text: StaticString, colon: Bool) {
+        guard text.hasPointerRepresentation else {   // a one-scalar literal: rare, take the long way
             separate()
             out.write(UInt8(ascii: "\""))
-            out.write(k)
-            out.write(UInt8(ascii: "\""), UInt8(ascii: ":"))
-            needsComma = false
+            out.write(text)
+            out.write(UInt8(ascii: "\""))
+            if colon { out.write(UInt8(ascii: ":")) }
             return
         }
-        let n = k.utf8CodeUnitCount
+        let n = text.utf8CodeUnitCount
         let comma = needsComma ? 1 : 0
-        needsComma = false
-        guard let p = out.claim(comma + n + 3) else { return }
+        guard let p = out.claim(comma + n + (colon ? 3 : 2)) else { return }
         p[0] = UInt8(ascii: ",")   // overwritten by the quote when there is no comma
         p[comma] = UInt8(ascii: "\"")
-        ByteCursor.copy(n, from: k.utf8Start, to: UnsafeMutableRawPointer(p + comma + 1))
+        ByteCursor.copy(n, from: text.utf8Start, to: UnsafeMutableRawPointer(p + comma + 1))
         p[comma + n + 1] = UInt8(ascii: "\"")
-        p[comma + n + 2] = UInt8(ascii: ":")
+        if colon { p[comma + n + 2] = UInt8(ascii: ":") }
     }
 
     mutating func null() { separate(); out.write("null"); needsComma = true }
-    mutating func bool(_ b: Bool) { separate(); out.write(b ? "true" : "false"); needsComma = true }
+    mutating func bool(_ b: Bool) {
+        separate()
+        if b { out.write("true") } else { out.write("false") }   // each a constant length
+        needsComma = true
+    }
 
     mutating func int<T: BinaryInteger>(_ v: T) {
         separate()

@@ -6,6 +6,9 @@ import TeardownModel
 extension Side {
     /// `client` for the originator, `server` for the responder.
     var roleText: StaticString { self == .orig ? "client" : "server" }
+
+    /// `rawValue` as a static string (`orig`, `resp`: JSON's names for the sides).
+    var text: StaticString { self == .orig ? "orig" : "resp" }
 }
 
 extension ClosedBy {
