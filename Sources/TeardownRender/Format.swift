@@ -64,19 +64,15 @@ enum CivilTime {
 /// captures with hundreds of thousands of them, and building Strings for each cell cost more
 /// than the connection model.
 extension ByteCursor {
-    /// `value` in decimal, at least `width` digits (zero-padded).
+    /// `value` in decimal, at least `width` digits (zero-padded): the length known first
+    /// (`Width.digits`), then the digits stored in place from the right, two at a time.
     mutating func writeDecimal(_ value: UInt64, width: Int = 1) {
         if value < 10 && width <= 1 {   // most counts in a line: one digit
             write(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value))
             return
         }
-        var digits = 1
-        var rest = value
-        while rest >= 100 { rest /= 100; digits &+= 2 }
-        if rest >= 10 { digits &+= 1 }
-        let length = max(digits, width)
+        let length = max(Width.digits(value), width)
         guard let p = claim(length) else { return }
-        // Right to left, two digits at a time.
         var i = length, v = value
         while v >= 100 {
             i &-= 2

@@ -73,29 +73,66 @@ struct MeasuredCursor: TextSink {
 /// `ByteCursor` writer: each equals the columns of what that writer writes (checked against
 /// it in `WidthTests`).
 enum Width {
-    /// Decimal digits of `v`.
+    /// Decimal digits of `v` (1 for 0), without dividing: ⌊log10 v⌋ + 1 from the bit length
+    /// (log10 2 ≈ 1233 / 4096, exact enough for 64 bits), less one when `v` is below the power
+    /// of ten that guess names (Anderson's "Bit Twiddling Hacks", "Find integer log base 10 of
+    /// an integer").
+    @inline(__always)
     static func digits(_ v: UInt64) -> Int {
-        var n = 1, rest = v
-        while rest >= 10 { rest /= 10; n += 1 }
-        return n
+        let bits = 64 &- (v | 1).leadingZeroBitCount   // 1...64
+        let guess = (bits &* 1233) >> 12                // 0...19: ⌊log10 v⌋ or one more
+        return guess &+ (v < powerOfTen(guess) ? 0 : 1)
+    }
+
+    /// 10^`n` for 1...19, and 0 for 0 (so that 0...7, whose guess is 0, have one digit): a
+    /// switch of constants, which the compiler makes a table.
+    @inline(__always)
+    private static func powerOfTen(_ n: Int) -> UInt64 {
+        switch n {
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1_000
+        case 4: return 10_000
+        case 5: return 100_000
+        case 6: return 1_000_000
+        case 7: return 10_000_000
+        case 8: return 100_000_000
+        case 9: return 1_000_000_000
+        case 10: return 10_000_000_000
+        case 11: return 100_000_000_000
+        case 12: return 1_000_000_000_000
+        case 13: return 10_000_000_000_000
+        case 14: return 100_000_000_000_000
+        case 15: return 1_000_000_000_000_000
+        case 16: return 10_000_000_000_000_000
+        case 17: return 100_000_000_000_000_000
+        case 18: return 1_000_000_000_000_000_000
+        case 19: return 10_000_000_000_000_000_000
+        default: return 0
+        }
     }
 
     /// `writeInt(v)`.
+    @inline(__always)
     static func int(_ v: Int) -> Int { int(Int64(v)) }
 
     /// `writeInt(v)`.
+    @inline(__always)
     static func int(_ v: Int64) -> Int { (v < 0 ? 1 : 0) + digits(v.magnitude) }
 
     /// `writeGrouped(v)`: the digits and a comma per full group of three after the first.
+    @inline(__always)
     static func grouped(_ v: UInt64) -> Int {
         let d = digits(v)
         return d + (d - 1) / 3
     }
 
     /// `writeGrouped(signed: v)`.
+    @inline(__always)
     static func grouped(signed v: Int64) -> Int { (v < 0 ? 1 : 0) + grouped(v.magnitude) }
 
     /// `writeSeconds(nanoseconds:decimals: 6)`.
+    @inline(__always)
     static func seconds(nanoseconds: Int64) -> Int {
         let scaled = (nanoseconds.magnitude + 500) / 1_000   // cannot overflow: magnitude <= 2^63
         return (nanoseconds < 0 && scaled != 0 ? 1 : 0) + digits(scaled / 1_000_000) + 7

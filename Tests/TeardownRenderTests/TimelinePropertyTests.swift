@@ -217,6 +217,31 @@ struct WidthTests {
         }
     }
 
+    /// The digit count from the bit length, against `String(v).count`: every value below
+    /// 100,000, each power of ten and its neighbours (where a wrong guess or a wrong table
+    /// entry shows), each power of two and its neighbours (where the bit length changes), the
+    /// extremes.
+    @Test func digits_countEveryDecimalDigit() {
+        var values = Array(UInt64(0)..<100_000)
+        var power: UInt64 = 1
+        for _ in 0..<19 { power *= 10; values += [power - 1, power, power + 1] }
+        for bit in 0..<64 { let p = UInt64(1) << bit; values += [p - 1, p, p &+ 1] }
+        values += [UInt64.max, UInt64.max - 1, UInt64(Int64.max)]
+        for v in values {
+            #expect(Width.digits(v) == String(v).count, "\(v)")
+        }
+        #expect(Width.digits(0) == 1)
+        #expect(Width.digits(9) == 1)
+        #expect(Width.digits(10) == 2)
+        #expect(Width.digits(99) == 2)
+        #expect(Width.digits(100) == 3)
+        #expect(Width.digits(9_999_999_999_999_999_999) == 19)
+        #expect(Width.digits(10_000_000_000_000_000_000) == 20)
+        #expect(Width.digits(UInt64.max) == 20)
+        #expect(Width.int(Int.min) == 20)   // the minus sign and 19 digits
+        #expect(Width.int(-1) == 2)
+    }
+
     @Test func numberWidths_matchTheirText() {
         var random = SplitMix64(seed: 11)
         var values: [UInt64] = [0, 9, 10, 99, 100, 999, 1_000, 999_999, 1_000_000, .max, UInt64(Int64.max), UInt64(Int64.max) + 1]
