@@ -61,7 +61,11 @@ public enum TimelineRenderer {
 
 /// One connection's layout and its rendering: the column widths are fixed from the whole
 /// record first, so every row of one connection lines up whatever its addresses or numbers.
-struct Timeline {
+///
+/// A class: the rendering hands `self` to closures (`TextWrap.write`, `paint`), and a struct
+/// holding the record was copied into each, the record's every reference retained and
+/// released with it; a class is one reference.
+final class Timeline {
     let r: ConnectionRecord
     let color: Bool
     /// Width of the packet-number column (packet numbers and fold ranges).
