@@ -58,13 +58,14 @@ extension Timeline {
         }
     }
 
-    func packetRow(_ p: PacketEvent, _ c: inout ByteCursor) {
+    /// A packet's row; `labelWidth` is its label's columns, as the layout measured them.
+    func packetRow(_ p: PacketEvent, labelWidth: Int, _ c: inout ByteCursor) {
         var origChanged = false, respChanged = false
         for t in p.transitions {
             if t.side == .orig { origChanged = true } else { respChanged = true }
         }
         let glyph = p.flags.contains(.rst) ? Glyph.heavy : (p.isRetransmission ? Glyph.dashed : Glyph.light)
-        let room = inner - 2 - Timeline.labelWidth(p, compact: compact) - 1  // two spaces round the label, one arrowhead
+        let room = inner - 2 - labelWidth - 1  // two spaces round the label, one arrowhead
         let before = max(1, room / 2)
         let after = max(1, room - room / 2)
         let style = Timeline.style(p.flags)

@@ -82,6 +82,12 @@ final class Timeline {
     /// The compact layout: the wide ladder does not fit `limit`, so the states take their short
     /// names and the ladder is as narrow as its rows allow.
     let compact: Bool
+    /// Columns of each packet row's label (`labelWidth`, compact or not as the layout is), in
+    /// the order of the packet rows: measured once, by the layout, and used again by the row.
+    /// Memory of its own rather than an array: an append is a call the optimiser cannot see
+    /// through, and the layout's loop then copied every packet row (its arrays retained and
+    /// released) to keep it alive across the call.
+    private let labelWidths: UnsafeMutableBufferPointer<Int32>
 
     /// The narrowest ladder: wide enough for `[P.] seq 1,000,000 ack 1,000,000 len 65,535`.
     static let minimumInner = 56
@@ -98,12 +104,17 @@ final class Timeline {
         self.color = color
         self.limit = limit
         var numberWidth = 1, timeWidth = 8, inner = Timeline.minimumInner
+        let labelWidths = UnsafeMutableBufferPointer<Int32>.allocate(capacity: record.events.count)
+        var packets = 0   // at most one a row, so within the rows' count
         for event in record.events {
             switch event {
             case .packet(let p):
                 timeWidth = max(timeWidth, Timeline.relativeWidth(p.time, record.start))
                 numberWidth = max(numberWidth, Width.int(p.number))
-                inner = max(inner, Timeline.labelWidth(p) + 6)
+                let label = Timeline.labelWidth(p)
+                labelWidths[packets] = Int32(truncatingIfNeeded: label)
+                packets &+= 1
+                inner = max(inner, label + 6)
             case .fold(let f):
                 timeWidth = max(timeWidth, Timeline.relativeWidth(f.firstTime, record.start))
                 numberWidth = max(numberWidth, Timeline.rangeWidth(f))
@@ -126,9 +137,14 @@ final class Timeline {
             compact = true
             stateWidth = Timeline.compactStateWidth
             var needed = Timeline.compactMinimumInner
+            packets = 0
             for event in record.events {
                 switch event {
-                case .packet(let p): needed = max(needed, Timeline.labelWidth(p, compact: true) + 6)
+                case .packet(let p):
+                    let label = Timeline.labelWidth(p, compact: true)
+                    labelWidths[packets] = Int32(truncatingIfNeeded: label)
+                    packets &+= 1
+                    needed = max(needed, label + 6)
                 case .fold(let f): needed = max(needed, Timeline.foldTextWidth(f, short: true) + 4)
                 case .call, .kernel, .note: break   // broken at spaces when they do not fit
                 }
@@ -140,6 +156,11 @@ final class Timeline {
             stateWidth = Timeline.wideStateWidth
             self.inner = inner
         }
+        self.labelWidths = labelWidths
+    }
+
+    deinit {
+        labelWidths.deallocate()
     }
 
     static func totalWidth(numberWidth: Int, timeWidth: Int, stateWidth: Int, inner: Int, compact: Bool = false) -> Int {
@@ -177,9 +198,12 @@ final class Timeline {
             c.write(0x0a)
         } else {
             columnHeader(&c)
+            var packetRows = 0
             for event in r.events {
                 switch event {
-                case .packet(let p): packetRow(p, &c)
+                case .packet(let p):
+                    packetRow(p, labelWidth: Int(labelWidths[packetRows]), &c)
+                    packetRows &+= 1
                 case .fold(let f): foldRow(f, &c)
                 case .call(let call): callRow(call, &c)
                 case .note(let n): noteRow(n, &c)
