@@ -368,15 +368,21 @@ extension TCPState {
 
 extension ByteCursor {
     /// `count` glyphs from `run`, a run of one three-byte glyph (none when `count` is not
-    /// positive): copied a run at a time.
+    /// positive): one bounds check, then copied a run at a time (an arrow is one copy). In
+    /// line, so that the run's length is a constant.
+    @inline(__always)
     mutating func writeRepeated(_ run: StaticString, count: Int) {
         guard count > 0, run.hasPointerRepresentation else { return }
-        let glyphsPerRun = run.utf8CodeUnitCount / 3
-        var left = count
-        while left > 0 {
-            let n = min(left, glyphsPerRun)
-            write(UnsafeRawBufferPointer(start: run.utf8Start, count: n &* 3))
-            left &-= n
+        let runBytes = run.utf8CodeUnitCount - run.utf8CodeUnitCount % 3   // whole glyphs
+        guard runBytes > 0, let p = claim(count &* 3) else { return }
+        let source = UnsafeRawPointer(run.utf8Start)
+        var d = UnsafeMutableRawPointer(p)
+        var left = count &* 3
+        while left > runBytes {
+            ByteCursor.copy(runBytes, from: source, to: d)
+            d += runBytes
+            left &-= runBytes
         }
+        ByteCursor.copy(left, from: source, to: d)
     }
 }
