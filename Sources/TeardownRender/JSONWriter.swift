@@ -98,6 +98,8 @@ struct JSONWriter {
         needsComma = true
     }
 
+    /// In line: a packet row has six, and the call cost more than the bookkeeping.
+    @inline(__always)
     mutating func int<T: BinaryInteger>(_ v: T) {
         separate()
         if v < 0 { out.write(UInt8(ascii: "-")) }
