@@ -11,6 +11,12 @@ struct JSONWriter {
     var out: ByteCursor
     /// True when the last thing written was a complete value, so the next one needs a comma.
     private var needsComma: Bool
+    /// The whole seconds `seconds(nanoseconds:)` wrote last, and their digits with the point
+    /// after them (`1714564800.`, at most 21 bytes): the times of one connection's rows nearly
+    /// always share them, and are then copied rather than worked out again.
+    private var lastWholeSeconds: UInt64 = .max
+    private var lastWholeText: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private var lastWholeCount = 0
 
     /// A writer at `cursor`. `afterValue` continues a document whose last write was a value
     /// (a line whose first fields were rendered once, ahead of time).
@@ -116,8 +122,21 @@ struct JSONWriter {
         separate()
         if ns < 0 { out.write(UInt8(ascii: "-")) }
         let m = ns.magnitude
-        out.writeDecimal(m / 1_000_000_000)
-        out.write(UInt8(ascii: "."))
+        let whole = m / 1_000_000_000
+        if whole == lastWholeSeconds {
+            let n = lastWholeCount
+            withUnsafeBytes(of: lastWholeText) { out.write(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+        } else {
+            let mark = out.count
+            out.writeDecimal(whole)
+            out.write(UInt8(ascii: "."))
+            let written = out.written(since: mark)
+            if !out.overflowed, written.count <= MemoryLayout.size(ofValue: lastWholeText) {
+                withUnsafeMutableBytes(of: &lastWholeText) { $0.copyMemory(from: UnsafeRawBufferPointer(written)) }
+                lastWholeCount = written.count
+                lastWholeSeconds = whole
+            }
+        }
         out.writeDigits(m % 1_000_000_000, exactly: 9)
         needsComma = true
     }

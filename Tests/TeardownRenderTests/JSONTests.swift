@@ -50,6 +50,24 @@ struct JSONWriterTests {
     func seconds_areExactFromNanoseconds(_ ns: Int64, _ expected: String) {
         #expect(JSONWriter.text { $0.seconds(nanoseconds: ns) } == expected)
     }
+
+    /// One writer, many times in a row (as a connection's events): whole seconds kept from the
+    /// time before are copied, so a run of times that share them, times that do not, a negative
+    /// time with the same magnitude and the widest values must each read as written alone.
+    @Test func seconds_inARow_equalEachWrittenAlone() {
+        let times: [Int64] = [
+            1_714_564_800_123_456_789, 1_714_564_800_999_999_999, 1_714_564_801_000_000_000, 1_714_564_800_000_000_001,
+            -1_714_564_800_000_000_001, 0, 5, 9_000_000_000, 10_000_000_000, 10_000_000_001, Int64.max, Int64.min,
+            Int64.min + 1, Int64.max, 1_714_564_801_000_000_000,
+        ]
+        let row = JSONWriter.text { w in
+            w.beginArray()
+            for t in times { w.seconds(nanoseconds: t) }
+            w.endArray()
+        }
+        let alone = times.map { t in JSONWriter.text { $0.seconds(nanoseconds: t) } }
+        #expect(row == "[" + alone.joined(separator: ",") + "]")
+    }
 }
 
 struct JSONLinesTests {
