@@ -124,12 +124,36 @@ extension ByteCursor {
         flags.forEachTcpdumpLetter { write($0) }
     }
 
-    /// `value` in decimal with thousands separators: `1234567` → `1,234,567`.
+    /// `value` in decimal with thousands separators: `1234567` → `1,234,567`. The length
+    /// known first (the digits and a comma a full group after the first), then written in
+    /// place from the right, a group of three at a time.
     mutating func writeGrouped(_ value: UInt64) {
         guard value >= 1000 else { writeDecimal(value); return }
-        writeGrouped(value / 1000)
-        write(UInt8(ascii: ","))
-        writeDecimal(value % 1000, width: 3)
+        let digits = Width.digits(value)
+        let length = digits &+ (digits &- 1) / 3
+        guard let p = claim(length) else { return }
+        var i = length, v = value
+        while v >= 1000 {
+            let rest = v / 1000
+            let group = v &- rest &* 1000   // 0...999, written with its zeros
+            let hundreds = group / 100
+            i &-= 2
+            Self.storeTwoDigits(group &- hundreds &* 100, at: p + i)
+            i &-= 2
+            p[i] = UInt8(ascii: ",")
+            p[i &+ 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: hundreds)
+            v = rest
+        }
+        // The first group, 1...999, without zeros in front: it ends at i.
+        if v >= 100 {
+            let hundreds = v / 100
+            Self.storeTwoDigits(v &- hundreds &* 100, at: p + (i &- 2))
+            p[i &- 3] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: hundreds)
+        } else if v >= 10 {
+            Self.storeTwoDigits(v, at: p + (i &- 2))
+        } else {
+            p[i &- 1] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v)
+        }
     }
 
     /// `-1234` → `-1,234`: a minus sign, then the magnitude grouped.

@@ -21,6 +21,18 @@ struct ThousandsTests {
         #expect(Format.thousands(v) == Self.oracle(v))
     }
 
+    /// Where a group or the first group's width changes: every value below 100,000, each power
+    /// of ten to 10^19 and its neighbours, UInt64.max and its neighbour.
+    @Test func everyGroupBoundaryLikeTheOracle() {
+        var values = Array(UInt64(0)..<100_000)
+        var power: UInt64 = 1
+        for _ in 0..<19 { power *= 10; values += [power - 1, power, power + 1] }
+        values += [UInt64.max, UInt64.max - 1]
+        for v in values {
+            #expect(Format.thousands(v) == Self.oracle(v), "\(v)")
+        }
+    }
+
     @Test func edgesAndSpotChecks() {
         #expect(Format.thousands(UInt64.max) == "18,446,744,073,709,551,615")
         #expect(Format.thousands(Int.min) == "-9,223,372,036,854,775,808")
