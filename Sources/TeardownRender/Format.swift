@@ -94,12 +94,28 @@ extension ByteCursor {
     mutating func writeDigits(_ value: UInt64, exactly count: Int) {
         guard count > 0, let p = claim(count) else { return }
         var i = count, v = value
+        // Four digits a step (one 64-bit division, the two pairs from 32-bit arithmetic): a
+        // fraction's count is fixed, 6 or 9, where writeDecimal's numbers are mostly short.
+        while i >= 4 {
+            let rest = v / 10_000
+            i &-= 4
+            Self.storeFourDigits(UInt32(truncatingIfNeeded: v &- rest &* 10_000), at: p + i)
+            v = rest
+        }
         while i >= 2 {
             i &-= 2
             Self.storeTwoDigits(v % 100, at: p + i)
             v /= 100
         }
         if i == 1 { p[0] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10) }
+    }
+
+    /// Writes `v` (0...9999) as four digits at `p`: two pairs, split with 32-bit arithmetic.
+    @inline(__always)
+    static func storeFourDigits(_ v: UInt32, at p: UnsafeMutablePointer<UInt8>) {
+        let high = v / 100
+        storeTwoDigits(UInt64(high), at: p)
+        storeTwoDigits(UInt64(v &- high &* 100), at: p + 2)
     }
 
     /// Writes `v` (0...99) as two digits at `p`, from the table `00` `01` … `99`: one load and
