@@ -44,6 +44,11 @@ enum Wording {
         case (_, .abortByOriginator), (_, .abortByResponder), (_, .refused):
             c.write(closer.roleText)
             c.write(" (sent the RST)")
+        case (.orig, .resetAfterClose) where r.orig.fin == 0 && r.rst?.from == .orig,
+             (.resp, .resetAfterClose) where r.resp.fin == 0 && r.rst?.from == .resp:
+            // A bare RST from a side that sent no FIN (its socket gone, or a path's RST in its name).
+            c.write(closer.roleText)
+            c.write(" (sent the RST; no FIN from it was seen)")
         default:
             c.write(closer.roleText)
             c.write(" (sent the first FIN)")
