@@ -60,7 +60,10 @@ public struct ExitWithoutClose: Experiment {
         var ok0 = false
         if let exit, let fin {
             let d = fin.time.nanoseconds - exit.time.nanoseconds
-            ok0 = d >= 0 && d < 20_000_000 && beforeExit.isEmpty
+            // The FIN must follow the exit, with no client packet between the parent's close()
+            // and it; within 100 ms (the experiment does nothing else meanwhile: a loaded machine
+            // has delayed it 21 ms past the exit's record).
+            ok0 = d >= 0 && d < 100_000_000 && beforeExit.isEmpty
             ev0 = "parent \(Evidence.result(parentClose)) sent nothing (\(beforeExit.count) client packets before the exit); child \(exit.call); \(Observation.describe(fin)) \(Evidence.after(exit.time, fin.time)) later"
         } else if exit != nil {
             ev0 = "the child exited but no FIN came from the client"
