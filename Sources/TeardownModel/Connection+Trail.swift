@@ -23,10 +23,18 @@ extension Connection {
         let mark = EndingTrail.Mark(number: packetNumber, time: time, from: side, payloadLength: seg.payloadLength)
         let peerPackets = side == .orig ? resp.packets : orig.packets
         let silence = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
-        // A long silence, and the first segment after it (a retransmission does not end one:
-        // the backoff of a run may wait longer than the threshold).
-        if silence >= Diagnosis.Threshold.idleReset && !retransmission {
-            trail().trail.lastSilence = EndingTrail.Silence(length: silence, end: mark, peerPackets: peerPackets)
+        // A long silence and the segment that ended it, noted at that segment's first
+        // retransmission: the silent form of idle-timeout-reset needs it only then, and noting
+        // every long silence as it ends boxed the trail of most idle connections (a million
+        // open at once took 89 bytes more each). The previous packet is that segment when it is
+        // this side's, came after the silence (`facts.previousGap`, not yet this packet's), and
+        // was no retransmission itself (a run's backoff may wait longer than the threshold).
+        if retransmission && previousNumber > 0 && facts.previousFrom == side
+            && facts.previousGap >= Diagnosis.Threshold.idleReset
+            && trailBox?.trail.run(of: side)?.last.number != previousNumber {
+            let end = EndingTrail.Mark(number: previousNumber, time: Timestamp(nanoseconds: previousTime), from: side,
+                                       payloadLength: Int(facts.previousLength))
+            trail().trail.lastSilence = EndingTrail.Silence(length: facts.previousGap, end: end, peerPackets: peerPackets)
         }
         if keepAlive {
             trail().trail.probed(mark, silence: silence, senderPackets: side == .orig ? orig.packets : resp.packets,

@@ -246,17 +246,16 @@ import TeardownWire
         // `apply`, which such a segment leaves SND.NXT alone for; a byte sent before is a
         // retransmission, where a new byte at the edge would have moved SND.NXT past it.
         let len = seg.payloadLength
-        var keepAlive = false, longSilence = false
+        var keepAlive = false
         if gap >= Diagnosis.Threshold.keepAliveGap {
             keepAlive = len <= 1 && (len == 0 || step.retransmission)
                 && seg.sequenceNumber + 1 == (side == .orig ? orig.sndNxt : resp.sndNxt)
                 && flags.isDisjoint(with: [.syn, .fin, .rst])
-            longSilence = gap >= Diagnosis.Threshold.idleReset
         }
         if flags.contains(.rst) || flags.contains(.syn) || step.retransmission || facts.zeroWindowHeld
             || (seg.window == 0 && !flags.contains(.rst)) || (facts.firstFINNumber == 0 && facts.firstFIN != nil)
             || (len > 0 && (side == .orig ? resp.fin : orig.fin) != .unsent)
-            || keepAlive || longSilence {
+            || keepAlive {
             noteMoment(seg, from: side, time: time, packetNumber: packetNumber, retransmission: step.retransmission,
                        keepAlive: keepAlive, previousNumber: previousNumber, previousTime: previousTime)
         }

@@ -122,7 +122,8 @@ public struct EndingTrail: Sendable, Hashable {
     public var origZeroWindow: ZeroWindow?
     public var respZeroWindow: ZeroWindow?
     /// The last run of keep-alive probes (of either side: a probe from the other starts a new
-    /// one), and the last long silence.
+    /// one), and the last long silence that a segment ended and a retransmission of that
+    /// segment followed (noted then, so a silence alone never boxes the trail).
     public var probes: KeepAliveRun?
     public var lastSilence: Silence?
 
