@@ -210,7 +210,11 @@ extension Connection {
         case .abortByOriginator, .abortByResponder:
             if let rst = facts.endingRST { out.append(.aborted(rst.from)) }
         case .resetAfterClose:
-            if let rst = facts.endingRST { out.append(.resetClosedSocket(rst.from)) }
+            if let rst = facts.endingRST {
+                let before = trailBox?.trail.beforeRST
+                let answeringData = before.flatMap { $0.from != rst.from ? $0.payloadLength > 0 : nil }
+                out.append(.resetClosedSocket(rst.from, answeringData: answeringData))
+            }
             if let f = facts.firstFIN { out.append(.hadClosedFirst(f)) }
         case .refused:
             out.append(.refused)

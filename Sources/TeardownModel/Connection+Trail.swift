@@ -15,7 +15,8 @@ extension Connection {
     /// The first FIN, the first SYN-ACK, a SYN-ACK repeated after the handshake, the first
     /// accepted RST and the packet before it (`previousNumber`, 0 for none, at `previousTime`),
     /// an RST after the close, new data after the peer's FIN, a retransmission, a zero window
-    /// opened or closed, a keep-alive probe, the first segment after a long silence. Out of line: it is rare.
+    /// opened or closed, a keep-alive probe (and, at a retransmission, the long silence before
+    /// the segment it repeats). Out of line: it is rare.
     @inline(never)
     mutating func noteMoment(_ seg: TCPSegment, from side: Side, time: Timestamp, packetNumber: Int,
                              retransmission: Bool, keepAlive: Bool, previousNumber: Int, previousTime: Int64) {

@@ -600,7 +600,9 @@ import TeardownWire
         } else if shape == .withACK {
             step.note(.rstAborted(by: me))
         } else {
-            step.note(.rstForMissingSocket)
+            // What it answered: the previous packet, when the other side's (not yet replaced;
+            // the other side has sent none when this is the connection's first).
+            step.note(.rstForMissingSocket(answeringData: r.packets > 0 && f.previousFrom != me ? f.previousLength > 0 : nil))
         }
         s.inFlightAtRST = s.sent &- min(s.sent, r.hasAcked ? s.payloadCovered(by: r.highestAck) : 0)
         r.inFlightAtRST = r.sent &- min(r.sent, s.hasAcked ? r.payloadCovered(by: s.highestAck) : 0)

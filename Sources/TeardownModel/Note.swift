@@ -49,8 +49,10 @@ public enum Note: Sendable, Hashable {
     case rstRefused
     /// An RST with ACK: the side `by` aborted.
     case rstAborted(by: Side)
-    /// An RST without ACK: a segment hit a socket that no longer exists.
-    case rstForMissingSocket
+    /// An RST without ACK: a segment hit a socket that no longer exists; `answeringData`: the
+    /// segment before it, from the other side, carried data (false: a FIN, an ACK or a probe;
+    /// nil: the packet before it was not the other side's, so what it answered was not seen).
+    case rstForMissingSocket(answeringData: Bool?)
     /// A SYN at another sequence number than its sender's first, in a connection it does not
     /// end: the receiver answers with a challenge ACK (RFC 5961 §4).
     case synInConnection
@@ -82,8 +84,9 @@ public enum Note: Sendable, Hashable {
     case peerNeverClosed(closer: Side)
     /// `side` aborted with an RST carrying an ACK (SO_LINGER {1, 0}, or close() with unread data).
     case aborted(Side)
-    /// A bare RST from `side`: data arrived there for a socket that no longer exists.
-    case resetClosedSocket(Side)
+    /// A bare RST from `side`: a segment arrived there for a socket that no longer exists;
+    /// `answeringData` as in `rstForMissingSocket`.
+    case resetClosedSocket(Side, answeringData: Bool?)
     /// `side` had sent the first FIN (before a reset).
     case hadClosedFirst(Side)
     /// The server answered the SYN with RST.

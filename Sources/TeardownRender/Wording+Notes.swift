@@ -9,6 +9,17 @@ extension Note {
     /// The note in words.
     public var text: String { ByteCursor.string { write(to: &$0) } }
 
+    /// The start of a bare RST's note: what arrived for the missing socket, as far as the packet
+    /// before the RST shows it (the other side's data, the other side's segment without data, or
+    /// nothing of the other side's: not seen).
+    static func arrived(_ data: Bool?) -> StaticString {
+        switch data {
+        case true?: return "RST without ACK: data arrived"
+        case false?: return "RST without ACK: a segment without data arrived"
+        case nil: return "RST without ACK: a segment arrived"
+        }
+    }
+
     /// Writes the note's words. They hold no quote, backslash or control character, so they go
     /// into a terminal and into a JSON string as they are.
     func write(to c: inout ByteCursor) {
@@ -53,8 +64,9 @@ extension Note {
             c.write("RST with ACK: the ")
             c.write(side.roleText)
             c.write(" aborted")
-        case .rstForMissingSocket:
-            c.write("RST without ACK: data arrived for a socket that no longer exists")
+        case .rstForMissingSocket(let data):
+            c.write(Self.arrived(data))
+            c.write(" for a socket that no longer exists")
         case .synInConnection:
             c.write("SYN at another sequence number in a live connection: not a new connection; the receiver answers with a challenge ACK (RFC 5961 §4)")
         case .synInTimeWait:
@@ -91,8 +103,9 @@ extension Note {
             c.write("RST with ACK: the ")
             c.write(side.roleText)
             c.write(" aborted (SO_LINGER {1, 0}, or close() with unread data)")
-        case .resetClosedSocket(let side):
-            c.write("RST without ACK: data arrived at the ")
+        case .resetClosedSocket(let side, let data):
+            c.write(Self.arrived(data))
+            c.write(" at the ")
             c.write(side.roleText)
             c.write(" for a socket that no longer exists")
         case .hadClosedFirst(let side):

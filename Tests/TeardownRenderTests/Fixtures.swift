@@ -205,7 +205,7 @@ enum Fixtures {
                   notes: [.truncated], truncated: true)
         tl.packet(1_207, 5_300_050, .orig, [.rst], seq: 121, ack: nil, win: 0, .closed, .closed,
                   [t(.orig, .finWait2, .closed), t(.resp, .closeWait, .closed)],
-                  notes: [.rstForMissingSocket], rst: .exact)
+                  notes: [.rstForMissingSocket(answeringData: true)], rst: .exact)
         return ConnectionRecord(
             index: 17,
             orig: side("192.168.1.10", 55555, state: .closed, packets: 4, payload: 240, syn: 0, fin: 1, rst: 1,
@@ -217,7 +217,7 @@ enum Fixtures {
                          time: Timeline.at(5_300_050), acknowledged: nil),
             connState: .OTH, history: "DTaFdR", start: Timeline.at(0), end: Timeline.at(5_300_050), midstream: true,
             firstPacketNumber: 1_201, lastPacketNumber: 1_207, events: tl.events,
-            notes: [.resetClosedSocket(.orig), .hadClosedFirst(.orig), .midstream, .inFlightAtRST(.resp, bytes: 2_048)])
+            notes: [.resetClosedSocket(.orig, answeringData: true), .hadClosedFirst(.orig), .midstream, .inFlightAtRST(.resp, bytes: 2_048)])
     }
 
     static let all: [(name: String, record: ConnectionRecord)] = [
