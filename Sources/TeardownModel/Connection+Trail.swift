@@ -44,7 +44,7 @@ extension Connection {
         if facts.firstFINNumber == 0 && facts.firstFIN != nil {
             facts.firstFINNumber = packetNumber
             facts.firstFINTime = time.nanoseconds
-            facts.silenceBeforeFirstFIN = previousNumber > 0 ? time.nanoseconds &- previousTime : 0
+            facts.silenceBeforeFirstFIN = silence
         }
         if facts.synACKDelay == 0 && facts.respSentSYNACK && facts.origSentSYN {
             facts.synACKDelay = max(1, time.nanoseconds &- start.nanoseconds)   // the originator's SYN came first
